@@ -1,0 +1,52 @@
+"""Building the Bot and the Dispatcher with every middleware and router, and running them."""
+
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.i18n import i18n
+from bot.middlewares import DbSessionMiddleware, LocaleMiddleware, ViewerMiddleware
+from bot.settings import Settings
+from handlers import build_router
+from handlers.errors import ErrorReplyMiddleware
+from handlers.render import set_default_commands
+
+log = logging.getLogger(__name__)
+
+
+def make_bot(settings: Settings) -> Bot:
+    assert settings.bot_token is not None
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(settings.bot_token.get_secret_value(), session=session, default=DefaultBotProperties())
+
+
+def make_storage(settings: Settings) -> BaseStorage:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(settings.redis_url)
+    return MemoryStorage()
+
+
+def make_dispatcher(sessionmaker: async_sessionmaker[AsyncSession], storage: BaseStorage | None = None) -> Dispatcher:
+    dp = Dispatcher(storage=storage or MemoryStorage())
+    # Order matters: session, then who is writing, then their language, then error replies.
+    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    dp.update.outer_middleware(ViewerMiddleware())
+    dp.update.outer_middleware(LocaleMiddleware(i18n))
+    dp.update.outer_middleware(ErrorReplyMiddleware())
+    dp.include_router(build_router())
+    dp.startup.register(on_startup)
+    return dp
+
+
+async def on_startup(bot: Bot) -> None:
+    me = await bot.get_me()
+    log.info("bot @%s started", me.username)
+    await set_default_commands(bot)

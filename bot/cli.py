@@ -1,0 +1,275 @@
+"""The `diary-bot` command line: run, db, import, codes, emulator, demo."""
+
+import asyncio
+import csv
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+
+from bot.i18n import i18n, translate
+from bot.runtime import require_token, run_forever, settings_or_exit
+from models.db import make_engine, make_sessionmaker
+from models.migrate import downgrade, upgrade
+from services.errors import DiaryError
+from services.link_codes import CodeFilter, IssuedCode, issue_codes, issue_codes_for, revoke_codes
+from services.roles import ROLE_LABELS, Role
+from services.roster import ImportReport, RosterInvalid, import_roster
+from services.roster.apply import SECTIONS
+
+app = typer.Typer(help="diary-bot: the Telegram front end of a school electronic diary.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "examples" / "demo-school"
+
+
+@app.callback()
+def main() -> None:
+    settings = settings_or_exit()
+    # The command line speaks the operator's language (LOCALE), Russian by default.
+    i18n.set_current(i18n)
+    i18n.current_locale = settings.locale
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date."""
+    settings = settings_or_exit()
+    asyncio.run(upgrade(settings.database_url))
+    typer.echo(_("The database is up to date."))
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision, e.g. -1 or base")]) -> None:
+    """Step the schema back (for developers)."""
+    settings = settings_or_exit()
+    asyncio.run(downgrade(settings.database_url, revision))
+    typer.echo(_("The database is at revision {revision}.").format(revision=revision))
+
+
+@app.command()
+def run() -> None:
+    """Upgrade the database and run the bot (long polling)."""
+    settings = settings_or_exit()
+    require_token(settings)
+    run_forever(settings)
+
+
+def render_report(report: ImportReport) -> list[str]:
+    lines = []
+    for section in SECTIONS:
+        created, updated = report.created[section], report.updated[section]
+        deactivated, unchanged = report.deactivated[section], report.unchanged[section]
+        if section in report.skipped_tables:
+            lines.append(_("{table}: not in this roster, left as it was").format(table=section))
+        elif created or updated or deactivated or unchanged:
+            lines.append(_("{table}: {created} created, {updated} updated, {deactivated} deactivated, "
+                           "{unchanged} unchanged").format(table=section, created=created, updated=updated,
+                                                           deactivated=deactivated, unchanged=unchanged))
+    if report.notes:
+        lines.append(_("Normalised:"))
+        for note in report.notes:
+            rows = ", ".join(str(r) for r in note.rows)
+            reasons = note.params.get("reasons") or []
+            text = translate(note.message, None, **{k: v for k, v in note.params.items() if k != "reasons"})
+            if reasons:
+                text += " (" + ", ".join(_(r) for r in reasons) + ")"
+            lines.append("  " + _("{source}, column {column}, rows {rows}: {text}").format(
+                source=note.source, column=note.column, rows=rows, text=text))
+    lines.append(_("Dry run: nothing was saved.") if report.dry_run else _("The roster is loaded."))
+    return lines
+
+
+def render_issue(issue: object) -> str:
+    from services.roster import RosterIssue
+
+    assert isinstance(issue, RosterIssue)
+    text = translate(issue.message, None, **issue.params)
+    if issue.row is not None and issue.column is not None:
+        return _("{source}, row {row}, column {column}: {text}").format(
+            source=issue.source, row=issue.row, column=issue.column, text=text)
+    if issue.row is not None:
+        return _("{source}, row {row}: {text}").format(source=issue.source, row=issue.row, text=text)
+    return f"{issue.source}: {text}"
+
+
+async def _import(url: str, path: Path, dry_run: bool) -> ImportReport:
+    await upgrade(url)
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return await import_roster(session, path, dry_run=dry_run)
+    finally:
+        await engine.dispose()
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="an .xlsx workbook or a folder of CSV files")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="check and report, save nothing")] = False,
+) -> None:
+    """Load or update the school roster (all or nothing)."""
+    settings = settings_or_exit()
+    try:
+        report = asyncio.run(_import(settings.database_url, path, dry_run))
+    except RosterInvalid as invalid:
+        count = len(invalid.issues)
+        typer.echo(ngettext("The roster was not loaded; nothing was changed. {count} error:",
+                     "The roster was not loaded; nothing was changed. {count} errors:", count).format(count=count),
+                   err=True)
+        for issue in invalid.issues:
+            typer.echo(render_issue(issue), err=True)
+        raise typer.Exit(1) from None
+    for line in render_report(report):
+        typer.echo(line)
+
+
+def role_label(roles: tuple[Role, ...]) -> str:
+    return ", ".join(_(ROLE_LABELS[r]) for r in roles)
+
+
+async def _bot_username() -> str | None:
+    settings = settings_or_exit()
+    if settings.bot_token is None:
+        return None
+    from bot.app import make_bot
+
+    bot = make_bot(settings)
+    try:
+        return (await asyncio.wait_for(bot.get_me(), 10)).username
+    except Exception:  # no reachable Bot API: the codes still work when typed
+        return None
+    finally:
+        await bot.session.close()
+
+
+async def _codes(url: str, flt: CodeFilter, days: int, revoke: bool) -> tuple[list[IssuedCode], int, str | None]:
+    await upgrade(url)
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            if revoke:
+                return [], await revoke_codes(session, flt), None
+            issued = await issue_codes(session, flt, days=days)
+        return issued, 0, (await _bot_username()) if issued else None
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def codes(
+    school: Annotated[str | None, typer.Option("--school", help="the roster's school_id")] = None,
+    class_ref: Annotated[str | None, typer.Option("--class", help="the roster's class_id")] = None,
+    role: Annotated[Role | None, typer.Option(help="only people with this role")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text or csv")] = "text",
+    revoke: Annotated[bool, typer.Option("--revoke", help="revoke the unused codes instead")] = False,
+) -> None:
+    """Issue link codes for people who have not linked Telegram yet."""
+    settings = settings_or_exit()
+    if role == Role.TUTOR:
+        typer.echo(_("Codes are issued by role admin, teacher, student or parent."), err=True)
+        raise typer.Exit(2)
+    if fmt not in ("text", "csv"):
+        typer.echo(_("--format is text or csv."), err=True)
+        raise typer.Exit(2)
+    try:
+        issued, revoked, username = asyncio.run(
+            _codes(settings.database_url, CodeFilter(school, class_ref, role), settings.link_code_days, revoke))
+    except DiaryError as error:
+        typer.echo(translate(error.message, None, **error.params), err=True)
+        raise typer.Exit(1) from None
+    if revoke:
+        typer.echo(ngettext("{count} code revoked.", "{count} codes revoked.", revoked).format(count=revoked))
+        return
+    if not issued:
+        typer.echo(_("Nobody matches who has not linked an account yet; no codes were issued."))
+        return
+    link = (lambda code: f"https://t.me/{username}?start={code}") if username else (lambda code: "")
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["person", "role", "class", "code", "link"])
+        for c in issued:
+            writer.writerow([c.full_name, role_label(c.roles), c.class_name or "", c.code, link(c.code)])
+    else:
+        for c in issued:
+            parts = [c.full_name, role_label(c.roles), c.class_name or "—", c.code]
+            if username:
+                parts.append(link(c.code))
+            typer.echo(" | ".join(parts))
+    if not username:
+        typer.echo(_("Note: the Bot API could not be reached for the bot's username, so there are no "
+                     "links; people send /start CODE to the bot instead."), err=True)
+    typer.echo(ngettext("{count} code issued", "{count} codes issued", len(issued)).format(count=len(issued)) + "; "
+               + ngettext("valid for {days} day.", "valid for {days} days.", settings.link_code_days).format(
+                   days=settings.link_code_days), err=True)
+
+
+@app.command()
+def emulator(
+    host: Annotated[str, typer.Option(help="address to listen on (loopback)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8081,
+) -> None:
+    """Run the Bot API emulator, for trying the bot offline."""
+    from bot.emulator import Emulator, serve
+
+    async def go() -> None:
+        await serve(Emulator(), host, port)
+        typer.echo(_("Bot API emulator on http://{host}:{port}. Start the bot with "
+                     "TELEGRAM_API_URL=http://{host}:{port}; chat with `diary-bot chat`.").format(host=host, port=port))
+        await asyncio.Event().wait()
+
+    try:
+        asyncio.run(go())
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def chat(
+    user: Annotated[int, typer.Option(help="the Telegram user id to act as")] = 1001,
+    url: Annotated[str, typer.Option(help="the emulator's address")] = "http://127.0.0.1:8081",
+    language: Annotated[str, typer.Option(help="the user's Telegram language")] = "ru",
+) -> None:
+    """Talk to the bot through the emulator from this terminal; press buttons by number."""
+    from bot.emulator_chat import run_chat
+
+    asyncio.run(run_chat(url, user, language))
+
+
+@app.command()
+def demo() -> None:
+    """Create or refresh a demo school in SQLite, print link codes, and run the bot."""
+    settings = settings_or_exit()
+    require_token(settings)
+    if not settings.database_url.startswith("sqlite"):
+        typer.echo(_("The demo uses SQLite only; unset DATABASE_URL or point it at an SQLite file."), err=True)
+        raise typer.Exit(2)
+    asyncio.run(_import(settings.database_url, DEMO_DIR, False))
+    picks = [("S03", _("teacher and class teacher of 5А")), ("S04", _("teacher, class teacher of 7Б")),
+             ("R015", _("parent of two children")), ("P020", _("student of 5А")),
+             ("S06", _("teacher and parent")), ("S01", _("administrator"))]
+    asyncio.run(_demo_codes(settings.database_url, settings.link_code_days, picks))
+    run_forever(settings)
+
+
+async def _demo_codes(url: str, days: int, picks: list[tuple[str, str]]) -> None:
+    from sqlalchemy import or_, select
+
+    from models import Person
+
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            for ref, label in picks:
+                person = await session.scalar(select(Person).where(or_(
+                    Person.staff_ref == ref, Person.parent_ref == ref, Person.student_ref == ref)))
+                if person is None:
+                    continue
+                code = (await issue_codes_for(session, [person], days=days))[0]
+                typer.echo(f"{label}: {person.full_name} — /start {code.code}")
+    finally:
+        await engine.dispose()

@@ -1,0 +1,404 @@
+"""A Bot API emulator on loopback: answers the methods the bot uses as Telegram does.
+
+Tests (and `diary-bot emulator`) inject what people type and press, and read what the bot sent.
+The bot talks to it through aiogram's TelegramAPIServer, as it would to Telegram.
+"""
+
+import asyncio
+import itertools
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+JSON_FIELDS = {
+    "reply_markup", "commands", "scope", "entities", "caption_entities", "allowed_updates",
+    "link_preview_options", "reply_parameters", "media",
+}
+BOT_ID = 7000000001
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str, **parameters: Any) -> None:
+        super().__init__(description)
+        self.code, self.description, self.parameters = code, description, parameters
+
+
+@dataclass
+class StoredFile:
+    file_id: str
+    unique_id: str
+    content: bytes
+    name: str | None
+    path: str
+
+
+@dataclass
+class Chat:
+    user: dict[str, Any]
+    messages: list[dict[str, Any]] = field(default_factory=list)  # everything, both sides, as now
+    blocked: bool = False
+
+
+class Emulator:
+    def __init__(self, *, username: str = "diary_demo_bot", first_name: str = "Дневник") -> None:
+        self.me = {"id": BOT_ID, "is_bot": True, "first_name": first_name, "username": username,
+                   "can_join_groups": False, "can_read_all_group_messages": False,
+                   "supports_inline_queries": False}
+        self.chats: dict[int, Chat] = {}
+        self.pending: list[dict[str, Any]] = []
+        self.confirmed = 0  # the highest update id the bot has acknowledged
+        self.update_ids = itertools.count(1)
+        self.message_ids = itertools.count(1)
+        self.changed = asyncio.Condition()
+        self.files: dict[str, StoredFile] = {}
+        self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.callback_answers: list[dict[str, Any]] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    # --- what a person does ---------------------------------------------------------------
+    def _user(self, user_id: int, first_name: str | None, language_code: str | None) -> dict[str, Any]:
+        chat = self.chats.get(user_id)
+        if chat is None:
+            chat = self.chats[user_id] = Chat({"id": user_id, "is_bot": False,
+                                               "first_name": first_name or f"User {user_id}"})
+        if language_code is not None:
+            chat.user["language_code"] = language_code
+        return chat.user
+
+    def _chat_of(self, user: dict[str, Any]) -> dict[str, Any]:
+        return {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+
+    async def _push(self, kind: str, payload: dict[str, Any]) -> int:
+        update_id = next(self.update_ids)
+        async with self.changed:
+            self.pending.append({"update_id": update_id, kind: payload})
+            self.changed.notify_all()
+        return update_id
+
+    def _incoming(self, user: dict[str, Any], **content: Any) -> dict[str, Any]:
+        message = {"message_id": next(self.message_ids), "date": int(time.time()), "from": user,
+                   "chat": self._chat_of(user), **content}
+        self.chats[user["id"]].messages.append(message)
+        return message
+
+    async def send_text(self, user_id: int, text: str, *, first_name: str | None = None,
+                        language_code: str | None = None) -> int:
+        user = self._user(user_id, first_name, language_code)
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return await self._push("message", self._incoming(user, **content))
+
+    async def send_document(self, user_id: int, content: bytes, filename: str, *, caption: str | None = None) -> int:
+        user = self._user(user_id, None, None)
+        stored = self._store(content, filename)
+        document = {"file_id": stored.file_id, "file_unique_id": stored.unique_id, "file_name": filename,
+                    "file_size": len(content)}
+        return await self._push("message", self._incoming(user, document=document,
+                                                           **({"caption": caption} if caption else {})))
+
+    async def send_photo(self, user_id: int, content: bytes, *, caption: str | None = None) -> int:
+        user = self._user(user_id, None, None)
+        stored = self._store(content, None)
+        photo = [{"file_id": stored.file_id, "file_unique_id": stored.unique_id, "width": 800,
+                  "height": 600, "file_size": len(content)}]
+        return await self._push("message", self._incoming(user, photo=photo,
+                                                           **({"caption": caption} if caption else {})))
+
+    async def press(self, user_id: int, message_id: int, data: str) -> int:
+        """Press an inline button; `data` may be any string, as a forged press would be."""
+        user = self._user(user_id, None, None)
+        message = self._find(user_id, message_id)
+        query = {"id": secrets.token_hex(8), "from": user, "chat_instance": str(user_id),
+                 "message": message, "data": data}
+        return await self._push("callback_query", query)
+
+    def buttons(self, message: dict[str, Any]) -> list[tuple[str, str]]:
+        markup = message.get("reply_markup") or {}
+        return [(b["text"], b.get("callback_data", "")) for row in markup.get("inline_keyboard", []) for b in row]
+
+    async def press_text(self, user_id: int, message: dict[str, Any], label: str) -> int:
+        for text, data in self.buttons(message):
+            if text == label:
+                return await self.press(user_id, message["message_id"], data)
+        raise KeyError(f"no button {label!r} in {self.buttons(message)}")
+
+    def block(self, user_id: int) -> None:
+        self.chats[user_id].blocked = True
+
+    # --- what a test reads -------------------------------------------------------------------
+    async def wait_processed(self, update_id: int, timeout: float = 10) -> None:
+        async with self.changed:
+            await asyncio.wait_for(self.changed.wait_for(lambda: self.confirmed >= update_id), timeout)
+
+    def bot_messages(self, user_id: int) -> list[dict[str, Any]]:
+        chat = self.chats.get(user_id)
+        return [m for m in chat.messages if m["from"]["id"] == BOT_ID] if chat else []
+
+    def last(self, user_id: int) -> dict[str, Any]:
+        return self.bot_messages(user_id)[-1]
+
+    def texts(self, user_id: int) -> list[str]:
+        return [m.get("text") or m.get("caption") or "" for m in self.bot_messages(user_id)]
+
+    async def say(self, user_id: int, text: str, **kwargs: Any) -> list[dict[str, Any]]:
+        """Send a text, wait for the bot to handle it, return what the bot sent in reply."""
+        before = len(self.bot_messages(user_id))
+        await self.wait_processed(await self.send_text(user_id, text, **kwargs))
+        return self.bot_messages(user_id)[before:]
+
+    async def click(self, user_id: int, message: dict[str, Any], label: str) -> list[dict[str, Any]]:
+        before = len(self.bot_messages(user_id))
+        await self.wait_processed(await self.press_text(user_id, message, label))
+        return self.bot_messages(user_id)[before:]
+
+    def _find(self, chat_id: int, message_id: int) -> dict[str, Any]:
+        chat = self.chats.get(chat_id)
+        for message in chat.messages if chat else []:
+            if message["message_id"] == message_id:
+                return message
+        raise ApiError(400, "Bad Request: message to edit not found")
+
+    def _store(self, content: bytes, name: str | None) -> StoredFile:
+        file_id = "F" + secrets.token_urlsafe(24)
+        stored = StoredFile(file_id, secrets.token_hex(8), content, name,
+                            f"documents/{secrets.token_hex(6)}_{name or 'photo.jpg'}")
+        self.files[file_id] = stored
+        return stored
+
+    # --- the Bot API ----------------------------------------------------------------------------
+    def _chat(self, params: dict[str, Any]) -> Chat:
+        chat = self.chats.get(int(params.get("chat_id", 0)))
+        if chat is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        if chat.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        return chat
+
+    def _outgoing(self, chat: Chat, params: dict[str, Any], **content: Any) -> dict[str, Any]:
+        message = {"message_id": next(self.message_ids), "date": int(time.time()), "from": self.me,
+                   "chat": self._chat_of(chat.user), **content}
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        if params.get("protect_content") in (True, "true", "True"):
+            message["has_protected_content"] = True
+        chat.messages.append(message)
+        return message
+
+    def _file_param(self, value: Any, uploads: dict[str, tuple[bytes, str]], name: str) -> StoredFile:
+        if isinstance(value, str) and value.startswith("attach://"):
+            value = uploads.get(value[len("attach://"):])
+        if value is None and name in uploads:
+            value = uploads[name]
+        if isinstance(value, tuple):
+            return self._store(*value)
+        if isinstance(value, str) and value in self.files:
+            return self.files[value]
+        raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+
+    def _text(self, text: Any) -> str:
+        if not text:
+            raise ApiError(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+        return str(text)
+
+    async def call(self, method: str, params: dict[str, Any], uploads: dict[str, tuple[bytes, str]]) -> Any:
+        self.calls.append((method, params))
+        handler = getattr(self, "m_" + method.lower(), None)
+        if handler is None:
+            raise ApiError(404, "Not Found")
+        return await handler(params, uploads)
+
+    async def m_getme(self, params: dict[str, Any], uploads: Any) -> Any:
+        return self.me
+
+    async def m_deletewebhook(self, params: dict[str, Any], uploads: Any) -> Any:
+        return True
+
+    async def m_getupdates(self, params: dict[str, Any], uploads: Any) -> Any:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        limit = int(params.get("limit") or 100)
+        async with self.changed:
+            if offset:
+                self.pending = [u for u in self.pending if u["update_id"] >= offset]
+                self.confirmed = max(self.confirmed, offset - 1)
+                self.changed.notify_all()
+            if not self.pending and timeout:
+                try:
+                    await asyncio.wait_for(self.changed.wait_for(lambda: bool(self.pending)), timeout)
+                except TimeoutError:
+                    pass
+            return self.pending[:limit]
+
+    async def m_sendmessage(self, params: dict[str, Any], uploads: Any) -> Any:
+        chat = self._chat(params)
+        return self._outgoing(chat, params, text=self._text(params.get("text")))
+
+    async def m_editmessagetext(self, params: dict[str, Any], uploads: Any) -> Any:
+        chat = self._chat(params)
+        message = self._find(chat.user["id"], int(params["message_id"]))
+        text = self._text(params.get("text"))
+        markup = params.get("reply_markup")
+        if message.get("text") == text and message.get("reply_markup") == markup:
+            raise ApiError(400, "Bad Request: message is not modified: specified new message content "
+                                "and reply markup are exactly the same as a current content and reply "
+                                "markup of the message")
+        message["text"] = text
+        message["edit_date"] = int(time.time())
+        if markup:
+            message["reply_markup"] = markup
+        else:
+            message.pop("reply_markup", None)
+        return message
+
+    async def m_editmessagereplymarkup(self, params: dict[str, Any], uploads: Any) -> Any:
+        chat = self._chat(params)
+        message = self._find(chat.user["id"], int(params["message_id"]))
+        markup = params.get("reply_markup")
+        if message.get("reply_markup") == markup:
+            raise ApiError(400, "Bad Request: message is not modified")
+        if markup:
+            message["reply_markup"] = markup
+        else:
+            message.pop("reply_markup", None)
+        return message
+
+    async def m_deletemessage(self, params: dict[str, Any], uploads: Any) -> Any:
+        chat = self._chat(params)
+        message = self._find(chat.user["id"], int(params["message_id"]))
+        chat.messages.remove(message)
+        return True
+
+    async def m_answercallbackquery(self, params: dict[str, Any], uploads: Any) -> Any:
+        self.callback_answers.append(params)
+        return True
+
+    async def m_sendchataction(self, params: dict[str, Any], uploads: Any) -> Any:
+        self._chat(params)
+        return True
+
+    async def m_senddocument(self, params: dict[str, Any], uploads: dict[str, tuple[bytes, str]]) -> Any:
+        chat = self._chat(params)
+        stored = self._file_param(params.get("document"), uploads, "document")
+        document = {"file_id": stored.file_id, "file_unique_id": stored.unique_id,
+                    "file_name": stored.name, "file_size": len(stored.content)}
+        extra = {"caption": params["caption"]} if params.get("caption") else {}
+        return self._outgoing(chat, params, document=document, **extra)
+
+    async def m_sendphoto(self, params: dict[str, Any], uploads: dict[str, tuple[bytes, str]]) -> Any:
+        chat = self._chat(params)
+        stored = self._file_param(params.get("photo"), uploads, "photo")
+        photo = [{"file_id": stored.file_id, "file_unique_id": stored.unique_id, "width": 800,
+                  "height": 600, "file_size": len(stored.content)}]
+        extra = {"caption": params["caption"]} if params.get("caption") else {}
+        return self._outgoing(chat, params, photo=photo, **extra)
+
+    async def m_getfile(self, params: dict[str, Any], uploads: Any) -> Any:
+        stored = self.files.get(str(params.get("file_id")))
+        if stored is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {"file_id": stored.file_id, "file_unique_id": stored.unique_id,
+                "file_size": len(stored.content), "file_path": stored.path}
+
+    def _scope_key(self, params: dict[str, Any]) -> tuple[str, str]:
+        scope = params.get("scope") or {"type": "default"}
+        key = scope["type"] + (f":{scope['chat_id']}" if "chat_id" in scope else "")
+        return key, str(params.get("language_code") or "")
+
+    async def m_setmycommands(self, params: dict[str, Any], uploads: Any) -> Any:
+        commands = params.get("commands") or []
+        for command in commands:
+            if not 1 <= len(command.get("description", "")) <= 256:
+                raise ApiError(400, "Bad Request: command description is invalid")
+        self.commands[self._scope_key(params)] = commands
+        return True
+
+    async def m_deletemycommands(self, params: dict[str, Any], uploads: Any) -> Any:
+        self.commands.pop(self._scope_key(params), None)
+        return True
+
+    async def m_getmycommands(self, params: dict[str, Any], uploads: Any) -> Any:
+        return self.commands.get(self._scope_key(params), [])
+
+    # --- HTTP ------------------------------------------------------------------------------------
+    async def _params(self, request: web.Request) -> tuple[dict[str, Any], dict[str, tuple[bytes, str]]]:
+        params: dict[str, Any] = dict(request.query)
+        uploads: dict[str, tuple[bytes, str]] = {}
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        elif request.content_type.startswith("multipart/"):
+            reader = await request.multipart()
+            async for part in reader:
+                if part.filename:
+                    uploads[part.name] = (await part.read(), part.filename)
+                else:
+                    params[part.name] = await part.text()
+        elif request.can_read_body:
+            params.update(await request.post())
+        for key in JSON_FIELDS & params.keys():
+            if isinstance(params[key], str):
+                params[key] = json.loads(params[key])
+        return params, uploads
+
+    async def handle_api(self, request: web.Request) -> web.Response:
+        params, uploads = await self._params(request)
+        try:
+            result = await self.call(request.match_info["method"], params, uploads)
+        except ApiError as error:
+            body: dict[str, Any] = {"ok": False, "error_code": error.code, "description": error.description}
+            if error.parameters:
+                body["parameters"] = error.parameters
+            return web.json_response(body, status=error.code)
+        return web.json_response({"ok": True, "result": result})
+
+    async def handle_file(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        for stored in self.files.values():
+            if stored.path == path:
+                return web.Response(body=stored.content)
+        return web.Response(status=404, text="Not Found")
+
+    # Control endpoints, for driving the emulator from another process (`diary-bot emulator`).
+    async def handle_control_send(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        user_id = int(request.match_info["user_id"])
+        if "data" in body:
+            update_id = await self.press(user_id, int(body["message_id"]), body["data"])
+        else:
+            update_id = await self.send_text(user_id, body["text"], first_name=body.get("first_name"),
+                                             language_code=body.get("language_code"))
+        return web.json_response({"update_id": update_id})
+
+    async def handle_control_wait(self, request: web.Request) -> web.Response:
+        try:
+            await self.wait_processed(int(request.query["update_id"]), float(request.query.get("timeout", 10)))
+        except TimeoutError:
+            return web.json_response({"processed": False})
+        return web.json_response({"processed": True})
+
+    async def handle_control_chat(self, request: web.Request) -> web.Response:
+        chat = self.chats.get(int(request.match_info["user_id"]))
+        return web.json_response({"messages": chat.messages if chat else []})
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self.handle_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self.handle_file)
+        app.router.add_post("/emulator/users/{user_id}/send", self.handle_control_send)
+        app.router.add_get("/emulator/wait", self.handle_control_wait)
+        app.router.add_get("/emulator/users/{user_id}/messages", self.handle_control_chat)
+        return app
+
+
+async def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 8081) -> web.AppRunner:
+    runner = web.AppRunner(emulator.app(), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner

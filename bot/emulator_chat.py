@@ -1,0 +1,62 @@
+"""`diary-bot chat`: a terminal chat with the bot through the emulator's control endpoints."""
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+import aiohttp
+
+from bot.emulator import BOT_ID
+
+
+def show(message: dict[str, Any]) -> list[str]:
+    """Print one bot message; return its buttons' callback data in the order they are numbered."""
+    text = message.get("text") or message.get("caption") or ""
+    if "document" in message:
+        text = f"[📎 {message['document'].get('file_name') or 'file'}] {text}"
+    if "photo" in message:
+        text = f"[🖼] {text}"
+    print(f"\n🤖 {text}")
+    data = []
+    for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+        labels = []
+        for button in row:
+            data.append(button.get("callback_data", ""))
+            labels.append(f"[{len(data)}] {button['text']}")
+        print("   " + "  ".join(labels))
+    return data
+
+
+async def run_chat(url: str, user_id: int, language: str) -> None:
+    seen: set[tuple[int, str]] = set()
+    buttons: list[tuple[int, str]] = []
+    print("Type a message or a command; a number presses that button; Ctrl-D quits.")
+    async with aiohttp.ClientSession(base_url=url) as http:
+        loop = asyncio.get_running_loop()
+        while True:
+            line = await loop.run_in_executor(None, sys.stdin.readline)
+            if not line:
+                return
+            line = line.strip()
+            if not line:
+                continue
+            body: dict[str, Any] = {"text": line, "language_code": language}
+            if line.isdigit() and 0 < int(line) <= len(buttons):
+                message_id, data = buttons[int(line) - 1]
+                body = {"message_id": message_id, "data": data}
+            async with http.post(f"/emulator/users/{user_id}/send", json=body) as response:
+                update_id = (await response.json())["update_id"]
+            async with http.get("/emulator/wait", params={"update_id": update_id, "timeout": 15}) as response:
+                if not (await response.json())["processed"]:
+                    print("(the bot did not answer in 15 s: is it running with TELEGRAM_API_URL set?)")
+            async with http.get(f"/emulator/users/{user_id}/messages") as response:
+                messages = (await response.json())["messages"]
+            buttons = []
+            for message in messages:
+                if message["from"]["id"] != BOT_ID:
+                    continue
+                key = (message["message_id"], json.dumps(message, sort_keys=True))
+                if key not in seen:
+                    seen.add(key)
+                    buttons += [(message["message_id"], d) for d in show(message)]

@@ -1,0 +1,53 @@
+"""Per-update middlewares: the database session, who is writing, and their language."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n import I18nMiddleware
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.i18n import LOCALES
+from services.roles import Viewer, load_viewer
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    """One session per update; services commit it, anything left open is rolled back."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.sessionmaker() as session:
+            data["session"] = session
+            return await handler(event, data)
+
+
+class ViewerMiddleware(BaseMiddleware):
+    """Loads the Telegram account, its person and roles; authorization itself is in services."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is not None:
+            data["viewer"] = await load_viewer(data["session"], user.id)
+        return await handler(event, data)
+
+
+class LocaleMiddleware(I18nMiddleware):
+    """The account's stored language, else Telegram's when it is ru or en, else the school's."""
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        viewer: Viewer | None = data.get("viewer")
+        if viewer is not None and viewer.account is not None and viewer.account.locale in LOCALES:
+            return viewer.account.locale
+        user: User | None = data.get("event_from_user")
+        if user is not None and user.language_code:
+            code = user.language_code.split("-")[0].lower()
+            if code in LOCALES:
+                return code
+        if viewer is not None and viewer.school is not None:
+            return viewer.school.locale
+        return self.i18n.default_locale

@@ -1,0 +1,60 @@
+"""Starting things: logging, settings checks, the database and the bot's polling loop."""
+
+import asyncio
+import logging
+import sys
+
+import typer
+from aiogram import Bot
+
+from bot.app import make_bot, make_dispatcher, make_storage
+from bot.i18n import i18n
+from bot.settings import Settings, SettingsError, get_settings
+from models.db import make_engine, make_sessionmaker
+from models.migrate import upgrade
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return get_settings()
+    except SettingsError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+
+
+def setup_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # aiohttp and aiogram log request URLs, which contain the token; keep them quiet.
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+
+
+def require_token(settings: Settings) -> None:
+    if settings.bot_token is None:
+        with i18n.context(), i18n.use_locale(settings.locale):
+            typer.echo(i18n.gettext(
+                "BOT_TOKEN is not set. Get a token from @BotFather in Telegram and put BOT_TOKEN=... in .env;\n"
+                "or run offline: `diary-bot emulator` in another terminal, then "
+                "TELEGRAM_API_URL=http://127.0.0.1:8081 BOT_TOKEN=123456:EMULATOR-TOKEN-0123456789abcdef."),
+                err=True)
+        raise typer.Exit(2)
+
+
+async def run_bot(settings: Settings) -> None:
+    await upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    bot: Bot = make_bot(settings)
+    dp = make_dispatcher(make_sessionmaker(engine), make_storage(settings))
+    try:
+        await dp.start_polling(bot, handle_signals=True)
+    finally:
+        await bot.session.close()
+        await engine.dispose()
+
+
+def run_forever(settings: Settings) -> None:
+    setup_logging(settings)
+    try:
+        asyncio.run(run_bot(settings))
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,67 @@
+"""/codes: link codes for the not-yet-linked people a tutor or administrator may hand them to."""
+
+import csv
+import io
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import BufferedInputFile, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import get_settings
+from handlers.render import role_names
+from services.link_codes import CodeFilter, IssuedCode, issue_codes
+from services.roles import Viewer
+
+router = Router(name="codes")
+MESSAGE_LIMIT = 4000  # Telegram allows 4096 characters; leave room for the header
+
+
+def deep_link(username: str | None, code: str) -> str:
+    return f"https://t.me/{username}?start={code}" if username else ""
+
+
+def codes_csv(codes: list[IssuedCode], username: str | None) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("Person"), _("Role"), _("Class"), _("Code"), _("Link")])
+    for c in codes:
+        writer.writerow([c.full_name, role_names(c.roles), c.class_name or "", c.code, deep_link(username, c.code)])
+    return out.getvalue().encode("utf-8-sig")  # with a BOM, Excel opens Cyrillic correctly
+
+
+def chunks(lines: list[str]) -> list[str]:
+    parts: list[str] = []
+    current = ""
+    for line in lines:
+        if current and len(current) + len(line) + 1 > MESSAGE_LIMIT:
+            parts.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    return parts + ([current] if current else [])
+
+
+@router.message(Command("codes"))
+async def codes(message: Message, command: CommandObject, session: AsyncSession, viewer: Viewer, bot: Bot) -> None:
+    class_ref = (command.args or "").strip() or None
+    issued = await issue_codes(
+        session, CodeFilter(class_ref=class_ref), days=get_settings().link_code_days, actor=viewer
+    )
+    if not issued:
+        await message.answer(_("Everyone here has already linked an account; no codes were issued."))
+        return
+    username = (await bot.me()).username
+    days = get_settings().link_code_days
+    lines = [ngettext("New link codes, valid for {days} day; earlier unused codes of these people no longer work:",
+               "New link codes, valid for {days} days; earlier unused codes of these people no longer work:",
+               days).format(days=days)]
+    lines += [f"{c.full_name} ({role_names(c.roles)}{', ' + c.class_name if c.class_name else ''}): {c.code}"
+              for c in issued]
+    for part in chunks(lines):
+        await message.answer(part)
+    await message.answer_document(
+        BufferedInputFile(codes_csv(issued, username), filename="link-codes.csv"),
+        caption=_("The same codes as a table with links, for printing."),
+    )

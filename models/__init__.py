@@ -1,0 +1,44 @@
+"""SQLAlchemy models of the diary: importing this package registers every table."""
+
+from models.accounts import LinkAttempt, LinkCode, Preference, TelegramAccount
+from models.audit import AuditEntry
+from models.base import Base
+from models.journal import (
+    Attendance,
+    Grade,
+    Homework,
+    HomeworkAttachment,
+    Lesson,
+    PeriodGrade,
+    WorkType,
+)
+from models.outbox import Notification
+from models.people import Guardianship, Person, RoleGrant, Student, TeachingAssignment
+from models.school import AcademicPeriod, School, SchoolClass, Subject, TimetableSlot
+
+__all__ = [
+    "AcademicPeriod",
+    "Attendance",
+    "AuditEntry",
+    "Base",
+    "Grade",
+    "Guardianship",
+    "Homework",
+    "HomeworkAttachment",
+    "Lesson",
+    "LinkAttempt",
+    "LinkCode",
+    "Notification",
+    "PeriodGrade",
+    "Person",
+    "Preference",
+    "RoleGrant",
+    "School",
+    "SchoolClass",
+    "Student",
+    "Subject",
+    "TeachingAssignment",
+    "TelegramAccount",
+    "TimetableSlot",
+    "WorkType",
+]

@@ -1,0 +1,65 @@
+"""Telegram accounts, the link codes that bind them to people, and per-account preferences."""
+
+from datetime import datetime, time
+
+from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, CreatedAt, UTCDateTime
+
+
+class TelegramAccount(CreatedAt, Base):
+    """A Telegram user who has talked to the bot; linked when person_id is set."""
+
+    __tablename__ = "telegram_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # Unique: a person who links a new Telegram account loses the old link.
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"), unique=True
+    )
+    locale: Mapped[str | None] = mapped_column(String(8))
+    linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LinkCode(CreatedAt, Base):
+    """A single-use code; only its hash is stored."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LinkAttempt(Base):
+    """A failed /start with a code, counted to refuse guessing."""
+
+    __tablename__ = "link_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Preference(Base):
+    __tablename__ = "preferences"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("telegram_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    push_grades: Mapped[bool] = mapped_column(default=True)
+    push_absences: Mapped[bool] = mapped_column(default=True)
+    push_homework: Mapped[bool] = mapped_column(default=True)
+    push_summaries: Mapped[bool] = mapped_column(default=True)
+    push_reminders: Mapped[bool] = mapped_column(default=True)
+    quiet_from: Mapped[time | None] = mapped_column(default=time(21, 0))
+    quiet_to: Mapped[time | None] = mapped_column(default=time(7, 30))

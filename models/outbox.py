@@ -1,0 +1,31 @@
+"""The transactional outbox: one row per push to one recipient, written with the change."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, CreatedAt, UTCDateTime
+
+
+class Notification(CreatedAt, Base):
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "status", "lane", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("telegram_accounts.id", ondelete="SET NULL")
+    )
+    category: Mapped[str] = mapped_column(String(16))  # grades | absences | homework | …
+    kind: Mapped[str] = mapped_column(String(32))  # what to render
+    lane: Mapped[str] = mapped_column(String(8), default="realtime")  # realtime | bulk
+    payload: Mapped[dict[str, Any]]
+    dedup_key: Mapped[str] = mapped_column(String(160), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))

@@ -1,0 +1,33 @@
+"""Domain errors: a message id (translated by the front end) and its parameters."""
+
+from typing import Any
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
+class DiaryError(Exception):
+    """Something the user asked for cannot be done; nothing was changed."""
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+class NotAllowed(DiaryError):
+    """The person's roles do not allow this action."""
+
+
+class NotFound(DiaryError):
+    """The thing asked about does not exist or is out of the person's reach."""
+
+
+class NotLinked(DiaryError):
+    """The Telegram account is not linked to a person yet."""
+
+
+class ConsentRequired(DiaryError):
+    """A student or parent has not accepted the processing of personal data."""

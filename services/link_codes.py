@@ -1,0 +1,244 @@
+"""Issuing and revoking link codes: readable, single use, expiring, stored only as a hash."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    Guardianship,
+    LinkCode,
+    Person,
+    RoleGrant,
+    School,
+    SchoolClass,
+    Student,
+    TelegramAccount,
+)
+from models.base import utcnow
+from services import audit
+from services.errors import N_, NotAllowed, NotFound
+from services.roles import Role, Viewer
+
+# No 0/O, 1/I/L: a code is read aloud and typed from paper.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 15  # 15 × log2(31) ≈ 74 bits
+GROUP = 5
+
+
+def generate_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i : i + GROUP] for i in range(0, CODE_LENGTH, GROUP))
+
+
+def normalize_code(text: str) -> str:
+    """What a person typed, as the code it means: case, spaces and dashes do not matter."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def hash_code(text: str) -> str:
+    return hashlib.sha256(normalize_code(text).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    person_id: int
+    full_name: str
+    roles: tuple[Role, ...]
+    class_name: str | None
+    code: str
+
+
+@dataclass(frozen=True)
+class CodeFilter:
+    school: str | None = None  # the roster's school_id
+    class_ref: str | None = None  # the roster's class_id
+    role: Role | None = None
+
+
+async def _scope_for(session: AsyncSession, actor: Viewer | None, flt: CodeFilter) -> CodeFilter:
+    """Tutors hand codes to their own class only (002 §3.1, 004 §3.10); admins to anyone."""
+    if actor is None:  # the command line: the machine's operator is the administrator
+        return flt
+    actor.require_any(Role.ADMIN, Role.TUTOR)
+    assert actor.school is not None
+    flt = CodeFilter(school=actor.school.external_id, class_ref=flt.class_ref, role=flt.role)
+    if Role.ADMIN in actor.roles:
+        return flt
+    if flt.role in (Role.ADMIN, Role.TEACHER):
+        raise NotAllowed(N_("Staff get their codes from the school administrator."))
+    own = {
+        c.external_id
+        for c in await session.scalars(
+            select(SchoolClass).where(SchoolClass.id.in_(actor.tutor_class_ids))
+        )
+    }
+    if flt.class_ref is None and len(own) == 1:
+        flt = CodeFilter(school=flt.school, class_ref=next(iter(own)), role=flt.role)
+    if flt.class_ref not in own:
+        raise NotAllowed(N_("You can issue codes only for the students and parents of your own class."))
+    return flt
+
+
+def _people_query(flt: CodeFilter, school_ids: list[int], class_ids: list[int] | None) -> Select:
+    query = select(Person).where(Person.active.is_(True), Person.school_id.in_(school_ids))
+    students_in_class = select(Student.person_id)
+    parents_in_class = select(Guardianship.parent_id).join(Student, Student.id == Guardianship.student_id)
+    if class_ids is not None:
+        students_in_class = students_in_class.where(Student.class_id.in_(class_ids))
+        parents_in_class = parents_in_class.where(
+            Student.class_id.in_(class_ids), Guardianship.active.is_(True)
+        )
+    role_clauses = {
+        Role.STUDENT: Person.id.in_(students_in_class),
+        Role.PARENT: Person.id.in_(parents_in_class),
+        Role.ADMIN: Person.id.in_(select(RoleGrant.person_id).where(RoleGrant.role == "admin")),
+        Role.TEACHER: Person.id.in_(select(RoleGrant.person_id).where(RoleGrant.role == "teacher")),
+    }
+    if flt.role is not None:
+        query = query.where(role_clauses[flt.role])
+    elif class_ids is not None:
+        query = query.where(or_(role_clauses[Role.STUDENT], role_clauses[Role.PARENT]))
+    linked = select(TelegramAccount.person_id).where(TelegramAccount.person_id.is_not(None))
+    return query.where(Person.id.not_in(linked)).order_by(Person.last_name, Person.first_name, Person.id)
+
+
+async def _resolve(session: AsyncSession, flt: CodeFilter) -> tuple[list[int], list[int] | None]:
+    schools = select(School.id)
+    if flt.school is not None:
+        schools = schools.where(School.external_id == flt.school)
+    school_ids = list(await session.scalars(schools))
+    if flt.school is not None and not school_ids:
+        raise NotFound(N_("There is no school with id {school}."), school=flt.school)
+    if flt.class_ref is None:
+        return school_ids, None
+    class_ids = list(
+        await session.scalars(
+            select(SchoolClass.id).where(
+                SchoolClass.external_id == flt.class_ref, SchoolClass.school_id.in_(school_ids)
+            )
+        )
+    )
+    if not class_ids:
+        raise NotFound(N_("There is no class with id {class_ref}."), class_ref=flt.class_ref)
+    return school_ids, class_ids
+
+
+async def _describe(session: AsyncSession, people: list[Person]) -> dict[int, tuple[tuple[Role, ...], str | None]]:
+    """Each person's roles and class (their own or their children's), in few queries."""
+    ids = [p.id for p in people]
+    roles: dict[int, set[Role]] = {i: set() for i in ids}
+    classes: dict[int, list[str]] = {i: [] for i in ids}
+    for person_id, role in await session.execute(
+        select(RoleGrant.person_id, RoleGrant.role).where(RoleGrant.person_id.in_(ids))
+    ):
+        roles[person_id].add(Role(role))
+    for person_id, class_name in await session.execute(
+        select(Student.person_id, SchoolClass.name)
+        .join(SchoolClass, SchoolClass.id == Student.class_id)
+        .where(Student.person_id.in_(ids))
+    ):
+        roles[person_id].add(Role.STUDENT)
+        classes[person_id].append(class_name)
+    for person_id, class_name in await session.execute(
+        select(Guardianship.parent_id, SchoolClass.name)
+        .join(Student, Student.id == Guardianship.student_id)
+        .join(SchoolClass, SchoolClass.id == Student.class_id)
+        .where(Guardianship.parent_id.in_(ids), Guardianship.active.is_(True))
+        .order_by(SchoolClass.name)
+    ):
+        roles[person_id].add(Role.PARENT)
+        if class_name not in classes[person_id]:
+            classes[person_id].append(class_name)
+    for person_id in await session.scalars(
+        select(SchoolClass.tutor_id).where(SchoolClass.tutor_id.in_(ids))
+    ):
+        roles[person_id].add(Role.TUTOR)
+    order = list(Role)
+    return {
+        i: (tuple(sorted(roles[i], key=order.index)), ", ".join(classes[i]) or None) for i in ids
+    }
+
+
+async def issue_codes(
+    session: AsyncSession, flt: CodeFilter, *, days: int, actor: Viewer | None = None
+) -> list[IssuedCode]:
+    """A fresh code for each matching person not yet linked; their older unused codes stop working."""
+    flt = await _scope_for(session, actor, flt)
+    school_ids, class_ids = await _resolve(session, flt)
+    people = list(await session.scalars(_people_query(flt, school_ids, class_ids)))
+    return await issue_codes_for(session, people, days=days, role=flt.role, actor=actor)
+
+
+async def issue_codes_for(
+    session: AsyncSession, people: list[Person], *, days: int, role: Role | None = None,
+    actor: Viewer | None = None,
+) -> list[IssuedCode]:
+    """Codes for these people, already authorised by the caller; commits."""
+    if not people:
+        return []
+    now = utcnow()
+    ids = [p.id for p in people]
+    await session.execute(
+        update(LinkCode)
+        .where(LinkCode.person_id.in_(ids), LinkCode.used_at.is_(None), LinkCode.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    described = await _describe(session, people)
+    issued: list[IssuedCode] = []
+    actor_id = actor.person.id if actor and actor.person else None
+    for person in people:
+        roles, class_name = described[person.id]
+        code = generate_code()
+        session.add(
+            LinkCode(
+                code_hash=hash_code(code),
+                person_id=person.id,
+                role=(role or (roles[0] if roles else Role.STUDENT)).value,
+                issued_by=actor_id,
+                expires_at=now + timedelta(days=days),
+            )
+        )
+        issued.append(IssuedCode(person.id, person.full_name, roles, class_name, code))
+    audit.record(
+        session,
+        action="codes_issued",
+        entity="link_code",
+        entity_id=None,
+        school_id=people[0].school_id,
+        actor_person_id=actor_id,
+        actor_telegram_id=actor.telegram_user_id if actor else None,
+        after={"persons": ids, "days": days},
+    )
+    await session.commit()
+    return issued
+
+
+async def revoke_codes(session: AsyncSession, flt: CodeFilter, *, actor: Viewer | None = None) -> int:
+    """Revoke the unused codes of everyone the filter matches; returns how many were revoked."""
+    flt = await _scope_for(session, actor, flt)
+    school_ids, class_ids = await _resolve(session, flt)
+    people = select(_people_query(flt, school_ids, class_ids).subquery().c.id)
+    result = await session.execute(
+        update(LinkCode)
+        .where(
+            LinkCode.person_id.in_(people),
+            LinkCode.used_at.is_(None),
+            LinkCode.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+    count = result.rowcount or 0
+    audit.record(
+        session,
+        action="codes_revoked",
+        entity="link_code",
+        entity_id=None,
+        actor_person_id=actor.person.id if actor and actor.person else None,
+        after={"count": count},
+    )
+    await session.commit()
+    return count

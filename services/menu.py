@@ -1,0 +1,33 @@
+"""The bot's commands and which roles see each; the menu and setMyCommands come from here."""
+
+from dataclasses import dataclass
+
+from services.errors import N_
+from services.roles import CONSENT_ROLES, Role
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    description: str  # a message id, translated where shown
+    roles: frozenset[Role] | None  # None: every linked person
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", N_("Start and link your account"), None),
+    Command("help", N_("What I can do for you"), None),
+    Command("codes", N_("Link codes for people not yet linked"), frozenset({Role.ADMIN, Role.TUTOR})),
+    Command("privacy", N_("Consent to the processing of personal data"), CONSENT_ROLES),
+    Command("language", N_("Change the language"), None),
+    Command("logout", N_("Unlink this Telegram account"), None),
+)
+# What someone who has not linked an account yet may do.
+PUBLIC_COMMANDS: tuple[str, ...] = ("start", "help", "language")
+
+
+def commands_for(roles: frozenset[Role]) -> list[Command]:
+    return [c for c in COMMANDS if c.roles is None or c.roles & roles]
+
+
+def public_commands() -> list[Command]:
+    return [c for c in COMMANDS if c.name in PUBLIC_COMMANDS]

@@ -1,0 +1,149 @@
+"""Fixtures: a real database (SQLite, or PostgreSQL via TEST_DATABASE_URL) and the real bot stack."""
+
+import asyncio
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.app import make_dispatcher
+from bot.emulator import Emulator, serve
+from models import Base
+from models.db import make_engine, make_sessionmaker
+from models.migrate import upgrade
+from services.roster import import_roster
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "examples" / "demo-school"
+TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
+PG_ADMIN_URL = os.environ.get("PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+
+
+async def create_pg_database(base_url: str) -> tuple[str, str]:
+    """A fresh database beside the one named in base_url; returns its URL and name."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base_url)
+    name = f"diary_test_{secrets.token_hex(4)}"
+    admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False),
+                        isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False), name
+
+
+async def drop_pg_database(base_url: str, name: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    admin = make_engine(make_url(base_url).set(database="postgres").render_as_string(hide_password=False),
+                        isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+async def pg_reachable() -> bool:
+    try:
+        engine = make_engine(PG_ADMIN_URL)
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        await engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+async def db_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    base = os.environ.get("TEST_DATABASE_URL", "")
+    if base.startswith("postgresql"):
+        url, name = await create_pg_database(base)
+        await upgrade(url)
+        yield url
+        await drop_pg_database(base, name)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        await upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(db_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Every test starts from empty tables."""
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    engine: AsyncEngine = request.getfixturevalue("engine")
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                await conn.execute(table.delete())
+
+
+@pytest.fixture
+async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+async def demo(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker() as session:
+        await import_roster(session, DEMO)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class BotHarness:
+    """The real Bot, Dispatcher and middlewares, polling the emulator on loopback."""
+
+    def __init__(self, emulator: Emulator, bot: Bot) -> None:
+        self.emu = emulator
+        self.bot = bot
+
+
+@pytest.fixture
+async def harness(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[BotHarness]:
+    emulator = Emulator()
+    port = free_port()
+    runner = await serve(emulator, "127.0.0.1", port)
+    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")))
+    dp = make_dispatcher(sessionmaker)
+    polling = asyncio.create_task(
+        dp.start_polling(bot, handle_as_tasks=False, handle_signals=False, polling_timeout=1)
+    )
+    try:
+        yield BotHarness(emulator, bot)
+    finally:
+        await dp.stop_polling()
+        await asyncio.wait_for(polling, 5)
+        await bot.session.close()
+        await runner.cleanup()
