@@ -1,6 +1,7 @@
 """The `diary-bot` command line: run, db, import, codes, emulator, demo."""
 
 import asyncio
+import contextlib
 import csv
 import sys
 from pathlib import Path
@@ -67,9 +68,11 @@ def render_report(report: ImportReport) -> list[str]:
         if section in report.skipped_tables:
             lines.append(_("{table}: not in this roster, left as it was").format(table=section))
         elif created or updated or deactivated or unchanged:
-            lines.append(_("{table}: {created} created, {updated} updated, {deactivated} deactivated, "
-                           "{unchanged} unchanged").format(table=section, created=created, updated=updated,
-                                                           deactivated=deactivated, unchanged=unchanged))
+            lines.append(
+                _(
+                    "{table}: {created} created, {updated} updated, {deactivated} deactivated, {unchanged} unchanged"
+                ).format(table=section, created=created, updated=updated, deactivated=deactivated, unchanged=unchanged)
+            )
     if report.notes:
         lines.append(_("Normalised:"))
         for note in report.notes:
@@ -78,8 +81,12 @@ def render_report(report: ImportReport) -> list[str]:
             text = translate(note.message, None, **{k: v for k, v in note.params.items() if k != "reasons"})
             if reasons:
                 text += " (" + ", ".join(_(r) for r in reasons) + ")"
-            lines.append("  " + _("{source}, column {column}, rows {rows}: {text}").format(
-                source=note.source, column=note.column, rows=rows, text=text))
+            lines.append(
+                "  "
+                + _("{source}, column {column}, rows {rows}: {text}").format(
+                    source=note.source, column=note.column, rows=rows, text=text
+                )
+            )
     lines.append(_("Dry run: nothing was saved.") if report.dry_run else _("The roster is loaded."))
     return lines
 
@@ -91,7 +98,8 @@ def render_issue(issue: object) -> str:
     text = translate(issue.message, None, **issue.params)
     if issue.row is not None and issue.column is not None:
         return _("{source}, row {row}, column {column}: {text}").format(
-            source=issue.source, row=issue.row, column=issue.column, text=text)
+            source=issue.source, row=issue.row, column=issue.column, text=text
+        )
     if issue.row is not None:
         return _("{source}, row {row}: {text}").format(source=issue.source, row=issue.row, text=text)
     return f"{issue.source}: {text}"
@@ -118,9 +126,14 @@ def import_(
         report = asyncio.run(_import(settings.database_url, path, dry_run))
     except RosterInvalid as invalid:
         count = len(invalid.issues)
-        typer.echo(ngettext("The roster was not loaded; nothing was changed. {count} error:",
-                     "The roster was not loaded; nothing was changed. {count} errors:", count).format(count=count),
-                   err=True)
+        typer.echo(
+            ngettext(
+                "The roster was not loaded; nothing was changed. {count} error:",
+                "The roster was not loaded; nothing was changed. {count} errors:",
+                count,
+            ).format(count=count),
+            err=True,
+        )
         for issue in invalid.issues:
             typer.echo(render_issue(issue), err=True)
         raise typer.Exit(1) from None
@@ -178,7 +191,8 @@ def codes(
         raise typer.Exit(2)
     try:
         issued, revoked, username = asyncio.run(
-            _codes(settings.database_url, CodeFilter(school, class_ref, role), settings.link_code_days, revoke))
+            _codes(settings.database_url, CodeFilter(school, class_ref, role), settings.link_code_days, revoke)
+        )
     except DiaryError as error:
         typer.echo(translate(error.message, None, **error.params), err=True)
         raise typer.Exit(1) from None
@@ -201,11 +215,21 @@ def codes(
                 parts.append(link(c.code))
             typer.echo(" | ".join(parts))
     if not username:
-        typer.echo(_("Note: the Bot API could not be reached for the bot's username, so there are no "
-                     "links; people send /start CODE to the bot instead."), err=True)
-    typer.echo(ngettext("{count} code issued", "{count} codes issued", len(issued)).format(count=len(issued)) + "; "
-               + ngettext("valid for {days} day.", "valid for {days} days.", settings.link_code_days).format(
-                   days=settings.link_code_days), err=True)
+        typer.echo(
+            _(
+                "Note: the Bot API could not be reached for the bot's username, so there are no "
+                "links; people send /start CODE to the bot instead."
+            ),
+            err=True,
+        )
+    typer.echo(
+        ngettext("{count} code issued", "{count} codes issued", len(issued)).format(count=len(issued))
+        + "; "
+        + ngettext("valid for {days} day.", "valid for {days} days.", settings.link_code_days).format(
+            days=settings.link_code_days
+        ),
+        err=True,
+    )
 
 
 @app.command()
@@ -218,14 +242,16 @@ def emulator(
 
     async def go() -> None:
         await serve(Emulator(), host, port)
-        typer.echo(_("Bot API emulator on http://{host}:{port}. Start the bot with "
-                     "TELEGRAM_API_URL=http://{host}:{port}; chat with `diary-bot chat`.").format(host=host, port=port))
+        typer.echo(
+            _(
+                "Bot API emulator on http://{host}:{port}. Start the bot with "
+                "TELEGRAM_API_URL=http://{host}:{port}; chat with `diary-bot chat`."
+            ).format(host=host, port=port)
+        )
         await asyncio.Event().wait()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(go())
-    except KeyboardInterrupt:
-        pass
 
 
 @app.command()
@@ -249,9 +275,14 @@ def demo() -> None:
         typer.echo(_("The demo uses SQLite only; unset DATABASE_URL or point it at an SQLite file."), err=True)
         raise typer.Exit(2)
     asyncio.run(_import(settings.database_url, DEMO_DIR, False))
-    picks = [("S03", _("teacher and class teacher of 5А")), ("S04", _("teacher, class teacher of 7Б")),
-             ("R015", _("parent of two children")), ("P020", _("student of 5А")),
-             ("S06", _("teacher and parent")), ("S01", _("administrator"))]
+    picks = [
+        ("S03", _("teacher and class teacher of 5А")),
+        ("S04", _("teacher, class teacher of 7Б")),
+        ("R015", _("parent of two children")),
+        ("P020", _("student of 5А")),
+        ("S06", _("teacher and parent")),
+        ("S01", _("administrator")),
+    ]
     asyncio.run(_demo_codes(settings.database_url, settings.link_code_days, picks))
     run_forever(settings)
 
@@ -265,8 +296,11 @@ async def _demo_codes(url: str, days: int, picks: list[tuple[str, str]]) -> None
     try:
         async with make_sessionmaker(engine)() as session:
             for ref, label in picks:
-                person = await session.scalar(select(Person).where(or_(
-                    Person.staff_ref == ref, Person.parent_ref == ref, Person.student_ref == ref)))
+                person = await session.scalar(
+                    select(Person).where(
+                        or_(Person.staff_ref == ref, Person.parent_ref == ref, Person.student_ref == ref)
+                    )
+                )
                 if person is None:
                     continue
                 code = (await issue_codes_for(session, [person], days=days))[0]

@@ -5,6 +5,7 @@ The bot talks to it through aiogram's TelegramAPIServer, as it would to Telegram
 """
 
 import asyncio
+import contextlib
 import itertools
 import json
 import secrets
@@ -15,8 +16,15 @@ from typing import Any
 from aiohttp import web
 
 JSON_FIELDS = {
-    "reply_markup", "commands", "scope", "entities", "caption_entities", "allowed_updates",
-    "link_preview_options", "reply_parameters", "media",
+    "reply_markup",
+    "commands",
+    "scope",
+    "entities",
+    "caption_entities",
+    "allowed_updates",
+    "link_preview_options",
+    "reply_parameters",
+    "media",
 }
 BOT_ID = 7000000001
 
@@ -45,9 +53,15 @@ class Chat:
 
 class Emulator:
     def __init__(self, *, username: str = "diary_demo_bot", first_name: str = "Дневник") -> None:
-        self.me = {"id": BOT_ID, "is_bot": True, "first_name": first_name, "username": username,
-                   "can_join_groups": False, "can_read_all_group_messages": False,
-                   "supports_inline_queries": False}
+        self.me = {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": first_name,
+            "username": username,
+            "can_join_groups": False,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
         self.chats: dict[int, Chat] = {}
         self.pending: list[dict[str, Any]] = []
         self.confirmed = 0  # the highest update id the bot has acknowledged
@@ -63,8 +77,9 @@ class Emulator:
     def _user(self, user_id: int, first_name: str | None, language_code: str | None) -> dict[str, Any]:
         chat = self.chats.get(user_id)
         if chat is None:
-            chat = self.chats[user_id] = Chat({"id": user_id, "is_bot": False,
-                                               "first_name": first_name or f"User {user_id}"})
+            chat = self.chats[user_id] = Chat(
+                {"id": user_id, "is_bot": False, "first_name": first_name or f"User {user_id}"}
+            )
         if language_code is not None:
             chat.user["language_code"] = language_code
         return chat.user
@@ -80,13 +95,19 @@ class Emulator:
         return update_id
 
     def _incoming(self, user: dict[str, Any], **content: Any) -> dict[str, Any]:
-        message = {"message_id": next(self.message_ids), "date": int(time.time()), "from": user,
-                   "chat": self._chat_of(user), **content}
+        message = {
+            "message_id": next(self.message_ids),
+            "date": int(time.time()),
+            "from": user,
+            "chat": self._chat_of(user),
+            **content,
+        }
         self.chats[user["id"]].messages.append(message)
         return message
 
-    async def send_text(self, user_id: int, text: str, *, first_name: str | None = None,
-                        language_code: str | None = None) -> int:
+    async def send_text(
+        self, user_id: int, text: str, *, first_name: str | None = None, language_code: str | None = None
+    ) -> int:
         user = self._user(user_id, first_name, language_code)
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
@@ -97,25 +118,43 @@ class Emulator:
     async def send_document(self, user_id: int, content: bytes, filename: str, *, caption: str | None = None) -> int:
         user = self._user(user_id, None, None)
         stored = self._store(content, filename)
-        document = {"file_id": stored.file_id, "file_unique_id": stored.unique_id, "file_name": filename,
-                    "file_size": len(content)}
-        return await self._push("message", self._incoming(user, document=document,
-                                                           **({"caption": caption} if caption else {})))
+        document = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.unique_id,
+            "file_name": filename,
+            "file_size": len(content),
+        }
+        return await self._push(
+            "message", self._incoming(user, document=document, **({"caption": caption} if caption else {}))
+        )
 
     async def send_photo(self, user_id: int, content: bytes, *, caption: str | None = None) -> int:
         user = self._user(user_id, None, None)
         stored = self._store(content, None)
-        photo = [{"file_id": stored.file_id, "file_unique_id": stored.unique_id, "width": 800,
-                  "height": 600, "file_size": len(content)}]
-        return await self._push("message", self._incoming(user, photo=photo,
-                                                           **({"caption": caption} if caption else {})))
+        photo = [
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.unique_id,
+                "width": 800,
+                "height": 600,
+                "file_size": len(content),
+            }
+        ]
+        return await self._push(
+            "message", self._incoming(user, photo=photo, **({"caption": caption} if caption else {}))
+        )
 
     async def press(self, user_id: int, message_id: int, data: str) -> int:
         """Press an inline button; `data` may be any string, as a forged press would be."""
         user = self._user(user_id, None, None)
         message = self._find(user_id, message_id)
-        query = {"id": secrets.token_hex(8), "from": user, "chat_instance": str(user_id),
-                 "message": message, "data": data}
+        query = {
+            "id": secrets.token_hex(8),
+            "from": user,
+            "chat_instance": str(user_id),
+            "message": message,
+            "data": data,
+        }
         return await self._push("callback_query", query)
 
     def buttons(self, message: dict[str, Any]) -> list[tuple[str, str]]:
@@ -166,8 +205,9 @@ class Emulator:
 
     def _store(self, content: bytes, name: str | None) -> StoredFile:
         file_id = "F" + secrets.token_urlsafe(24)
-        stored = StoredFile(file_id, secrets.token_hex(8), content, name,
-                            f"documents/{secrets.token_hex(6)}_{name or 'photo.jpg'}")
+        stored = StoredFile(
+            file_id, secrets.token_hex(8), content, name, f"documents/{secrets.token_hex(6)}_{name or 'photo.jpg'}"
+        )
         self.files[file_id] = stored
         return stored
 
@@ -181,8 +221,13 @@ class Emulator:
         return chat
 
     def _outgoing(self, chat: Chat, params: dict[str, Any], **content: Any) -> dict[str, Any]:
-        message = {"message_id": next(self.message_ids), "date": int(time.time()), "from": self.me,
-                   "chat": self._chat_of(chat.user), **content}
+        message = {
+            "message_id": next(self.message_ids),
+            "date": int(time.time()),
+            "from": self.me,
+            "chat": self._chat_of(chat.user),
+            **content,
+        }
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
         if params.get("protect_content") in (True, "true", "True"):
@@ -192,7 +237,7 @@ class Emulator:
 
     def _file_param(self, value: Any, uploads: dict[str, tuple[bytes, str]], name: str) -> StoredFile:
         if isinstance(value, str) and value.startswith("attach://"):
-            value = uploads.get(value[len("attach://"):])
+            value = uploads.get(value[len("attach://") :])
         if value is None and name in uploads:
             value = uploads[name]
         if isinstance(value, tuple):
@@ -231,10 +276,8 @@ class Emulator:
                 self.confirmed = max(self.confirmed, offset - 1)
                 self.changed.notify_all()
             if not self.pending and timeout:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.changed.wait_for(lambda: bool(self.pending)), timeout)
-                except TimeoutError:
-                    pass
             return self.pending[:limit]
 
     async def m_sendmessage(self, params: dict[str, Any], uploads: Any) -> Any:
@@ -247,9 +290,12 @@ class Emulator:
         text = self._text(params.get("text"))
         markup = params.get("reply_markup")
         if message.get("text") == text and message.get("reply_markup") == markup:
-            raise ApiError(400, "Bad Request: message is not modified: specified new message content "
-                                "and reply markup are exactly the same as a current content and reply "
-                                "markup of the message")
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content "
+                "and reply markup are exactly the same as a current content and reply "
+                "markup of the message",
+            )
         message["text"] = text
         message["edit_date"] = int(time.time())
         if markup:
@@ -287,16 +333,27 @@ class Emulator:
     async def m_senddocument(self, params: dict[str, Any], uploads: dict[str, tuple[bytes, str]]) -> Any:
         chat = self._chat(params)
         stored = self._file_param(params.get("document"), uploads, "document")
-        document = {"file_id": stored.file_id, "file_unique_id": stored.unique_id,
-                    "file_name": stored.name, "file_size": len(stored.content)}
+        document = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.unique_id,
+            "file_name": stored.name,
+            "file_size": len(stored.content),
+        }
         extra = {"caption": params["caption"]} if params.get("caption") else {}
         return self._outgoing(chat, params, document=document, **extra)
 
     async def m_sendphoto(self, params: dict[str, Any], uploads: dict[str, tuple[bytes, str]]) -> Any:
         chat = self._chat(params)
         stored = self._file_param(params.get("photo"), uploads, "photo")
-        photo = [{"file_id": stored.file_id, "file_unique_id": stored.unique_id, "width": 800,
-                  "height": 600, "file_size": len(stored.content)}]
+        photo = [
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.unique_id,
+                "width": 800,
+                "height": 600,
+                "file_size": len(stored.content),
+            }
+        ]
         extra = {"caption": params["caption"]} if params.get("caption") else {}
         return self._outgoing(chat, params, photo=photo, **extra)
 
@@ -304,8 +361,12 @@ class Emulator:
         stored = self.files.get(str(params.get("file_id")))
         if stored is None:
             raise ApiError(400, "Bad Request: invalid file_id")
-        return {"file_id": stored.file_id, "file_unique_id": stored.unique_id,
-                "file_size": len(stored.content), "file_path": stored.path}
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.unique_id,
+            "file_size": len(stored.content),
+            "file_path": stored.path,
+        }
 
     def _scope_key(self, params: dict[str, Any]) -> tuple[str, str]:
         scope = params.get("scope") or {"type": "default"}
@@ -372,8 +433,9 @@ class Emulator:
         if "data" in body:
             update_id = await self.press(user_id, int(body["message_id"]), body["data"])
         else:
-            update_id = await self.send_text(user_id, body["text"], first_name=body.get("first_name"),
-                                             language_code=body.get("language_code"))
+            update_id = await self.send_text(
+                user_id, body["text"], first_name=body.get("first_name"), language_code=body.get("language_code")
+            )
         return web.json_response({"update_id": update_id})
 
     async def handle_control_wait(self, request: web.Request) -> web.Response:

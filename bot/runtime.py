@@ -1,6 +1,7 @@
 """Starting things: logging, settings checks, the database and the bot's polling loop."""
 
 import asyncio
+import contextlib
 import logging
 import sys
 
@@ -23,8 +24,9 @@ def settings_or_exit() -> Settings:
 
 
 def setup_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # aiohttp and aiogram log request URLs, which contain the token; keep them quiet.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
 
@@ -32,11 +34,14 @@ def setup_logging(settings: Settings) -> None:
 def require_token(settings: Settings) -> None:
     if settings.bot_token is None:
         with i18n.context(), i18n.use_locale(settings.locale):
-            typer.echo(i18n.gettext(
-                "BOT_TOKEN is not set. Get a token from @BotFather in Telegram and put BOT_TOKEN=... in .env;\n"
-                "or run offline: `diary-bot emulator` in another terminal, then "
-                "TELEGRAM_API_URL=http://127.0.0.1:8081 BOT_TOKEN=123456:EMULATOR-TOKEN-0123456789abcdef."),
-                err=True)
+            typer.echo(
+                i18n.gettext(
+                    "BOT_TOKEN is not set. Get a token from @BotFather in Telegram and put BOT_TOKEN=... in .env;\n"
+                    "or run offline: `diary-bot emulator` in another terminal, then "
+                    "TELEGRAM_API_URL=http://127.0.0.1:8081 BOT_TOKEN=123456:EMULATOR-TOKEN-0123456789abcdef."
+                ),
+                err=True,
+            )
         raise typer.Exit(2)
 
 
@@ -54,7 +59,5 @@ async def run_bot(settings: Settings) -> None:
 
 def run_forever(settings: Settings) -> None:
     setup_logging(settings)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_bot(settings))
-    except KeyboardInterrupt:
-        pass

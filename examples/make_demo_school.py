@@ -12,18 +12,86 @@ from openpyxl import Workbook
 HERE = Path(__file__).parent
 SCHOOL = "L1"
 
-MALE = ["Александр", "Максим", "Иван", "Артём", "Дмитрий", "Никита", "Михаил", "Егор", "Андрей",
-        "Кирилл", "Илья", "Матвей", "Тимофей", "Роман", "Лев"]
-FEMALE = ["Анастасия", "Мария", "Анна", "Виктория", "Полина", "Елизавета", "Екатерина", "Дарья",
-          "Софья", "Алиса", "Варвара", "Ксения", "Вероника", "Милана", "Ульяна"]
-SURNAMES = ["Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов",
-            "Новиков", "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров",
-            "Павлов", "Козлов", "Степанов", "Николаев", "Орлов", "Андреев", "Макаров", "Никитин",
-            "Захаров", "Зайцев", "Соловьёв", "Борисов", "Яковлев", "Григорьев", "Романов", "Воробьёв"]
-FATHER_NAMES = {"Александрович": "Александр", "Сергеевич": "Сергей", "Андреевич": "Андрей",
-                "Дмитриевич": "Дмитрий", "Игоревич": "Игорь", "Олегович": "Олег",
-                "Владимирович": "Владимир", "Павлович": "Павел", "Николаевич": "Николай",
-                "Евгеньевич": "Евгений"}
+MALE = [
+    "Александр",
+    "Максим",
+    "Иван",
+    "Артём",
+    "Дмитрий",
+    "Никита",
+    "Михаил",
+    "Егор",
+    "Андрей",
+    "Кирилл",
+    "Илья",
+    "Матвей",
+    "Тимофей",
+    "Роман",
+    "Лев",
+]
+FEMALE = [
+    "Анастасия",
+    "Мария",
+    "Анна",
+    "Виктория",
+    "Полина",
+    "Елизавета",
+    "Екатерина",
+    "Дарья",
+    "Софья",
+    "Алиса",
+    "Варвара",
+    "Ксения",
+    "Вероника",
+    "Милана",
+    "Ульяна",
+]
+SURNAMES = [
+    "Иванов",
+    "Смирнов",
+    "Кузнецов",
+    "Попов",
+    "Васильев",
+    "Петров",
+    "Соколов",
+    "Михайлов",
+    "Новиков",
+    "Фёдоров",
+    "Морозов",
+    "Волков",
+    "Алексеев",
+    "Лебедев",
+    "Семёнов",
+    "Егоров",
+    "Павлов",
+    "Козлов",
+    "Степанов",
+    "Николаев",
+    "Орлов",
+    "Андреев",
+    "Макаров",
+    "Никитин",
+    "Захаров",
+    "Зайцев",
+    "Соловьёв",
+    "Борисов",
+    "Яковлев",
+    "Григорьев",
+    "Романов",
+    "Воробьёв",
+]
+FATHER_NAMES = {
+    "Александрович": "Александр",
+    "Сергеевич": "Сергей",
+    "Андреевич": "Андрей",
+    "Дмитриевич": "Дмитрий",
+    "Игоревич": "Игорь",
+    "Олегович": "Олег",
+    "Владимирович": "Владимир",
+    "Павлович": "Павел",
+    "Николаевич": "Николай",
+    "Евгеньевич": "Евгений",
+}
 FATHERS = list(FATHER_NAMES)
 
 
@@ -48,50 +116,121 @@ STAFF = [
     ("S09", "Рябов", "Павел", "Олегович", "teacher"),  # physical education, biology
 ]
 CLASSES = [("C1A", "1А", 1, "S08"), ("C5A", "5А", 5, "S03"), ("C7B", "7Б", 7, "S04"), ("C9V", "9В", 9, "S05")]
-SUBJECTS = [("MATH", "Математика"), ("RUS", "Русский язык"), ("LIT", "Литература"),
-            ("ENG", "Английский язык"), ("HIST", "История"), ("BIO", "Биология"), ("PHYS", "Физика"),
-            ("PE", "Физическая культура"), ("READ", "Литературное чтение"), ("WORLD", "Окружающий мир")]
+SUBJECTS = [
+    ("MATH", "Математика"),
+    ("RUS", "Русский язык"),
+    ("LIT", "Литература"),
+    ("ENG", "Английский язык"),
+    ("HIST", "История"),
+    ("BIO", "Биология"),
+    ("PHYS", "Физика"),
+    ("PE", "Физическая культура"),
+    ("READ", "Литературное чтение"),
+    ("WORLD", "Окружающий мир"),
+]
 # class -> [(subject, teacher, subgroup, lessons a week)]
 PLAN = {
-    "C1A": [("MATH", "S08", None, 4), ("RUS", "S08", None, 5), ("READ", "S08", None, 4),
-            ("WORLD", "S08", None, 2), ("PE", "S09", None, 3)],
-    "C5A": [("MATH", "S03", None, 5), ("RUS", "S04", None, 5), ("LIT", "S04", None, 3),
-            ("ENG", "S06", "1", 3), ("ENG", "S07", "2", 3), ("HIST", "S02", None, 2),
-            ("BIO", "S09", None, 1), ("PE", "S09", None, 3)],
-    "C7B": [("MATH", "S03", None, 5), ("RUS", "S04", None, 4), ("LIT", "S04", None, 2),
-            ("ENG", "S06", "1", 3), ("ENG", "S07", "2", 3), ("HIST", "S02", None, 2),
-            ("BIO", "S09", None, 2), ("PHYS", "S05", None, 2), ("PE", "S09", None, 3)],
-    "C9V": [("MATH", "S05", None, 5), ("RUS", "S04", None, 3), ("LIT", "S04", None, 3),
-            ("ENG", "S06", "1", 3), ("ENG", "S07", "2", 3), ("HIST", "S02", None, 3),
-            ("BIO", "S09", None, 2), ("PHYS", "S05", None, 3), ("PE", "S09", None, 2)],
+    "C1A": [
+        ("MATH", "S08", None, 4),
+        ("RUS", "S08", None, 5),
+        ("READ", "S08", None, 4),
+        ("WORLD", "S08", None, 2),
+        ("PE", "S09", None, 3),
+    ],
+    "C5A": [
+        ("MATH", "S03", None, 5),
+        ("RUS", "S04", None, 5),
+        ("LIT", "S04", None, 3),
+        ("ENG", "S06", "1", 3),
+        ("ENG", "S07", "2", 3),
+        ("HIST", "S02", None, 2),
+        ("BIO", "S09", None, 1),
+        ("PE", "S09", None, 3),
+    ],
+    "C7B": [
+        ("MATH", "S03", None, 5),
+        ("RUS", "S04", None, 4),
+        ("LIT", "S04", None, 2),
+        ("ENG", "S06", "1", 3),
+        ("ENG", "S07", "2", 3),
+        ("HIST", "S02", None, 2),
+        ("BIO", "S09", None, 2),
+        ("PHYS", "S05", None, 2),
+        ("PE", "S09", None, 3),
+    ],
+    "C9V": [
+        ("MATH", "S05", None, 5),
+        ("RUS", "S04", None, 3),
+        ("LIT", "S04", None, 3),
+        ("ENG", "S06", "1", 3),
+        ("ENG", "S07", "2", 3),
+        ("HIST", "S02", None, 3),
+        ("BIO", "S09", None, 2),
+        ("PHYS", "S05", None, 3),
+        ("PE", "S09", None, 2),
+    ],
 }
-BELLS = [("08:30", "09:10"), ("09:20", "10:00"), ("10:20", "11:00"), ("11:20", "12:00"),
-         ("12:10", "12:50"), ("13:00", "13:40"), ("13:50", "14:30")]
+BELLS = [
+    ("08:30", "09:10"),
+    ("09:20", "10:00"),
+    ("10:20", "11:00"),
+    ("11:20", "12:00"),
+    ("12:10", "12:50"),
+    ("13:00", "13:40"),
+    ("13:50", "14:30"),
+]
 FIRST_GRADE_BELLS = [("08:30", "09:05"), ("09:20", "09:55"), ("10:20", "10:55"), ("11:20", "11:55")]
-PERIODS = [("Q1", "1 четверть", "quarter", "2026-09-01", "2026-10-24"),
-           ("Q2", "2 четверть", "quarter", "2026-11-05", "2026-12-28"),
-           ("Q3", "3 четверть", "quarter", "2027-01-12", "2027-03-20"),
-           ("Q4", "4 четверть", "quarter", "2027-03-30", "2027-05-26"),
-           ("Y", "Год", "year", "2026-09-01", "2027-05-26")]
+PERIODS = [
+    ("Q1", "1 четверть", "quarter", "2026-09-01", "2026-10-24"),
+    ("Q2", "2 четверть", "quarter", "2026-11-05", "2026-12-28"),
+    ("Q3", "3 четверть", "quarter", "2027-01-12", "2027-03-20"),
+    ("Q4", "4 четверть", "quarter", "2027-03-30", "2027-05-26"),
+    ("Y", "Год", "year", "2026-09-01", "2027-05-26"),
+]
 
 
 def build() -> dict[str, list[list[str]]]:
     rnd = random.Random(2026)
     tables: dict[str, list[list[str]]] = {
-        "schools": [["school_id", "name", "timezone", "grade_min", "grade_max", "edit_window_days",
-                     "locale", "summary_weekday", "summary_time"],
-                    [SCHOOL, "МБОУ «Лицей № 1»", "Asia/Barnaul", "2", "5", "14", "ru", "6", "12:00"]],
+        "schools": [
+            [
+                "school_id",
+                "name",
+                "timezone",
+                "grade_min",
+                "grade_max",
+                "edit_window_days",
+                "locale",
+                "summary_weekday",
+                "summary_time",
+            ],
+            [SCHOOL, "МБОУ «Лицей № 1»", "Asia/Barnaul", "2", "5", "14", "ru", "6", "12:00"],
+        ],
         "staff": [["staff_id", "school_id", "last_name", "first_name", "middle_name", "roles", "active"]]
         + [[sid, SCHOOL, last, first, middle, roles, "yes"] for sid, last, first, middle, roles in STAFF],
         "classes": [["class_id", "school_id", "name", "grade_level", "tutor_id", "grading"]]
-        + [[cid, SCHOOL, name, str(level), tutor, "no" if level == 1 else "yes"]
-           for cid, name, level, tutor in CLASSES],
+        + [
+            [cid, SCHOOL, name, str(level), tutor, "no" if level == 1 else "yes"] for cid, name, level, tutor in CLASSES
+        ],
         "subjects": [["subject_id", "school_id", "name"]] + [[sid, SCHOOL, name] for sid, name in SUBJECTS],
         "students": [["student_id", "class_id", "last_name", "first_name", "middle_name", "subgroup", "active"]],
         "parents": [["parent_id", "last_name", "first_name", "middle_name", "student_ids", "staff_id", "active"]],
         "teaching": [["class_id", "subject_id", "staff_id", "subgroup"]],
-        "timetable": [["class_id", "weekday", "lesson_no", "starts_at", "ends_at", "subject_id", "staff_id",
-                       "room", "subgroup", "valid_from", "valid_to"]],
+        "timetable": [
+            [
+                "class_id",
+                "weekday",
+                "lesson_no",
+                "starts_at",
+                "ends_at",
+                "subject_id",
+                "staff_id",
+                "room",
+                "subgroup",
+                "valid_from",
+                "valid_to",
+            ]
+        ],
         "periods": [["period_id", "school_id", "name", "kind", "starts_on", "ends_on"]]
         + [[pid, SCHOOL, name, kind, start, end] for pid, name, kind, start, end in PERIODS],
     }
@@ -124,11 +263,21 @@ def build() -> dict[str, list[list[str]]]:
         if pid % 3 == 0 and len(children) == 1:  # some families list only the mother
             continue
         mother_first = rnd.choice(FEMALE)
-        tables["parents"].append([f"R{pid:03d}", female(surname), mother_first,
-                                  female_patronymic(rnd.choice(FATHERS)), ";".join(children), "", "yes"])
+        tables["parents"].append(
+            [
+                f"R{pid:03d}",
+                female(surname),
+                mother_first,
+                female_patronymic(rnd.choice(FATHERS)),
+                ";".join(children),
+                "",
+                "yes",
+            ]
+        )
         if pid % 2 == 0:
-            tables["parents"].append([f"R{pid:03d}F", surname, FATHER_NAMES[father], rnd.choice(FATHERS),
-                                      ";".join(children), "", "yes"])
+            tables["parents"].append(
+                [f"R{pid:03d}F", surname, FATHER_NAMES[father], rnd.choice(FATHERS), ";".join(children), "", "yes"]
+            )
     tables["parents"].append(["R900", "Лебедева", "Наталья", "Игоревна", teacher_child, "S06", "yes"])
     busy: set[tuple[str, int, int]] = set()
     for cid, plan in PLAN.items():
@@ -156,8 +305,9 @@ def build() -> dict[str, list[list[str]]]:
                 for s, t, g in entry:
                     busy.add((t, weekday, slot))
                     room = {"PE": "Спортзал"}.get(s, str(100 + int(cid[1]) * 10 + (2 if g == "2" else 1)))
-                    tables["timetable"].append([cid, str(weekday), str(slot), starts, ends, s, t, room, g or "",
-                                                "", ""])
+                    tables["timetable"].append(
+                        [cid, str(weekday), str(slot), starts, ends, s, t, room, g or "", "", ""]
+                    )
                 day_load[weekday] = slot
                 break
     return tables

@@ -13,22 +13,24 @@ from handlers.render import consent_text, menu_text, sync_chat_commands, when
 from services import linking
 from services.roles import Viewer
 
-router = Router(name="account")
 
-
-@router.message(Command("language"))
 async def language(message: Message) -> None:
     await message.answer(_("Choose the language:"), reply_markup=language_keyboard())
 
 
-@router.callback_query(LanguageCb.filter())
 async def language_chosen(
-    query: CallbackQuery, callback_data: LanguageCb, session: AsyncSession, viewer: Viewer,
-    bot: Bot, i18n: I18n,
+    query: CallbackQuery,
+    callback_data: LanguageCb,
+    session: AsyncSession,
+    viewer: Viewer,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
     assert isinstance(query.message, Message)
     await linking.set_locale(
-        session, telegram_user_id=query.from_user.id, chat_id=query.message.chat.id,
+        session,
+        telegram_user_id=query.from_user.id,
+        chat_id=query.message.chat.id,
         locale=callback_data.locale,
     )
     i18n.current_locale = callback_data.locale
@@ -43,20 +45,19 @@ def privacy_status(viewer: Viewer) -> str:
     if viewer.person.consent_at is not None:
         status = _("You accepted on {date}.").format(date=when(viewer.person.consent_at, viewer))
     elif viewer.person.consent_declined_at is not None:
-        status = _("You declined or withdrew consent on {date}. Diary data and notifications are "
-                   "off.").format(date=when(viewer.person.consent_declined_at, viewer))
+        status = _("You declined or withdrew consent on {date}. Diary data and notifications are off.").format(
+            date=when(viewer.person.consent_declined_at, viewer)
+        )
     else:
         status = _("You have not answered yet. Diary data and notifications are off until you accept.")
     return f"{consent_text()}\n\n{status}"
 
 
-@router.message(Command("privacy"))
 async def privacy(message: Message, viewer: Viewer) -> None:
     person = linking.consent_subject(viewer)
     await message.answer(privacy_status(viewer), reply_markup=consent_keyboard(accepted=person.consent_at is not None))
 
 
-@router.callback_query(ConsentCb.filter())
 async def consent_answered(
     query: CallbackQuery, callback_data: ConsentCb, session: AsyncSession, viewer: Viewer
 ) -> None:
@@ -66,15 +67,16 @@ async def consent_answered(
         reply = _("Thank you. Your consent is recorded. You can withdraw it any time with /privacy.")
     else:
         await linking.decline_consent(session, viewer)
-        reply = _("Understood. Without consent the bot shows no diary data and sends no notifications. "
-                  "You can change your mind any time with /privacy.")
+        reply = _(
+            "Understood. Without consent the bot shows no diary data and sends no notifications. "
+            "You can change your mind any time with /privacy."
+        )
     await query.answer()
     await query.message.edit_text(privacy_status(viewer))
     await query.message.answer(reply)
     await query.message.answer(menu_text(viewer))
 
 
-@router.message(Command("logout"))
 async def logout(message: Message, viewer: Viewer) -> None:
     viewer.require_linked()
     await message.answer(
@@ -83,21 +85,27 @@ async def logout(message: Message, viewer: Viewer) -> None:
     )
 
 
-@router.callback_query(LogoutCb.filter(F.confirm))
-async def logout_confirmed(
-    query: CallbackQuery, session: AsyncSession, viewer: Viewer, bot: Bot, i18n: I18n
-) -> None:
+async def logout_confirmed(query: CallbackQuery, session: AsyncSession, viewer: Viewer, bot: Bot, i18n: I18n) -> None:
     assert isinstance(query.message, Message)
     await linking.unlink(session, viewer)
     await query.answer()
-    await query.message.edit_text(
-        _("This Telegram account is unlinked. To link again, send /start with a new code.")
-    )
+    await query.message.edit_text(_("This Telegram account is unlinked. To link again, send /start with a new code."))
     await sync_chat_commands(bot, query.message.chat.id, None, i18n.current_locale)
 
 
-@router.callback_query(LogoutCb.filter(~F.confirm))
 async def logout_cancelled(query: CallbackQuery) -> None:
     assert isinstance(query.message, Message)
     await query.answer()
     await query.message.edit_text(_("Nothing changed: the account stays linked."))
+
+
+def make_router() -> Router:
+    router = Router(name="account")
+    router.message.register(language, Command("language"))
+    router.callback_query.register(language_chosen, LanguageCb.filter())
+    router.message.register(privacy, Command("privacy"))
+    router.callback_query.register(consent_answered, ConsentCb.filter())
+    router.message.register(logout, Command("logout"))
+    router.callback_query.register(logout_confirmed, LogoutCb.filter(F.confirm))
+    router.callback_query.register(logout_cancelled, LogoutCb.filter(~F.confirm))
+    return router

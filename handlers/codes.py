@@ -15,7 +15,6 @@ from handlers.render import role_names
 from services.link_codes import CodeFilter, IssuedCode, issue_codes
 from services.roles import Viewer
 
-router = Router(name="codes")
 MESSAGE_LIMIT = 4000  # Telegram allows 4096 characters; leave room for the header
 
 
@@ -43,7 +42,6 @@ def chunks(lines: list[str]) -> list[str]:
     return parts + ([current] if current else [])
 
 
-@router.message(Command("codes"))
 async def codes(message: Message, command: CommandObject, session: AsyncSession, viewer: Viewer, bot: Bot) -> None:
     class_ref = (command.args or "").strip() or None
     issued = await issue_codes(
@@ -54,14 +52,25 @@ async def codes(message: Message, command: CommandObject, session: AsyncSession,
         return
     username = (await bot.me()).username
     days = get_settings().link_code_days
-    lines = [ngettext("New link codes, valid for {days} day; earlier unused codes of these people no longer work:",
-               "New link codes, valid for {days} days; earlier unused codes of these people no longer work:",
-               days).format(days=days)]
-    lines += [f"{c.full_name} ({role_names(c.roles)}{', ' + c.class_name if c.class_name else ''}): {c.code}"
-              for c in issued]
+    lines = [
+        ngettext(
+            "New link codes, valid for {days} day; earlier unused codes of these people no longer work:",
+            "New link codes, valid for {days} days; earlier unused codes of these people no longer work:",
+            days,
+        ).format(days=days)
+    ]
+    lines += [
+        f"{c.full_name} ({role_names(c.roles)}{', ' + c.class_name if c.class_name else ''}): {c.code}" for c in issued
+    ]
     for part in chunks(lines):
         await message.answer(part)
     await message.answer_document(
         BufferedInputFile(codes_csv(issued, username), filename="link-codes.csv"),
         caption=_("The same codes as a table with links, for printing."),
     )
+
+
+def make_router() -> Router:
+    router = Router(name="codes")
+    router.message.register(codes, Command("codes"))
+    return router

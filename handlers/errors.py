@@ -50,8 +50,11 @@ class ErrorReplyMiddleware(BaseMiddleware):
             if "session" in data:
                 await data["session"].rollback()
             try:
-                await tell(event, data["bot"], _(
-                    "Something went wrong on our side and nothing was saved. Please try again in a minute."))
+                await tell(
+                    event,
+                    data["bot"],
+                    _("Something went wrong on our side and nothing was saved. Please try again in a minute."),
+                )
             except Exception:  # Telegram itself may be what failed
                 log.warning("could not tell the user about the failure", exc_info=True)
         return None

@@ -39,8 +39,10 @@ def menu_text(viewer: Viewer) -> str:
 def greeting(viewer: Viewer) -> str:
     assert viewer.person is not None
     if not viewer.roles:
-        return _("Hello, {name}! Your account is linked, but the school roster gives you no role "
-                 "at the moment. Ask the school administrator.").format(name=viewer.person.short_name)
+        return _(
+            "Hello, {name}! Your account is linked, but the school roster gives you no role "
+            "at the moment. Ask the school administrator."
+        ).format(name=viewer.person.short_name)
     return _("Hello, {name}! You are signed in as: {roles}.").format(
         name=viewer.person.short_name, roles=role_names(viewer.roles)
     )

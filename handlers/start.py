@@ -11,10 +11,7 @@ from handlers.render import consent_text, greeting, menu_text, sync_chat_command
 from services import linking
 from services.roles import Viewer
 
-router = Router(name="start")
 
-
-@router.message(CommandStart(deep_link=True))
 async def start_with_code(
     message: Message, command: CommandObject, session: AsyncSession, bot: Bot, i18n: I18n
 ) -> None:
@@ -40,7 +37,6 @@ async def start_with_code(
         await message.answer(menu_text(viewer))
 
 
-@router.message(CommandStart())
 async def start(message: Message, viewer: Viewer, bot: Bot, i18n: I18n) -> None:
     if viewer.linked:
         await message.answer(greeting(viewer))
@@ -49,6 +45,13 @@ async def start(message: Message, viewer: Viewer, bot: Bot, i18n: I18n) -> None:
     await message.answer(menu_text(viewer))
 
 
-@router.message(Command("help"))
 async def help_(message: Message, viewer: Viewer) -> None:
     await message.answer(menu_text(viewer))
+
+
+def make_router() -> Router:
+    router = Router(name="start")
+    router.message.register(start_with_code, CommandStart(deep_link=True))
+    router.message.register(start, CommandStart())
+    router.message.register(help_, Command("help"))
+    return router

@@ -17,9 +17,7 @@ class TelegramAccount(CreatedAt, Base):
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     # Unique: a person who links a new Telegram account loses the old link.
-    person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("persons.id", ondelete="SET NULL"), unique=True
-    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"), unique=True)
     locale: Mapped[str | None] = mapped_column(String(8))
     linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -53,9 +51,7 @@ class LinkAttempt(Base):
 class Preference(Base):
     __tablename__ = "preferences"
 
-    account_id: Mapped[int] = mapped_column(
-        ForeignKey("telegram_accounts.id", ondelete="CASCADE"), primary_key=True
-    )
+    account_id: Mapped[int] = mapped_column(ForeignKey("telegram_accounts.id", ondelete="CASCADE"), primary_key=True)
     push_grades: Mapped[bool] = mapped_column(default=True)
     push_absences: Mapped[bool] = mapped_column(default=True)
     push_homework: Mapped[bool] = mapped_column(default=True)

@@ -1,7 +1,7 @@
 """Declarative base, constraint naming and the UTC timestamp type shared by all models."""
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, MetaData, func
 from sqlalchemy.engine import Dialect
@@ -47,10 +47,8 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
 
 
 class CreatedAt:
-    created_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, server_default=func.current_timestamp()
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.current_timestamp())

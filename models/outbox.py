@@ -15,9 +15,7 @@ class Notification(CreatedAt, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
-    account_id: Mapped[int | None] = mapped_column(
-        ForeignKey("telegram_accounts.id", ondelete="SET NULL")
-    )
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("telegram_accounts.id", ondelete="SET NULL"))
     category: Mapped[str] = mapped_column(String(16))  # grades | absences | homework | …
     kind: Mapped[str] = mapped_column(String(32))  # what to render
     lane: Mapped[str] = mapped_column(String(8), default="realtime")  # realtime | bulk

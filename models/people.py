@@ -58,9 +58,7 @@ class Student(Base):
     __tablename__ = "students"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("persons.id", ondelete="CASCADE"), unique=True
-    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), unique=True)
     class_id: Mapped[int] = mapped_column(ForeignKey("school_classes.id"), index=True)
     subgroup: Mapped[str | None] = mapped_column(String(16))
 
@@ -71,9 +69,7 @@ class Guardianship(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     parent_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
-    student_id: Mapped[int] = mapped_column(
-        ForeignKey("students.id", ondelete="CASCADE"), index=True
-    )
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
 
 

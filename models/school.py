@@ -56,9 +56,7 @@ class SchoolClass(Base):
     name: Mapped[str] = mapped_column(String(32))
     grade_level: Mapped[int]
     grading: Mapped[bool] = mapped_column(default=True)
-    tutor_id: Mapped[int | None] = mapped_column(
-        ForeignKey("persons.id", ondelete="SET NULL"), index=True
-    )
+    tutor_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"), index=True)
 
 
 class TimetableSlot(Base):
@@ -67,9 +65,7 @@ class TimetableSlot(Base):
     __tablename__ = "timetable_slots"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    class_id: Mapped[int] = mapped_column(
-        ForeignKey("school_classes.id", ondelete="CASCADE"), index=True
-    )
+    class_id: Mapped[int] = mapped_column(ForeignKey("school_classes.id", ondelete="CASCADE"), index=True)
     weekday: Mapped[int]  # 1 = Monday … 7 = Sunday
     lesson_no: Mapped[int]
     starts_at: Mapped[time]

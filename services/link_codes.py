@@ -72,9 +72,7 @@ async def _scope_for(session: AsyncSession, actor: Viewer | None, flt: CodeFilte
         raise NotAllowed(N_("Staff get their codes from the school administrator."))
     own = {
         c.external_id
-        for c in await session.scalars(
-            select(SchoolClass).where(SchoolClass.id.in_(actor.tutor_class_ids))
-        )
+        for c in await session.scalars(select(SchoolClass).where(SchoolClass.id.in_(actor.tutor_class_ids)))
     }
     if flt.class_ref is None and len(own) == 1:
         flt = CodeFilter(school=flt.school, class_ref=next(iter(own)), role=flt.role)
@@ -89,9 +87,7 @@ def _people_query(flt: CodeFilter, school_ids: list[int], class_ids: list[int] |
     parents_in_class = select(Guardianship.parent_id).join(Student, Student.id == Guardianship.student_id)
     if class_ids is not None:
         students_in_class = students_in_class.where(Student.class_id.in_(class_ids))
-        parents_in_class = parents_in_class.where(
-            Student.class_id.in_(class_ids), Guardianship.active.is_(True)
-        )
+        parents_in_class = parents_in_class.where(Student.class_id.in_(class_ids), Guardianship.active.is_(True))
     role_clauses = {
         Role.STUDENT: Person.id.in_(students_in_class),
         Role.PARENT: Person.id.in_(parents_in_class),
@@ -153,14 +149,10 @@ async def _describe(session: AsyncSession, people: list[Person]) -> dict[int, tu
         roles[person_id].add(Role.PARENT)
         if class_name not in classes[person_id]:
             classes[person_id].append(class_name)
-    for person_id in await session.scalars(
-        select(SchoolClass.tutor_id).where(SchoolClass.tutor_id.in_(ids))
-    ):
+    for person_id in await session.scalars(select(SchoolClass.tutor_id).where(SchoolClass.tutor_id.in_(ids))):
         roles[person_id].add(Role.TUTOR)
     order = list(Role)
-    return {
-        i: (tuple(sorted(roles[i], key=order.index)), ", ".join(classes[i]) or None) for i in ids
-    }
+    return {i: (tuple(sorted(roles[i], key=order.index)), ", ".join(classes[i]) or None) for i in ids}
 
 
 async def issue_codes(
@@ -174,7 +166,11 @@ async def issue_codes(
 
 
 async def issue_codes_for(
-    session: AsyncSession, people: list[Person], *, days: int, role: Role | None = None,
+    session: AsyncSession,
+    people: list[Person],
+    *,
+    days: int,
+    role: Role | None = None,
     actor: Viewer | None = None,
 ) -> list[IssuedCode]:
     """Codes for these people, already authorised by the caller; commits."""

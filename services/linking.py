@@ -16,9 +16,7 @@ from services.roles import CONSENT_ROLES, Viewer, roles_of
 MAX_FAILED_ATTEMPTS = 5
 ATTEMPT_WINDOW = timedelta(minutes=15)
 LOCALES = ("ru", "en")
-WHOM_TO_ASK = N_(
-    "Students and parents get codes from their class teacher; staff from the school administrator."
-)
+WHOM_TO_ASK = N_("Students and parents get codes from their class teacher; staff from the school administrator.")
 
 
 class LinkRefused(DiaryError):
@@ -32,9 +30,7 @@ class LinkResult:
 
 
 async def _account(session: AsyncSession, telegram_user_id: int, chat_id: int) -> TelegramAccount:
-    account = await session.scalar(
-        select(TelegramAccount).where(TelegramAccount.telegram_user_id == telegram_user_id)
-    )
+    account = await session.scalar(select(TelegramAccount).where(TelegramAccount.telegram_user_id == telegram_user_id))
     if account is None:
         account = TelegramAccount(telegram_user_id=telegram_user_id, chat_id=chat_id)
         session.add(account)
@@ -54,54 +50,62 @@ async def _refuse(session: AsyncSession, telegram_user_id: int, message: str) ->
     )
     session.add(LinkAttempt(telegram_user_id=telegram_user_id, at=now))
     audit.record(
-        session, action="link_refused", entity="telegram_account", entity_id=None,
-        actor_telegram_id=telegram_user_id, after={"reason": message},
+        session,
+        action="link_refused",
+        entity="telegram_account",
+        entity_id=None,
+        actor_telegram_id=telegram_user_id,
+        after={"reason": message},
     )
     await session.commit()
     return LinkRefused(message, whom=WHOM_TO_ASK)
 
 
 async def link(
-    session: AsyncSession, *, telegram_user_id: int, chat_id: int, code_text: str,
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    chat_id: int,
+    code_text: str,
     language_code: str | None = None,
 ) -> LinkResult:
     now = utcnow()
     failed = await session.scalar(
-        select(func.count()).select_from(LinkAttempt).where(
+        select(func.count())
+        .select_from(LinkAttempt)
+        .where(
             LinkAttempt.telegram_user_id == telegram_user_id,
             LinkAttempt.at > now - ATTEMPT_WINDOW,
         )
     )
     if (failed or 0) >= MAX_FAILED_ATTEMPTS:
         # Refused without looking at the code, so guessing gains nothing.
-        raise LinkRefused(
-            N_("Too many wrong codes. Try again in 15 minutes. {whom}"), whom=WHOM_TO_ASK
-        )
+        raise LinkRefused(N_("Too many wrong codes. Try again in 15 minutes. {whom}"), whom=WHOM_TO_ASK)
     normalized = normalize_code(code_text)
     code = None
     if normalized:
         code = await session.scalar(select(LinkCode).where(LinkCode.code_hash == hash_code(normalized)))
     if code is None:
-        raise await _refuse(session, telegram_user_id, N_(
-            "This code is not right. Check it letter by letter and send /start CODE again. {whom}"))
+        raise await _refuse(
+            session,
+            telegram_user_id,
+            N_("This code is not right. Check it letter by letter and send /start CODE again. {whom}"),
+        )
     if code.used_at is not None:
-        raise await _refuse(session, telegram_user_id, N_(
-            "This code has already been used. Ask for a new one. {whom}"))
+        raise await _refuse(session, telegram_user_id, N_("This code has already been used. Ask for a new one. {whom}"))
     if code.revoked_at is not None or code.expires_at <= now:
-        raise await _refuse(session, telegram_user_id, N_(
-            "This code has expired. Ask for a new one. {whom}"))
+        raise await _refuse(session, telegram_user_id, N_("This code has expired. Ask for a new one. {whom}"))
     person = await session.get(Person, code.person_id)
     assert person is not None
     if not person.active:
-        raise await _refuse(session, telegram_user_id, N_(
-            "This person is no longer active in the school roster. {whom}"))
+        raise await _refuse(
+            session, telegram_user_id, N_("This person is no longer active in the school roster. {whom}")
+        )
 
     account = await _account(session, telegram_user_id, chat_id)
     replaced_chat_id = None
     previous = await session.scalar(
-        select(TelegramAccount).where(
-            TelegramAccount.person_id == person.id, TelegramAccount.id != account.id
-        )
+        select(TelegramAccount).where(TelegramAccount.person_id == person.id, TelegramAccount.id != account.id)
     )
     if previous is not None:
         # One person, one account: linking from a new Telegram account drops the old link.
@@ -109,8 +113,12 @@ async def link(
         previous.linked_at = None
         replaced_chat_id = previous.chat_id
         audit.record(
-            session, action="unlinked_by_new_account", entity="telegram_account",
-            entity_id=previous.id, school_id=person.school_id, actor_person_id=person.id,
+            session,
+            action="unlinked_by_new_account",
+            entity="telegram_account",
+            entity_id=previous.id,
+            school_id=person.school_id,
+            actor_person_id=person.id,
             actor_telegram_id=telegram_user_id,
             before={"telegram_user_id": previous.telegram_user_id},
         )
@@ -123,9 +131,15 @@ async def link(
         account.locale = language_code
     code.used_at = now
     audit.record(
-        session, action="linked", entity="telegram_account", entity_id=account.id,
-        school_id=person.school_id, actor_person_id=person.id, actor_telegram_id=telegram_user_id,
-        before=before, after={"person_id": person.id, "code_id": code.id},
+        session,
+        action="linked",
+        entity="telegram_account",
+        entity_id=account.id,
+        school_id=person.school_id,
+        actor_person_id=person.id,
+        actor_telegram_id=telegram_user_id,
+        before=before,
+        after={"person_id": person.id, "code_id": code.id},
     )
     await session.commit()
     viewer = await roles_of(session, person)
@@ -140,9 +154,14 @@ async def unlink(session: AsyncSession, viewer: Viewer) -> None:
     viewer.account.person_id = None
     viewer.account.linked_at = None
     audit.record(
-        session, action="logout", entity="telegram_account", entity_id=viewer.account.id,
-        school_id=person.school_id, actor_person_id=person.id,
-        actor_telegram_id=viewer.telegram_user_id, before={"person_id": person.id},
+        session,
+        action="logout",
+        entity="telegram_account",
+        entity_id=viewer.account.id,
+        school_id=person.school_id,
+        actor_person_id=person.id,
+        actor_telegram_id=viewer.telegram_user_id,
+        before={"person_id": person.id},
     )
     await session.commit()
 
@@ -174,9 +193,14 @@ async def _consent(session: AsyncSession, viewer: Viewer, action: str) -> Person
         person.consent_at = None
         person.consent_declined_at = now
     audit.record(
-        session, action=f"consent_{action}", entity="person", entity_id=person.id,
-        school_id=person.school_id, actor_person_id=person.id,
-        actor_telegram_id=viewer.telegram_user_id, before=before,
+        session,
+        action=f"consent_{action}",
+        entity="person",
+        entity_id=person.id,
+        school_id=person.school_id,
+        actor_person_id=person.id,
+        actor_telegram_id=viewer.telegram_user_id,
+        before=before,
         after={"consent_at": person.consent_at.isoformat() if person.consent_at else None},
     )
     await session.commit()

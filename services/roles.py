@@ -47,15 +47,15 @@ class Viewer:
 
     @property
     def needs_consent(self) -> bool:
-        return bool(self.roles & CONSENT_ROLES) and (
-            self.person is None or self.person.consent_at is None
-        )
+        return bool(self.roles & CONSENT_ROLES) and (self.person is None or self.person.consent_at is None)
 
     def require_linked(self) -> Person:
         if self.person is None:
             raise NotLinked(
-                N_("Your Telegram account is not linked yet. Send /start with the code "
-                   "you got from your class teacher or the school administrator.")
+                N_(
+                    "Your Telegram account is not linked yet. Send /start with the code "
+                    "you got from your class teacher or the school administrator."
+                )
             )
         return self.person
 
@@ -70,8 +70,10 @@ class Viewer:
         person = self.require_any(Role.STUDENT, Role.PARENT)
         if person.consent_at is None:
             raise ConsentRequired(
-                N_("You have not accepted the processing of personal data yet, so the bot "
-                   "cannot show diary data. Send /privacy to read the consent and accept it.")
+                N_(
+                    "You have not accepted the processing of personal data yet, so the bot "
+                    "cannot show diary data. Send /privacy to read the consent and accept it."
+                )
             )
         return person
 
@@ -85,9 +87,7 @@ async def roles_of(session: AsyncSession, person: Person) -> Viewer:
     roles: set[Role] = set()
     grants = await session.scalars(select(RoleGrant.role).where(RoleGrant.person_id == person.id))
     roles.update(Role(r) for r in grants)
-    tutor_of = frozenset(
-        await session.scalars(select(SchoolClass.id).where(SchoolClass.tutor_id == person.id))
-    )
+    tutor_of = frozenset(await session.scalars(select(SchoolClass.id).where(SchoolClass.tutor_id == person.id)))
     if tutor_of:
         roles.add(Role.TUTOR)
     own = await session.scalar(select(Student.id).where(Student.person_id == person.id))
@@ -115,9 +115,7 @@ async def roles_of(session: AsyncSession, person: Person) -> Viewer:
 
 
 async def load_viewer(session: AsyncSession, telegram_user_id: int) -> Viewer:
-    account = await session.scalar(
-        select(TelegramAccount).where(TelegramAccount.telegram_user_id == telegram_user_id)
-    )
+    account = await session.scalar(select(TelegramAccount).where(TelegramAccount.telegram_user_id == telegram_user_id))
     if account is None or account.person_id is None:
         return Viewer(telegram_user_id=telegram_user_id, account=account)
     person = await session.get(Person, account.person_id)

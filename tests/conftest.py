@@ -33,8 +33,9 @@ async def create_pg_database(base_url: str) -> tuple[str, str]:
 
     url = make_url(base_url)
     name = f"diary_test_{secrets.token_hex(4)}"
-    admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False),
-                        isolation_level="AUTOCOMMIT")
+    admin = make_engine(
+        url.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
     async with admin.connect() as conn:
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     await admin.dispose()
@@ -44,8 +45,9 @@ async def create_pg_database(base_url: str) -> tuple[str, str]:
 async def drop_pg_database(base_url: str, name: str) -> None:
     from sqlalchemy.engine import make_url
 
-    admin = make_engine(make_url(base_url).set(database="postgres").render_as_string(hide_password=False),
-                        isolation_level="AUTOCOMMIT")
+    admin = make_engine(
+        make_url(base_url).set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
     async with admin.connect() as conn:
         await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     await admin.dispose()
@@ -137,9 +139,7 @@ async def harness(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterat
     runner = await serve(emulator, "127.0.0.1", port)
     bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")))
     dp = make_dispatcher(sessionmaker)
-    polling = asyncio.create_task(
-        dp.start_polling(bot, handle_as_tasks=False, handle_signals=False, polling_timeout=1)
-    )
+    polling = asyncio.create_task(dp.start_polling(bot, handle_as_tasks=False, handle_signals=False, polling_timeout=1))
     try:
         yield BotHarness(emulator, bot)
     finally:

@@ -20,6 +20,8 @@ __all__ = [
 async def import_roster(session, path, *, dry_run: bool = False) -> ImportReport:  # type: ignore[no-untyped-def]
     """All or nothing: any error and the database is left exactly as it was."""
     tables, issues = read_roster(path)
+    if issues and not tables:
+        raise RosterInvalid(issues)  # nothing readable: the rest would only be noise
     roster, issues, notes = validate_roster(tables, issues)
     if issues:
         raise RosterInvalid(issues)

@@ -79,24 +79,45 @@ class Applier:
             if school is None:
                 school = School(external_id=r.school_id)
                 self.s.add(school)
-            changed = assign(school, name=r.name, timezone=r.timezone, grade_min=r.grade_min,
-                             grade_max=r.grade_max, edit_window_days=r.edit_window_days, locale=r.locale,
-                             summary_weekday=r.summary_weekday, summary_time=r.summary_time)
+            changed = assign(
+                school,
+                name=r.name,
+                timezone=r.timezone,
+                grade_min=r.grade_min,
+                grade_max=r.grade_max,
+                edit_window_days=r.edit_window_days,
+                locale=r.locale,
+                summary_weekday=r.summary_weekday,
+                summary_time=r.summary_time,
+            )
             self.count("schools", created, changed)
             self.schools[r.school_id] = school
         await self.s.flush()
         for school in self.schools.values():
             has_types = await self.s.scalar(select(WorkType.id).where(WorkType.school_id == school.id).limit(1))
             if has_types is None:
-                self.s.add_all(WorkType(school_id=school.id, code=code, name=name, position=i)
-                               for i, (code, name) in enumerate(DEFAULT_WORK_TYPES))
+                self.s.add_all(
+                    WorkType(school_id=school.id, code=code, name=name, position=i)
+                    for i, (code, name) in enumerate(DEFAULT_WORK_TYPES)
+                )
 
     async def persons(self, column: Any, school_ids: list[int]) -> dict[tuple[int, str], Person]:
         rows = await self.s.scalars(select(Person).where(Person.school_id.in_(school_ids), column.is_not(None)))
         return {(p.school_id, getattr(p, column.key)): p for p in rows}
 
-    def person(self, section: str, existing: Person | None, school_id: int, ref: dict[str, str],
-               last: str, first: str, middle: str | None, active: bool, *, also_changed: bool = False) -> Person:
+    def person(
+        self,
+        section: str,
+        existing: Person | None,
+        school_id: int,
+        ref: dict[str, str],
+        last: str,
+        first: str,
+        middle: str | None,
+        active: bool,
+        *,
+        also_changed: bool = False,
+    ) -> Person:
         created = existing is None
         person = existing or Person(school_id=school_id, **ref)
         if created:
@@ -114,8 +135,16 @@ class Applier:
         existing = await self.persons(Person.staff_ref, school_ids)
         for r in self.roster.staff:
             school = self.schools[r.school_id]
-            person = self.person("staff", existing.get((school.id, r.staff_id)), school.id,
-                                 {"staff_ref": r.staff_id}, r.last_name, r.first_name, r.middle_name, r.active)
+            person = self.person(
+                "staff",
+                existing.get((school.id, r.staff_id)),
+                school.id,
+                {"staff_ref": r.staff_id},
+                r.last_name,
+                r.first_name,
+                r.middle_name,
+                r.active,
+            )
             self.staff[r.staff_id] = person
         await self.s.flush()
         grants: dict[int, dict[str, RoleGrant]] = {}
@@ -133,8 +162,10 @@ class Applier:
 
     async def subjects_(self) -> None:
         school_ids = [s.id for s in self.schools.values()]
-        existing = {(s.school_id, s.external_id): s
-                    for s in await self.s.scalars(select(Subject).where(Subject.school_id.in_(school_ids)))}
+        existing = {
+            (s.school_id, s.external_id): s
+            for s in await self.s.scalars(select(Subject).where(Subject.school_id.in_(school_ids)))
+        }
         for r in self.roster.subjects:
             school = self.schools[r.school_id]
             subject = existing.get((school.id, r.subject_id))
@@ -148,8 +179,10 @@ class Applier:
 
     async def classes_(self) -> None:
         school_ids = [s.id for s in self.schools.values()]
-        existing = {(c.school_id, c.external_id): c
-                    for c in await self.s.scalars(select(SchoolClass).where(SchoolClass.school_id.in_(school_ids)))}
+        existing = {
+            (c.school_id, c.external_id): c
+            for c in await self.s.scalars(select(SchoolClass).where(SchoolClass.school_id.in_(school_ids)))
+        }
         for r in self.roster.classes:
             school = self.schools[r.school_id]
             cls = existing.get((school.id, r.class_id))
@@ -158,30 +191,49 @@ class Applier:
                 cls = SchoolClass(school_id=school.id, external_id=r.class_id)
                 self.s.add(cls)
             tutor = self.staff[r.tutor_id].id if r.tutor_id else None
-            self.count("classes", created, assign(cls, name=r.name, grade_level=r.grade_level,
-                                                  grading=r.grading, tutor_id=tutor))
+            self.count(
+                "classes",
+                created,
+                assign(cls, name=r.name, grade_level=r.grade_level, grading=r.grading, tutor_id=tutor),
+            )
             self.classes[r.class_id] = cls
         await self.s.flush()
 
     async def students_(self) -> None:
         school_ids = [s.id for s in self.schools.values()]
         existing = await self.persons(Person.student_ref, school_ids)
-        records = {st.person_id: st for st in await self.s.scalars(
-            select(Student).join(Person, Person.id == Student.person_id).where(Person.school_id.in_(school_ids)))}
+        records = {
+            st.person_id: st
+            for st in await self.s.scalars(
+                select(Student).join(Person, Person.id == Student.person_id).where(Person.school_id.in_(school_ids))
+            )
+        }
+        placed: list[tuple[Person, Student | None, SchoolClass, str | None, str]] = []
         for r in self.roster.students:
             cls = self.classes[r.class_id]
             before = existing.get((cls.school_id, r.student_id))
             record = records.get(before.id) if before is not None else None
             moved = record is not None and (record.class_id != cls.id or record.subgroup != r.subgroup)
-            person = self.person("students", before, cls.school_id, {"student_ref": r.student_id},
-                                 r.last_name, r.first_name, r.middle_name, r.active, also_changed=moved)
+            person = self.person(
+                "students",
+                before,
+                cls.school_id,
+                {"student_ref": r.student_id},
+                r.last_name,
+                r.first_name,
+                r.middle_name,
+                r.active,
+                also_changed=moved,
+            )
+            placed.append((person, record, cls, r.subgroup, r.student_id))
+        await self.s.flush()  # one flush gives every new person an id
+        for person, record, cls, subgroup, student_id in placed:
             if record is None:
-                await self.s.flush()
-                record = Student(person_id=person.id, class_id=cls.id, subgroup=r.subgroup)
+                record = Student(person_id=person.id, class_id=cls.id, subgroup=subgroup)
                 self.s.add(record)
             else:
-                record.class_id, record.subgroup = cls.id, r.subgroup
-            self.students[r.student_id] = record
+                record.class_id, record.subgroup = cls.id, subgroup
+            self.students[student_id] = record
         await self.s.flush()
 
     async def parents_(self) -> None:
@@ -192,10 +244,13 @@ class Applier:
         existing = await self.persons(Person.parent_ref, school_ids)
         links: dict[int, dict[int, Guardianship]] = {}
         for g in await self.s.scalars(
-            select(Guardianship).join(Person, Person.id == Guardianship.parent_id).where(Person.school_id.in_(school_ids))
+            select(Guardianship)
+            .join(Person, Person.id == Guardianship.parent_id)
+            .where(Person.school_id.in_(school_ids))
         ):
             links.setdefault(g.parent_id, {})[g.student_id] = g
         class_school = {c.id: c.school_id for c in self.classes.values()}
+        placed: list[tuple[Person, dict[int, Guardianship], list[Student]]] = []
         for r in self.roster.parents:
             children = [self.students[c] for c in r.student_ids]
             school_id = class_school[children[0].class_id]
@@ -204,12 +259,24 @@ class Applier:
             held = links.get(before.id, {}) if before is not None and before.id else {}
             wanted = {c.id for c in children}
             active_now = {sid for sid, link in held.items() if link.active}
-            names = (staff.last_name, staff.first_name, staff.middle_name, staff.active) if staff else (
-                r.last_name, r.first_name, r.middle_name, r.active)
+            names = (
+                (staff.last_name, staff.first_name, staff.middle_name, staff.active)
+                if staff
+                else (r.last_name, r.first_name, r.middle_name, r.active)
+            )
             # One person, one account: a staff member who is also a parent stays one Person.
-            person = self.person("parents", before, school_id, {"parent_ref": r.parent_id}, *names,
-                                 also_changed=before is not None and active_now != wanted)
-            await self.s.flush()
+            person = self.person(
+                "parents",
+                before,
+                school_id,
+                {"parent_ref": r.parent_id},
+                *names,
+                also_changed=before is not None and active_now != wanted,
+            )
+            placed.append((person, held, children))
+        await self.s.flush()
+        for person, held, children in placed:
+            wanted = {c.id for c in children}
             for child in children:
                 link = held.get(child.id)
                 if link is None:
@@ -222,8 +289,10 @@ class Applier:
 
     async def teaching_(self) -> None:
         class_ids = [c.id for c in self.classes.values()]
-        existing = {(t.class_id, t.subject_id, t.teacher_id, t.subgroup): t for t in await self.s.scalars(
-            select(TeachingAssignment).where(TeachingAssignment.class_id.in_(class_ids)))}
+        existing = {
+            (t.class_id, t.subject_id, t.teacher_id, t.subgroup): t
+            for t in await self.s.scalars(select(TeachingAssignment).where(TeachingAssignment.class_id.in_(class_ids)))
+        }
         wanted = set()
         for r in self.roster.teaching:
             key = (self.classes[r.class_id].id, self.subjects[r.subject_id].id, self.staff[r.staff_id].id, r.subgroup)
@@ -241,8 +310,10 @@ class Applier:
 
     async def timetable_(self) -> None:
         class_ids = [c.id for c in self.classes.values()]
-        existing = {(t.class_id, t.weekday, t.lesson_no, t.subgroup, t.valid_from): t for t in await self.s.scalars(
-            select(TimetableSlot).where(TimetableSlot.class_id.in_(class_ids)))}
+        existing = {
+            (t.class_id, t.weekday, t.lesson_no, t.subgroup, t.valid_from): t
+            for t in await self.s.scalars(select(TimetableSlot).where(TimetableSlot.class_id.in_(class_ids)))
+        }
         wanted = set()
         for r in self.roster.timetable:
             key = (self.classes[r.class_id].id, r.weekday, r.lesson_no, r.subgroup, r.valid_from)
@@ -250,11 +321,24 @@ class Applier:
             slot = existing.get(key)
             created = slot is None
             if slot is None:
-                slot = TimetableSlot(class_id=key[0], weekday=r.weekday, lesson_no=r.lesson_no,
-                                     subgroup=r.subgroup, valid_from=r.valid_from)
+                slot = TimetableSlot(
+                    class_id=key[0],
+                    weekday=r.weekday,
+                    lesson_no=r.lesson_no,
+                    subgroup=r.subgroup,
+                    valid_from=r.valid_from,
+                )
                 self.s.add(slot)
-            changed = assign(slot, starts_at=r.starts_at, ends_at=r.ends_at, subject_id=self.subjects[r.subject_id].id,
-                             teacher_id=self.staff[r.staff_id].id, room=r.room, valid_to=r.valid_to, active=True)
+            changed = assign(
+                slot,
+                starts_at=r.starts_at,
+                ends_at=r.ends_at,
+                subject_id=self.subjects[r.subject_id].id,
+                teacher_id=self.staff[r.staff_id].id,
+                room=r.room,
+                valid_to=r.valid_to,
+                active=True,
+            )
             self.count("timetable", created, changed)
         for key, slot in existing.items():
             if key not in wanted and slot.active:
@@ -263,8 +347,10 @@ class Applier:
 
     async def periods_(self) -> None:
         school_ids = [s.id for s in self.schools.values()]
-        existing = {(p.school_id, p.external_id): p for p in await self.s.scalars(
-            select(AcademicPeriod).where(AcademicPeriod.school_id.in_(school_ids)))}
+        existing = {
+            (p.school_id, p.external_id): p
+            for p in await self.s.scalars(select(AcademicPeriod).where(AcademicPeriod.school_id.in_(school_ids)))
+        }
         for r in self.roster.periods:
             school = self.schools[r.school_id]
             period = existing.get((school.id, r.period_id))
@@ -272,12 +358,14 @@ class Applier:
             if period is None:
                 period = AcademicPeriod(school_id=school.id, external_id=r.period_id)
                 self.s.add(period)
-            self.count("periods", created, assign(period, name=r.name, kind=r.kind,
-                                                  starts_on=r.starts_on, ends_on=r.ends_on))
+            self.count(
+                "periods", created, assign(period, name=r.name, kind=r.kind, starts_on=r.starts_on, ends_on=r.ends_on)
+            )
 
 
-async def apply_roster(session: AsyncSession, roster: Roster, notes: list[RosterNote], *,
-                       dry_run: bool = False) -> ImportReport:
+async def apply_roster(
+    session: AsyncSession, roster: Roster, notes: list[RosterNote], *, dry_run: bool = False
+) -> ImportReport:
     report = ImportReport(notes=notes, dry_run=dry_run)
     applier = Applier(session, roster, report)
     try:
@@ -291,9 +379,17 @@ async def apply_roster(session: AsyncSession, roster: Roster, notes: list[Roster
         await applier.timetable_()
         await applier.periods_()
         await session.flush()
-        audit.record(session, action="roster_imported", entity="school", entity_id=None,
-                     after={"created": dict(report.created), "updated": dict(report.updated),
-                            "deactivated": dict(report.deactivated)})
+        audit.record(
+            session,
+            action="roster_imported",
+            entity="school",
+            entity_id=None,
+            after={
+                "created": dict(report.created),
+                "updated": dict(report.updated),
+                "deactivated": dict(report.deactivated),
+            },
+        )
         if dry_run:
             await session.rollback()
         else:

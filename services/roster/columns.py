@@ -9,13 +9,24 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "subjects": ("subject_id", "school_id", "name"),
     "teaching": ("class_id", "subject_id", "staff_id"),
     "timetable": (
-        "class_id", "weekday", "lesson_no", "starts_at", "ends_at", "subject_id", "staff_id",
+        "class_id",
+        "weekday",
+        "lesson_no",
+        "starts_at",
+        "ends_at",
+        "subject_id",
+        "staff_id",
     ),
     "periods": ("period_id", "school_id", "name", "kind", "starts_on", "ends_on"),
 }
 OPTIONAL: dict[str, tuple[str, ...]] = {
     "schools": (
-        "grade_min", "grade_max", "edit_window_days", "locale", "summary_weekday", "summary_time",
+        "grade_min",
+        "grade_max",
+        "edit_window_days",
+        "locale",
+        "summary_weekday",
+        "summary_time",
     ),
     "staff": ("middle_name", "active"),
     "classes": ("tutor_id", "grading"),

@@ -11,7 +11,14 @@ from services.errors import N_
 from services.roster.issues import RosterIssue
 
 TABLE_NAMES = (
-    "schools", "staff", "classes", "students", "parents", "subjects", "teaching", "timetable",
+    "schools",
+    "staff",
+    "classes",
+    "students",
+    "parents",
+    "subjects",
+    "teaching",
+    "timetable",
     "periods",
 )
 
@@ -58,7 +65,7 @@ def _build(name: str, source: str, raw_rows: list[list[object]]) -> Table:
                 table.trimmed.setdefault(header, []).append(number)
             text = text.strip() if text is not None else None
             row[header] = text or None
-        extra = [t for t in texts[len(headers):] if t is not None and t.strip()]
+        extra = [t for t in texts[len(headers) :] if t is not None and t.strip()]
         if extra:
             row["\0extra"] = extra[0]
         table.rows.append((number, row))
@@ -82,29 +89,51 @@ def read_roster(path: str | Path) -> tuple[dict[str, Table], list[RosterIssue]]:
                 try:
                     tables[name] = _build(name, file.name, _read_csv(file))
                 except UnicodeDecodeError:
-                    issues.append(RosterIssue(file.name, None, None, N_(
-                        "The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")))
+                    issues.append(
+                        RosterIssue(
+                            file.name,
+                            None,
+                            None,
+                            N_("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again."),
+                        )
+                    )
         for file in sorted(path.glob("*.csv")):
             if file.stem not in TABLE_NAMES:
-                issues.append(RosterIssue(file.name, None, None, N_(
-                    "Unknown table: the file names the roster knows are {names}."),
-                    {"names": ", ".join(f"{n}.csv" for n in TABLE_NAMES)}))
+                issues.append(
+                    RosterIssue(
+                        file.name,
+                        None,
+                        None,
+                        N_("Unknown table: the file names the roster knows are {names}."),
+                        {"names": ", ".join(f"{n}.csv" for n in TABLE_NAMES)},
+                    )
+                )
     elif path.is_file() and path.suffix.lower() == ".xlsx":
         try:
             workbook = load_workbook(path, read_only=True, data_only=True)
         except Exception:  # openpyxl raises many kinds for a damaged file
-            return {}, [RosterIssue(path.name, None, None, N_(
-                "The workbook cannot be opened. Save it again as .xlsx and retry."))]
+            return {}, [
+                RosterIssue(
+                    path.name, None, None, N_("The workbook cannot be opened. Save it again as .xlsx and retry.")
+                )
+            ]
         for sheet in workbook.worksheets:
             name = sheet.title.strip()
             if name in TABLE_NAMES:
                 tables[name] = _build(name, name, [list(r) for r in sheet.iter_rows(values_only=True)])
             else:
-                issues.append(RosterIssue(sheet.title, None, None, N_(
-                    "Unknown sheet: the sheet names the roster knows are {names}."),
-                    {"names": ", ".join(TABLE_NAMES)}))
+                issues.append(
+                    RosterIssue(
+                        sheet.title,
+                        None,
+                        None,
+                        N_("Unknown sheet: the sheet names the roster knows are {names}."),
+                        {"names": ", ".join(TABLE_NAMES)},
+                    )
+                )
         workbook.close()
     else:
-        issues.append(RosterIssue(str(path), None, None, N_(
-            "Not found: give a folder of CSV files or an .xlsx workbook.")))
+        issues.append(
+            RosterIssue(str(path), None, None, N_("Not found: give a folder of CSV files or an .xlsx workbook."))
+        )
     return tables, issues

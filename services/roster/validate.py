@@ -51,8 +51,16 @@ class RowReader:
             self.error(column, N_("The cell is empty; this column is required."))
         return value
 
-    def parsed(self, column: str, parse: Callable[[str], T], message: str, *, required: bool = True,
-               default: T | None = None, **params: Any) -> T | None:
+    def parsed(
+        self,
+        column: str,
+        parse: Callable[[str], T],
+        message: str,
+        *,
+        required: bool = True,
+        default: T | None = None,
+        **params: Any,
+    ) -> T | None:
         value = self.text(column, required=required)
         if value is None:
             return default
@@ -62,23 +70,34 @@ class RowReader:
             self.error(column, message, value=value, **params)
             return default
 
-    def integer(self, column: str, low: int, high: int, *, required: bool = True,
-                default: int | None = None) -> int | None:
+    def integer(
+        self, column: str, low: int, high: int, *, required: bool = True, default: int | None = None
+    ) -> int | None:
         def parse(v: str) -> int:
             number = int(v)
             if not low <= number <= high:
                 raise ValueError
             return number
-        return self.parsed(column, parse, N_("“{value}” is not a whole number from {low} to {high}."),
-                           required=required, default=default, low=low, high=high)
+
+        return self.parsed(
+            column,
+            parse,
+            N_("“{value}” is not a whole number from {low} to {high}."),
+            required=required,
+            default=default,
+            low=low,
+            high=high,
+        )
 
     def day(self, column: str, *, required: bool = True) -> date | None:
         def parse(v: str) -> date:
             if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
                 raise ValueError
             return date.fromisoformat(v)
-        return self.parsed(column, parse, N_("“{value}” is not a date; write it as YYYY-MM-DD, e.g. 2026-09-01."),
-                           required=required)
+
+        return self.parsed(
+            column, parse, N_("“{value}” is not a date; write it as YYYY-MM-DD, e.g. 2026-09-01."), required=required
+        )
 
     def clock(self, column: str, *, required: bool = True, default: time | None = None) -> time | None:
         def parse(v: str) -> time:
@@ -86,8 +105,14 @@ class RowReader:
             if not match:
                 raise ValueError
             return time(int(match[1]), int(match[2]))
-        return self.parsed(column, parse, N_("“{value}” is not a time; write it as HH:MM, e.g. 08:30."),
-                           required=required, default=default)
+
+        return self.parsed(
+            column,
+            parse,
+            N_("“{value}” is not a time; write it as HH:MM, e.g. 08:30."),
+            required=required,
+            default=default,
+        )
 
     def flag(self, column: str, default: bool) -> bool:
         def parse(v: str) -> bool:
@@ -97,17 +122,26 @@ class RowReader:
             if low in NO:
                 return False
             raise ValueError
+
         value = self.parsed(column, parse, N_("“{value}” is not yes or no."), required=False)
         return default if value is None else value
 
-    def choice(self, column: str, options: tuple[str, ...], *, required: bool = True,
-               default: str | None = None) -> str | None:
+    def choice(
+        self, column: str, options: tuple[str, ...], *, required: bool = True, default: str | None = None
+    ) -> str | None:
         def parse(v: str) -> str:
             if v.lower() not in options:
                 raise ValueError
             return v.lower()
-        return self.parsed(column, parse, N_("“{value}” is not one of: {options}."),
-                           required=required, default=default, options=", ".join(options))
+
+        return self.parsed(
+            column,
+            parse,
+            N_("“{value}” is not one of: {options}."),
+            required=required,
+            default=default,
+            options=", ".join(options),
+        )
 
 
 class Validator:
@@ -127,9 +161,15 @@ class Validator:
             table = self.tables.get(name)
             if table is None:
                 if name not in OPTIONAL_TABLES:
-                    self.issues.append(RosterIssue(name, None, None, N_(
-                        "The table is missing: add the sheet or file “{name}” with its header row."),
-                        {"name": name}))
+                    self.issues.append(
+                        RosterIssue(
+                            name,
+                            None,
+                            None,
+                            N_("The table is missing: add the sheet or file “{name}” with its header row."),
+                            {"name": name},
+                        )
+                    )
                 continue
             ok = True
             known = set(REQUIRED[name]) | set(OPTIONAL[name])
@@ -137,24 +177,33 @@ class Validator:
             for header in table.headers:
                 if header in seen:
                     ok = False
-                    self.issues.append(RosterIssue(table.source, 1, header, N_(
-                        "The column appears twice; keep one.")))
+                    self.issues.append(RosterIssue(table.source, 1, header, N_("The column appears twice; keep one.")))
                 seen.add(header)
                 if header not in known:
                     ok = False
-                    self.issues.append(RosterIssue(table.source, 1, header or "?", N_(
-                        "Unknown column; the columns of this table are: {columns}."),
-                        {"columns": ", ".join(REQUIRED[name] + OPTIONAL[name])}))
+                    self.issues.append(
+                        RosterIssue(
+                            table.source,
+                            1,
+                            header or "?",
+                            N_("Unknown column; the columns of this table are: {columns}."),
+                            {"columns": ", ".join(REQUIRED[name] + OPTIONAL[name])},
+                        )
+                    )
             for column in REQUIRED[name]:
                 if column not in seen:
                     ok = False
-                    self.issues.append(RosterIssue(table.source, 1, column, N_(
-                        "A required column is missing; add it to the header row.")))
+                    self.issues.append(
+                        RosterIssue(
+                            table.source, 1, column, N_("A required column is missing; add it to the header row.")
+                        )
+                    )
             if ok:
                 usable.add(name)
                 for column, rows in table.trimmed.items():
-                    self.notes.append(RosterNote(table.source, column, tuple(rows), N_(
-                        "spaces around the values removed")))
+                    self.notes.append(
+                        RosterNote(table.source, column, tuple(rows), N_("spaces around the values removed"))
+                    )
         return usable
 
     def rows(self, name: str, usable: set[str]) -> list[RowReader]:
@@ -174,13 +223,13 @@ class Validator:
             return
         self.ids.setdefault(reader.table.name, set()).add(value)
         if value in seen:
-            reader.error(column, N_("The id “{value}” is used twice; row {other} has it too."),
-                         value=value, other=seen[value])
+            reader.error(
+                column, N_("The id “{value}” is used twice; row {other} has it too."), value=value, other=seen[value]
+            )
         else:
             seen[value] = reader.number
 
-    def reference(self, reader: RowReader, column: str, value: str | None, known: dict[str, Any],
-                  table: str) -> None:
+    def reference(self, reader: RowReader, column: str, value: str | None, known: dict[str, Any], table: str) -> None:
         if value is not None and value not in known and value not in self.ids.get(table, ()):
             reader.error(column, N_("“{value}” is not an id in the table {table}."), value=value, table=table)
 
@@ -195,8 +244,11 @@ class Validator:
                 try:
                     ZoneInfo(tz)
                 except (ZoneInfoNotFoundError, ValueError):
-                    r.error("timezone", N_("“{value}” is not a time zone; use an IANA name such as "
-                                           "Europe/Moscow or Asia/Barnaul."), value=tz)
+                    r.error(
+                        "timezone",
+                        N_("“{value}” is not a time zone; use an IANA name such as Europe/Moscow or Asia/Barnaul."),
+                        value=tz,
+                    )
             gmin = r.integer("grade_min", 1, 100, required=False, default=2)
             gmax = r.integer("grade_max", 1, 100, required=False, default=5)
             if gmin is not None and gmax is not None and gmin > gmax:
@@ -206,9 +258,18 @@ class Validator:
             weekday = r.integer("summary_weekday", 1, 7, required=False, default=6)
             at = r.clock("summary_time", required=False, default=time(12, 0))
             if r.ok and school_id and name and tz:
-                result[school_id] = SchoolRow(r.number, school_id, name, tz, gmin or 2, gmax or 5,
-                                              window if window is not None else 14, locale or "ru",
-                                              weekday or 6, at or time(12, 0))
+                result[school_id] = SchoolRow(
+                    r.number,
+                    school_id,
+                    name,
+                    tz,
+                    gmin or 2,
+                    gmax or 5,
+                    window if window is not None else 14,
+                    locale or "ru",
+                    weekday or 6,
+                    at or time(12, 0),
+                )
         self.roster.schools = list(result.values())
         return result
 
@@ -226,8 +287,9 @@ class Validator:
                 roles = tuple(dict.fromkeys(p.strip().lower() for p in roles_text.split(";") if p.strip()))
                 bad = [p for p in roles if p not in STAFF_ROLES]
                 if bad or not roles:
-                    r.error("roles", N_("“{value}” is not a role; use admin, teacher or admin;teacher."),
-                            value=roles_text)
+                    r.error(
+                        "roles", N_("“{value}” is not a role; use admin, teacher or admin;teacher."), value=roles_text
+                    )
             active = r.flag("active", True)
             if r.ok and staff_id and school_id and last and first:
                 result[staff_id] = StaffRow(r.number, staff_id, school_id, last, first, middle, roles, active)
@@ -251,11 +313,20 @@ class Validator:
             if name != f"{match[1]}{match[2]}":
                 reasons.append(N_("space removed"))
         if fixed != name:
-            self.notes.append(RosterNote(r.table.source, "name", (r.number,), N_(
-                "“{before}” read as “{after}”"), {"before": name, "after": fixed, "reasons": reasons}))
+            self.notes.append(
+                RosterNote(
+                    r.table.source,
+                    "name",
+                    (r.number,),
+                    N_("“{before}” read as “{after}”"),
+                    {"before": name, "after": fixed, "reasons": reasons},
+                )
+            )
         return fixed
 
-    def classes(self, usable: set[str], schools: dict[str, SchoolRow], staff: dict[str, StaffRow]) -> dict[str, ClassRow]:
+    def classes(
+        self, usable: set[str], schools: dict[str, SchoolRow], staff: dict[str, StaffRow]
+    ) -> dict[str, ClassRow]:
         result: dict[str, ClassRow] = {}
         seen: dict[str, int] = {}
         names: dict[tuple[str, str], int] = {}
@@ -273,8 +344,12 @@ class Validator:
                 name = self.class_name(r, name, schools[school_id].locale)
                 key = (school_id, name)
                 if key in names:
-                    r.error("name", N_("The class name “{value}” is used twice; row {other} has it too."),
-                            value=name, other=names[key])
+                    r.error(
+                        "name",
+                        N_("The class name “{value}” is used twice; row {other} has it too."),
+                        value=name,
+                        other=names[key],
+                    )
                 names.setdefault(key, r.number)
             if r.ok and class_id and school_id and name and level:
                 result[class_id] = ClassRow(r.number, class_id, school_id, name, level, tutor, grading)
@@ -296,8 +371,13 @@ class Validator:
         self.roster.students = list(result.values())
         return result
 
-    def parents(self, usable: set[str], students: dict[str, StudentRow], staff: dict[str, StaffRow],
-                classes: dict[str, ClassRow]) -> None:
+    def parents(
+        self,
+        usable: set[str],
+        students: dict[str, StudentRow],
+        staff: dict[str, StaffRow],
+        classes: dict[str, ClassRow],
+    ) -> None:
         if "parents" not in self.tables:
             return
         result: list[ParentRow] = []
@@ -312,8 +392,11 @@ class Validator:
                 children = tuple(dict.fromkeys(p.strip() for p in children_text.split(";") if p.strip()))
                 for child in children:
                     self.reference(r, "student_ids", child, students, "students")
-                schools = {classes[students[c].class_id].school_id for c in children
-                           if c in students and students[c].class_id in classes}
+                schools = {
+                    classes[students[c].class_id].school_id
+                    for c in children
+                    if c in students and students[c].class_id in classes
+                }
                 if len(schools) > 1:
                     r.error("student_ids", N_("The children are in different schools; give one row per school."))
             staff_id = r.text("staff_id", required=False)
@@ -342,8 +425,13 @@ class Validator:
             if pair is not None and pair[1] != class_row.school_id:
                 r.error(column, N_("“{value}” belongs to another school than the class."), value=pair[0])
 
-    def teaching(self, usable: set[str], classes: dict[str, ClassRow], subjects: dict[str, SubjectRow],
-                 staff: dict[str, StaffRow]) -> set[tuple[str, str, str]]:
+    def teaching(
+        self,
+        usable: set[str],
+        classes: dict[str, ClassRow],
+        subjects: dict[str, SubjectRow],
+        staff: dict[str, StaffRow],
+    ) -> set[tuple[str, str, str]]:
         taught: set[tuple[str, str, str]] = set()
         seen: dict[tuple[str | None, ...], int] = {}
         for r in self.rows("teaching", usable):
@@ -353,7 +441,8 @@ class Validator:
             self.reference(r, "subject_id", subject_id, subjects, "subjects")
             self.reference(r, "staff_id", staff_id, staff, "staff")
             self.same_school(
-                r, classes.get(class_id or ""),
+                r,
+                classes.get(class_id or ""),
                 subject_id=(subject_id, subjects[subject_id].school_id) if subject_id in subjects else None,
                 staff_id=(staff_id, staff[staff_id].school_id) if staff_id in staff else None,
             )
@@ -368,8 +457,14 @@ class Validator:
                 taught.add((class_id, subject_id, staff_id))
         return taught
 
-    def timetable(self, usable: set[str], classes: dict[str, ClassRow], subjects: dict[str, SubjectRow],
-                  staff: dict[str, StaffRow], taught: set[tuple[str, str, str]]) -> None:
+    def timetable(
+        self,
+        usable: set[str],
+        classes: dict[str, ClassRow],
+        subjects: dict[str, SubjectRow],
+        staff: dict[str, StaffRow],
+        taught: set[tuple[str, str, str]],
+    ) -> None:
         for r in self.rows("timetable", usable):
             class_id, subject_id, staff_id = r.text("class_id"), r.text("subject_id"), r.text("staff_id")
             self.reference(r, "class_id", class_id, classes, "classes")
@@ -379,36 +474,73 @@ class Validator:
             lesson_no = r.integer("lesson_no", 1, 20)
             starts, ends = r.clock("starts_at"), r.clock("ends_at")
             if starts and ends and starts >= ends:
-                r.error("ends_at", N_("The lesson ends ({end}) before it starts ({start})."),
-                        start=starts.strftime("%H:%M"), end=ends.strftime("%H:%M"))
+                r.error(
+                    "ends_at",
+                    N_("The lesson ends ({end}) before it starts ({start})."),
+                    start=starts.strftime("%H:%M"),
+                    end=ends.strftime("%H:%M"),
+                )
             valid_from, valid_to = r.day("valid_from", required=False), r.day("valid_to", required=False)
             if valid_from and valid_to and valid_from > valid_to:
-                r.error("valid_to", N_("valid_to ({end}) is before valid_from ({start})."),
-                        start=valid_from.isoformat(), end=valid_to.isoformat())
+                r.error(
+                    "valid_to",
+                    N_("valid_to ({end}) is before valid_from ({start})."),
+                    start=valid_from.isoformat(),
+                    end=valid_to.isoformat(),
+                )
             room, subgroup = r.text("room", required=False), r.text("subgroup", required=False)
-            if (class_id in classes and subject_id in subjects and staff_id in staff
-                    and (class_id, subject_id, staff_id) not in taught):
-                r.error("staff_id", N_("“{value}” does not teach this subject in this class by the teaching table."),
-                        value=staff_id)
+            if (
+                class_id in classes
+                and subject_id in subjects
+                and staff_id in staff
+                and (class_id, subject_id, staff_id) not in taught
+            ):
+                r.error(
+                    "staff_id",
+                    N_("“{value}” does not teach this subject in this class by the teaching table."),
+                    value=staff_id,
+                )
             if r.ok and class_id and subject_id and staff_id and weekday and lesson_no and starts and ends:
-                self.roster.timetable.append(SlotRow(r.number, class_id, weekday, lesson_no, starts, ends,
-                                                     subject_id, staff_id, room, subgroup, valid_from, valid_to))
+                self.roster.timetable.append(
+                    SlotRow(
+                        r.number,
+                        class_id,
+                        weekday,
+                        lesson_no,
+                        starts,
+                        ends,
+                        subject_id,
+                        staff_id,
+                        room,
+                        subgroup,
+                        valid_from,
+                        valid_to,
+                    )
+                )
         self.overlaps()
 
     def overlaps(self) -> None:
         by_day: dict[tuple[str, int], list[SlotRow]] = {}
         for slot in self.roster.timetable:
             by_day.setdefault((slot.class_id, slot.weekday), []).append(slot)
+        if not by_day:
+            return
         source = self.tables["timetable"].source
         clashing: set[int] = set()
         for slots in by_day.values():
             for i, a in enumerate(slots):
-                for b in slots[i + 1:]:
+                for b in slots[i + 1 :]:
                     if _clash(a, b):
                         clashing.add(b.row)
-                        self.issues.append(RosterIssue(source, b.row, "starts_at", N_(
-                            "The lesson overlaps row {other} of the same class and subgroup on the same day."),
-                            {"other": a.row}))
+                        self.issues.append(
+                            RosterIssue(
+                                source,
+                                b.row,
+                                "starts_at",
+                                N_("The lesson overlaps row {other} of the same class and subgroup on the same day."),
+                                {"other": a.row},
+                            )
+                        )
         self.roster.timetable = [s for s in self.roster.timetable if s.row not in clashing]
 
     def periods(self, usable: set[str], schools: dict[str, SchoolRow]) -> None:
@@ -420,8 +552,12 @@ class Validator:
             kind = r.choice("kind", PERIOD_KINDS)
             starts, ends = r.day("starts_on"), r.day("ends_on")
             if starts and ends and starts > ends:
-                r.error("ends_on", N_("The period ends ({end}) before it starts ({start})."),
-                        start=starts.isoformat(), end=ends.isoformat())
+                r.error(
+                    "ends_on",
+                    N_("The period ends ({end}) before it starts ({start})."),
+                    start=starts.isoformat(),
+                    end=ends.isoformat(),
+                )
             if r.ok and period_id and school_id and name and kind and starts and ends:
                 self.roster.periods.append(PeriodRow(r.number, period_id, school_id, name, kind, starts, ends))
 
@@ -433,10 +569,12 @@ def _clash(a: SlotRow, b: SlotRow) -> bool:
         b.valid_to and a.valid_from and b.valid_to < a.valid_from
     ):
         return False
-    return a.starts_at < b.ends_at and b.starts_at < a.ends_at or a.lesson_no == b.lesson_no
+    return (a.starts_at < b.ends_at and b.starts_at < a.ends_at) or a.lesson_no == b.lesson_no
 
 
-def validate_roster(tables: dict[str, Table], issues: list[RosterIssue]) -> tuple[Roster, list[RosterIssue], list[RosterNote]]:
+def validate_roster(
+    tables: dict[str, Table], issues: list[RosterIssue]
+) -> tuple[Roster, list[RosterIssue], list[RosterNote]]:
     v = Validator(tables, list(issues))
     usable = v.check_headers()
     schools = v.schools(usable)

@@ -1,0 +1,142 @@
+"""The command line as an administrator uses it: settings, import, codes, demo."""
+
+import asyncio
+import csv
+import io
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.emulator import Emulator, serve
+from bot.settings import get_settings
+from tests.conftest import DEMO, TOKEN, free_port
+from tests.roster_helpers import copy_demo, set_cell
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, str]]:
+    values = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+    for name in ("BOT_TOKEN", "TELEGRAM_API_URL", "REDIS_URL", "LOCALE", "LINK_CODE_DAYS", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield values
+    get_settings.cache_clear()
+
+
+def invoke(*args: str):
+    get_settings.cache_clear()
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture
+def emulator_url() -> Iterator[str]:
+    """The emulator in a thread of its own, as `diary-bot emulator` would run beside the CLI."""
+    loop = asyncio.new_event_loop()
+    port = free_port()
+    started = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        runner_ = loop.run_until_complete(serve(Emulator(), "127.0.0.1", port))
+        started.set()
+        loop.run_forever()
+        loop.run_until_complete(runner_.cleanup())
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    started.wait(5)
+    yield f"http://127.0.0.1:{port}"
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL: an SQLAlchemy async URL"),
+        ("BOT_TOKEN", "12345:short", "BOT_TOKEN: the token from @BotFather"),
+        ("TELEGRAM_API_URL", "api.telegram.org", "TELEGRAM_API_URL: an http(s) URL"),
+        ("LINK_CODE_DAYS", "forever", "LINK_CODE_DAYS: a whole number of days"),
+        ("REDIS_URL", "localhost:6379", "REDIS_URL: a redis:// URL"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL: one of DEBUG"),
+    ],
+)
+def test_bad_setting_stops_with_one_line(env, monkeypatch, name: str, value: str, expected: str) -> None:
+    monkeypatch.setenv(name, value)
+    result = invoke("db", "upgrade")
+    assert result.exit_code == 2
+    assert result.output.strip().startswith(expected)
+    assert len(result.output.strip().splitlines()) == 1
+    assert value not in result.output or name != "BOT_TOKEN"
+
+
+def test_run_without_token_says_how_to_get_one(env) -> None:
+    result = invoke("run")
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 2 and "@BotFather" in lines[0] and "diary-bot emulator" in lines[1]
+
+
+def test_import_then_codes_in_csv(env) -> None:
+    result = invoke("import", str(DEMO))
+    assert result.exit_code == 0, result.output
+    assert "students: создано 60, обновлено 0, деактивировано 0, без изменений 0" in result.output
+    assert result.output.strip().endswith("Списки школы загружены.")
+    result = invoke("codes", "--class", "C1A", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[0] == ["person", "role", "class", "code", "link"]
+    assert sum(r[1] == "обучающийся" for r in rows[1:]) == 15
+    assert all(r[4] == "" for r in rows[1:])
+    assert "Bot API недоступен" in result.stderr
+    result = invoke("codes", "--class", "C1A", "--revoke")
+    assert result.exit_code == 0 and result.output == f"Отозван {len(rows) - 1} код.\n"
+
+
+def test_codes_carry_deep_links_when_the_bot_api_answers(env, monkeypatch, emulator_url: str) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_URL", emulator_url)
+    monkeypatch.setenv("LOCALE", "en")
+    assert invoke("import", str(DEMO)).exit_code == 0
+    result = invoke("codes", "--role", "admin")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 2
+    assert all("| administrator" in line and "https://t.me/diary_demo_bot?start=" in line for line in lines)
+    assert "2 codes issued; valid for 30 days." in result.stderr
+
+
+def test_bad_roster_lists_every_error_and_changes_nothing(env, tmp_path: Path) -> None:
+    assert invoke("import", str(DEMO)).exit_code == 0
+    folder = copy_demo(tmp_path)
+    set_cell(folder, "students", 2, "last_name", "Другая")
+    set_cell(folder, "timetable", 3, "weekday", "8")
+    set_cell(folder, "schools", 2, "timezone", "Moscow")
+    result = invoke("import", str(folder))
+    assert result.exit_code == 1
+    assert "Списки не загружены, ничего не изменилось. 2 ошибки:" in result.stderr
+    assert "timetable.csv, строка 3, столбец weekday: «8» — не целое число от 1 до 7." in result.stderr
+    assert "schools.csv, строка 2, столбец timezone: «Moscow» — не часовой пояс" in result.stderr
+    result = invoke("import", str(DEMO), "--dry-run")
+    assert "students: создано 0, обновлено 0, деактивировано 0, без изменений 60" in result.output
+    assert "Пробный запуск: ничего не сохранено." in result.output
+
+
+def test_unknown_class_for_codes(env) -> None:
+    assert invoke("import", str(DEMO)).exit_code == 0
+    result = invoke("codes", "--class", "C99")
+    assert result.exit_code == 1 and "Класса с идентификатором C99 нет." in result.output
+
+
+def test_demo_without_token_explains(env) -> None:
+    result = invoke("demo")
+    assert result.exit_code == 2 and "BOT_TOKEN" in result.output
