@@ -8,9 +8,10 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import i18n
+from bot.i18n import DEFAULT_LOCALE, DOMAIN, LOCALES_DIR
 from bot.middlewares import DbSessionMiddleware, LocaleMiddleware, ViewerMiddleware
 from bot.settings import Settings
 from handlers import build_router
@@ -39,7 +40,7 @@ def make_dispatcher(sessionmaker: async_sessionmaker[AsyncSession], storage: Bas
     # Order matters: session, then who is writing, then their language, then error replies.
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(ViewerMiddleware())
-    dp.update.outer_middleware(LocaleMiddleware(i18n))
+    dp.update.outer_middleware(LocaleMiddleware(I18n(path=LOCALES_DIR, default_locale=DEFAULT_LOCALE, domain=DOMAIN)))
     dp.update.outer_middleware(ErrorReplyMiddleware())
     dp.include_router(build_router())
     dp.startup.register(on_startup)

@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 
-from bot.i18n import i18n, translate
+from bot.i18n import DEFAULT_LOCALE, translate, translate_plural
 from bot.runtime import require_token, run_forever, settings_or_exit
 from models.db import make_engine, make_sessionmaker
 from models.migrate import downgrade, upgrade
@@ -28,12 +26,22 @@ app.add_typer(db_app, name="db")
 DEMO_DIR = Path(__file__).resolve().parent.parent / "examples" / "demo-school"
 
 
+# The command line speaks the operator's language (LOCALE), Russian by default.
+cli_locale = DEFAULT_LOCALE
+
+
+def _(message: str) -> str:
+    return translate(message, cli_locale)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translate_plural(singular, plural, n, cli_locale)
+
+
 @app.callback()
 def main() -> None:
-    settings = settings_or_exit()
-    # The command line speaks the operator's language (LOCALE), Russian by default.
-    i18n.set_current(i18n)
-    i18n.current_locale = settings.locale
+    global cli_locale
+    cli_locale = settings_or_exit().locale
 
 
 @db_app.command("upgrade")
@@ -78,7 +86,7 @@ def render_report(report: ImportReport) -> list[str]:
         for note in report.notes:
             rows = ", ".join(str(r) for r in note.rows)
             reasons = note.params.get("reasons") or []
-            text = translate(note.message, None, **{k: v for k, v in note.params.items() if k != "reasons"})
+            text = translate(note.message, cli_locale, **{k: v for k, v in note.params.items() if k != "reasons"})
             if reasons:
                 text += " (" + ", ".join(_(r) for r in reasons) + ")"
             lines.append(
@@ -95,7 +103,7 @@ def render_issue(issue: object) -> str:
     from services.roster import RosterIssue
 
     assert isinstance(issue, RosterIssue)
-    text = translate(issue.message, None, **issue.params)
+    text = translate(issue.message, cli_locale, **issue.params)
     if issue.row is not None and issue.column is not None:
         return _("{source}, row {row}, column {column}: {text}").format(
             source=issue.source, row=issue.row, column=issue.column, text=text
@@ -194,7 +202,7 @@ def codes(
             _codes(settings.database_url, CodeFilter(school, class_ref, role), settings.link_code_days, revoke)
         )
     except DiaryError as error:
-        typer.echo(translate(error.message, None, **error.params), err=True)
+        typer.echo(translate(error.message, cli_locale, **error.params), err=True)
         raise typer.Exit(1) from None
     if revoke:
         typer.echo(ngettext("{count} code revoked.", "{count} codes revoked.", revoked).format(count=revoked))

@@ -175,6 +175,16 @@ class Emulator:
         async with self.changed:
             await asyncio.wait_for(self.changed.wait_for(lambda: self.confirmed >= update_id), timeout)
 
+    async def wait_messages(self, user_id: int, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        """Wait until the bot has sent this chat at least `count` messages (for a bot that
+        handles updates as tasks, where an acknowledged update may still be in progress)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.bot_messages(user_id)) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"chat {user_id} has {len(self.bot_messages(user_id))} of {count} messages")
+            await asyncio.sleep(0.02)
+        return self.bot_messages(user_id)
+
     def bot_messages(self, user_id: int) -> list[dict[str, Any]]:
         chat = self.chats.get(user_id)
         return [m for m in chat.messages if m["from"]["id"] == BOT_ID] if chat else []

@@ -6,13 +6,12 @@ import logging
 import sys
 
 import typer
-from aiogram import Bot
 
-from bot.app import make_bot, make_dispatcher, make_storage
-from bot.i18n import i18n
+from bot.i18n import translate
 from bot.settings import Settings, SettingsError, get_settings
 from models.db import make_engine, make_sessionmaker
 from models.migrate import upgrade
+from services.errors import N_
 
 
 def settings_or_exit() -> Settings:
@@ -33,22 +32,22 @@ def setup_logging(settings: Settings) -> None:
 
 def require_token(settings: Settings) -> None:
     if settings.bot_token is None:
-        with i18n.context(), i18n.use_locale(settings.locale):
-            typer.echo(
-                i18n.gettext(
-                    "BOT_TOKEN is not set. Get a token from @BotFather in Telegram and put BOT_TOKEN=... in .env;\n"
-                    "or run offline: `diary-bot emulator` in another terminal, then "
-                    "TELEGRAM_API_URL=http://127.0.0.1:8081 BOT_TOKEN=123456:EMULATOR-TOKEN-0123456789abcdef."
-                ),
-                err=True,
-            )
+        message = N_(
+            "BOT_TOKEN is not set. Get a token from @BotFather in Telegram and put BOT_TOKEN=... in .env;\n"
+            "or run offline: `diary-bot emulator` in another terminal, then "
+            "TELEGRAM_API_URL=http://127.0.0.1:8081 BOT_TOKEN=123456:EMULATOR-TOKEN-0123456789abcdef."
+        )
+        typer.echo(translate(message, settings.locale), err=True)
         raise typer.Exit(2)
 
 
 async def run_bot(settings: Settings) -> None:
+    # aiogram takes seconds to import; only the bot itself pays for it.
+    from bot.app import make_bot, make_dispatcher, make_storage
+
     await upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
-    bot: Bot = make_bot(settings)
+    bot = make_bot(settings)
     dp = make_dispatcher(make_sessionmaker(engine), make_storage(settings))
     try:
         await dp.start_polling(bot, handle_signals=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.types import TelegramObject, Update
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import translate
@@ -44,7 +45,7 @@ class ErrorReplyMiddleware(BaseMiddleware):
         except DiaryError as error:
             if "session" in data:
                 await data["session"].rollback()
-            await tell(event, data["bot"], translate(error.message, None, **error.params))
+            await tell(event, data["bot"], translate(error.message, get_i18n().current_locale, **error.params))
         except Exception:
             log.exception("update %s failed", event.update_id)
             if "session" in data:

@@ -7,10 +7,11 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
 
-from bot.i18n import LOCALES, i18n
+from bot.i18n import DEFAULT_LOCALE, LOCALES, translate
 from services.menu import Command, commands_for, public_commands
 from services.roles import ROLE_LABELS, Role, Viewer
 
@@ -62,18 +63,18 @@ def consent_text() -> str:
 
 def when(moment: datetime, viewer: Viewer) -> str:
     zone = ZoneInfo(viewer.school.timezone) if viewer.school else None
-    return format_datetime(moment.astimezone(zone), "d MMMM y, HH:mm", locale=i18n.current_locale)
+    return format_datetime(moment.astimezone(zone), "d MMMM y, HH:mm", locale=get_i18n().current_locale)
 
 
 def bot_commands(commands: list[Command], locale: str) -> list[BotCommand]:
-    return [BotCommand(command=c.name, description=i18n.gettext(c.description, locale=locale)) for c in commands]
+    return [BotCommand(command=c.name, description=translate(c.description, locale)) for c in commands]
 
 
 async def set_default_commands(bot: Bot) -> None:
     """What people who have not linked yet see, in each language (Russian for the rest)."""
     for locale in LOCALES:
         await bot.set_my_commands(bot_commands(public_commands(), locale), language_code=locale)
-    await bot.set_my_commands(bot_commands(public_commands(), i18n.default_locale))
+    await bot.set_my_commands(bot_commands(public_commands(), DEFAULT_LOCALE))
 
 
 async def sync_chat_commands(bot: Bot, chat_id: int, viewer: Viewer | None, locale: str) -> None:

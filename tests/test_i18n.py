@@ -78,7 +78,7 @@ def test_compiled_catalogs_are_fresh(locale: str) -> None:
 
 
 def test_russian_plural_choice() -> None:
-    from bot.i18n import i18n
+    from bot.i18n import translate_plural
 
-    forms = [i18n.gettext("{count} code issued", "{count} codes issued", n, locale="ru") for n in (1, 3, 5, 21)]
+    forms = [translate_plural("{count} code issued", "{count} codes issued", n, "ru") for n in (1, 3, 5, 21)]
     assert forms == ["выдан {count} код", "выдано {count} кода", "выдано {count} кодов", "выдан {count} код"]
