@@ -72,6 +72,7 @@ class Emulator:
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.callback_answers: list[dict[str, Any]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.closing = False  # when set, long polls return at once so the bot can stop quickly
 
     # --- what a person does ---------------------------------------------------------------
     def _user(self, user_id: int, first_name: str | None, language_code: str | None) -> dict[str, Any]:
@@ -166,6 +167,11 @@ class Emulator:
             if text == label:
                 return await self.press(user_id, message["message_id"], data)
         raise KeyError(f"no button {label!r} in {self.buttons(message)}")
+
+    async def close(self) -> None:
+        async with self.changed:
+            self.closing = True
+            self.changed.notify_all()
 
     def block(self, user_id: int) -> None:
         self.chats[user_id].blocked = True
@@ -461,6 +467,7 @@ class Emulator:
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.on_shutdown.append(lambda _app: self.close())
         app.router.add_route("*", "/bot{token}/{method}", self.handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self.handle_file)
         app.router.add_post("/emulator/users/{user_id}/send", self.handle_control_send)
@@ -470,7 +477,8 @@ class Emulator:
 
 
 async def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 8081) -> web.AppRunner:
-    runner = web.AppRunner(emulator.app(), access_log=None)
+    # A test or a Ctrl-C should not wait a minute for long polls of a bot that is gone.
+    runner = web.AppRunner(emulator.app(), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner

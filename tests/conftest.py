@@ -143,6 +143,7 @@ async def harness(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterat
     try:
         yield BotHarness(emulator, bot)
     finally:
+        await emulator.close()
         await dp.stop_polling()
         await asyncio.wait_for(polling, 5)
         await bot.session.close()

@@ -22,6 +22,7 @@ async def emulator() -> AsyncIterator[tuple[Emulator, str]]:
     port = free_port()
     runner = await serve(emu, "127.0.0.1", port)
     yield emu, f"http://127.0.0.1:{port}"
+    await emu.close()
     await runner.cleanup()
 
 
