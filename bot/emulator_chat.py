@@ -29,7 +29,7 @@ def show(message: dict[str, Any]) -> list[str]:
 
 
 async def run_chat(url: str, user_id: int, language: str) -> None:
-    seen: set[tuple[int, str]] = set()
+    seen: set[str] = set()
     buttons: list[tuple[int, str]] = []
     print("Type a message or a command; a number presses that button; Ctrl-D quits.")
     async with aiohttp.ClientSession(base_url=url) as http:
@@ -50,13 +50,30 @@ async def run_chat(url: str, user_id: int, language: str) -> None:
             async with http.get("/emulator/wait", params={"update_id": update_id, "timeout": 15}) as response:
                 if not (await response.json())["processed"]:
                     print("(the bot did not answer in 15 s: is it running with TELEGRAM_API_URL set?)")
-            async with http.get(f"/emulator/users/{user_id}/messages") as response:
-                messages = (await response.json())["messages"]
-            buttons = []
-            for message in messages:
-                if message["from"]["id"] != BOT_ID:
                     continue
-                key = (message["message_id"], json.dumps(message, sort_keys=True))
-                if key not in seen:
-                    seen.add(key)
+            new = await settle(http, user_id, seen)
+            if new:
+                buttons = []
+                for message in new:
                     buttons += [(message["message_id"], d) for d in show(message)]
+
+
+async def settle(http: aiohttp.ClientSession, user_id: int, seen: set[str]) -> list[dict[str, Any]]:
+    """The bot handles updates as tasks: collect its replies until it has been quiet a moment."""
+    new: list[dict[str, Any]] = []
+    quiet = 0
+    for _ in range(50):
+        async with http.get(f"/emulator/users/{user_id}/messages") as response:
+            messages = (await response.json())["messages"]
+        fresh = []
+        for message in messages:
+            key = json.dumps(message, sort_keys=True)
+            if message["from"]["id"] == BOT_ID and key not in seen:
+                seen.add(key)
+                fresh.append(message)
+        new += fresh
+        quiet = 0 if fresh else quiet + 1
+        if new and quiet >= 4:
+            break
+        await asyncio.sleep(0.1)
+    return new
