@@ -284,32 +284,35 @@ def build() -> dict[str, list[list[str]]]:
         for subject, teacher, subgroup, _n in plan:
             tables["teaching"].append([cid, subject, teacher, subgroup or ""])
         bells = FIRST_GRADE_BELLS if cid == "C1A" else BELLS
-        lessons: list[list[tuple[str, str, str | None]]] = []
-        for subject, teacher, subgroup, per_week in plan:
+        # Spread each subject over the week (at most once a day where it fits), at the earliest
+        # free bell when its teachers are free too, as a timetable office would.
+        taken: dict[int, set[int]] = {d: set() for d in range(1, 6)}
+        subjects_on: dict[int, list[str]] = {d: [] for d in range(1, 6)}
+        for subject, teacher, subgroup, per_week in sorted(plan, key=lambda p: -p[3]):
             if subgroup == "2":
                 continue  # group 2 sits in the same slot as group 1
             partner = next((t for s, t, g, _ in plan if s == subject and g == "2"), None)
+            entry = [(subject, teacher, subgroup)] + ([(subject, partner, "2")] if partner else [])
             for _ in range(per_week):
-                entry = [(subject, teacher, subgroup)] + ([(subject, partner, "2")] if partner else [])
-                lessons.append(entry)
-        rnd.shuffle(lessons)
-        day_load = {d: 0 for d in range(1, 6)}
-        for entry in lessons:
-            for weekday in sorted(day_load, key=lambda d: day_load[d]):
-                slot = day_load[weekday] + 1
-                if slot > len(bells):
-                    continue
-                if any((t, weekday, slot) in busy for _s, t, _g in entry):
-                    continue
+                days = sorted(taken, key=lambda d: (subjects_on[d].count(subject), len(taken[d]), d))
+                for weekday in days:
+                    free = [n for n in range(1, len(bells) + 1) if n not in taken[weekday]
+                            and not any((t, weekday, n) in busy for _s, t, _g in entry)]
+                    if free:
+                        slot = free[0]
+                        break
+                else:
+                    raise SystemExit(f"no room for {subject} in {cid}")
+                taken[weekday].add(slot)
+                subjects_on[weekday].append(subject)
                 starts, ends = bells[slot - 1]
                 for s, t, g in entry:
                     busy.add((t, weekday, slot))
                     room = {"PE": "Спортзал"}.get(s, str(100 + int(cid[1]) * 10 + (2 if g == "2" else 1)))
-                    tables["timetable"].append(
-                        [cid, str(weekday), str(slot), starts, ends, s, t, room, g or "", "", ""]
-                    )
-                day_load[weekday] = slot
-                break
+                    tables["timetable"].append([cid, str(weekday), str(slot), starts, ends, s, t, room, g or "", "", ""])
+    header, *rows = tables["timetable"]
+    rows.sort(key=lambda r: (r[0], int(r[1]), int(r[2]), r[8]))
+    tables["timetable"] = [header, *rows]
     return tables
 
 

@@ -81,12 +81,14 @@ class Grade(CreatedAt, Base):
 
 class PeriodGrade(CreatedAt, Base):
     __tablename__ = "period_grades"
-    __table_args__ = (UniqueConstraint("student_id", "subject_id", "period_id"),)
+    __table_args__ = (UniqueConstraint("student_id", "subject_id", "period_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
     period_id: Mapped[int] = mapped_column(ForeignKey("academic_periods.id"))
+    # period: the quarter/half/year mark itself; exam and final are given for a year period.
+    kind: Mapped[str] = mapped_column(String(16), default="period", server_default="period")
     value: Mapped[str] = mapped_column(String(16))  # a grade, or a mark such as «зачёт»/«н/а»
     given_by: Mapped[int] = mapped_column(ForeignKey("persons.id"))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -21,6 +21,9 @@ class Notification(CreatedAt, Base):
     lane: Mapped[str] = mapped_column(String(8), default="realtime")  # realtime | bulk
     payload: Mapped[dict[str, Any]]
     dedup_key: Mapped[str] = mapped_column(String(160), unique=True)
+    # What the push is about, for one recipient: a correction inside the grace period finds the
+    # pending row by it and replaces the payload instead of queuing a second push.
+    topic: Mapped[str | None] = mapped_column(String(160), index=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

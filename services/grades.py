@@ -1,0 +1,211 @@
+"""Current grades: within the school's scale (004 §3.17) and edit window (004 §3.16); never deleted."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Grade, Lesson, School, SchoolClass, WorkType
+from services import audit, clock, outbox
+from services.class_lists import require_in_lesson
+from services.errors import N_, DiaryError, NotAllowed, NotFound
+from services.journal_policy import require_editable, require_lesson_writer, require_not_future
+from services.lessons import get_lesson, school_of
+from services.roles import Viewer
+
+
+@dataclass
+class Gradable:
+    lesson: Lesson
+    school: School
+    school_class: SchoolClass
+    work_types: list[WorkType]
+
+
+async def work_types(session: AsyncSession, school_id: int) -> list[WorkType]:
+    return list(
+        await session.scalars(
+            select(WorkType)
+            .where(WorkType.school_id == school_id, WorkType.active.is_(True))
+            .order_by(WorkType.position)
+        )
+    )
+
+
+async def gradable(session: AsyncSession, viewer: Viewer, lesson_id: int) -> Gradable:
+    """Everything that must hold before any grade of this lesson is entered or changed."""
+    lesson = await get_lesson(session, lesson_id)
+    school_class = await require_lesson_writer(session, viewer, lesson)
+    if not school_class.grading:
+        raise NotAllowed(
+            N_("Class {name} is not graded: in the first grade only attendance is kept (003 §2.5)."),
+            name=school_class.name,
+        )
+    school = await school_of(session, lesson)
+    require_not_future(school, lesson.on_date)
+    require_editable(school, lesson.on_date)
+    return Gradable(lesson, school, school_class, await work_types(session, school.id))
+
+
+def check_value(school: School, value: int) -> None:
+    if not school.grade_min <= value <= school.grade_max:
+        raise DiaryError(
+            N_("A grade is a whole number from {low} to {high}."), low=school.grade_min, high=school.grade_max
+        )
+
+
+def check_work_type(g: Gradable, work_type_id: int | None) -> WorkType | None:
+    if work_type_id is None:
+        return None
+    for wt in g.work_types:
+        if wt.id == work_type_id:
+            return wt
+    raise DiaryError(N_("This kind of work is not on the school's list."))
+
+
+def snapshot(grade: Grade) -> dict[str, object]:
+    return {
+        "value": grade.value,
+        "work_type_id": grade.work_type_id,
+        "comment": grade.comment,
+        "student_id": grade.student_id,
+        "lesson_id": grade.lesson_id,
+    }
+
+
+async def _push(session: AsyncSession, grade: Grade, kind: str, work_type: WorkType | None) -> None:
+    families = await outbox.family_of(session, [grade.student_id])
+    await outbox.push(
+        session,
+        families[grade.student_id],
+        category="grades",
+        kind=kind,
+        topic=f"grade:{grade.id}",
+        payload={
+            "student_id": grade.student_id,
+            "grade_id": grade.id,
+            "subject_id": grade.subject_id,
+            "value": grade.value,
+            "work_type": work_type.name if work_type else None,
+            "on_date": grade.on_date.isoformat(),
+            "comment": grade.comment,
+        },
+    )
+
+
+async def add(
+    session: AsyncSession,
+    viewer: Viewer,
+    lesson_id: int,
+    student_id: int,
+    value: int,
+    work_type_id: int | None = None,
+    comment: str | None = None,
+) -> Grade:
+    g = await gradable(session, viewer, lesson_id)
+    person = viewer.require_linked()
+    check_value(g.school, value)
+    work_type = check_work_type(g, work_type_id)
+    await require_in_lesson(session, g.lesson, {student_id})
+    grade = Grade(
+        student_id=student_id,
+        lesson_id=g.lesson.id,
+        subject_id=g.lesson.subject_id,
+        on_date=g.lesson.on_date,
+        value=value,
+        work_type_id=work_type_id,
+        comment=(comment or "").strip() or None,
+        given_by=person.id,
+    )
+    session.add(grade)
+    await session.flush()
+    audit.record(
+        session,
+        action="grade_created",
+        entity="grade",
+        entity_id=grade.id,
+        school_id=g.school.id,
+        actor_person_id=person.id,
+        actor_telegram_id=viewer.telegram_user_id,
+        after=snapshot(grade),
+    )
+    await _push(session, grade, "grade_created", work_type)
+    await session.commit()
+    return grade
+
+
+async def _own_grade(session: AsyncSession, viewer: Viewer, grade_id: int) -> tuple[Grade, Gradable]:
+    grade = await session.get(Grade, grade_id)
+    if grade is None or grade.deleted_at is not None or grade.lesson_id is None:
+        raise NotFound(N_("This grade is not in the journal (it may have been removed)."))
+    return grade, await gradable(session, viewer, grade.lesson_id)
+
+
+async def change(
+    session: AsyncSession,
+    viewer: Viewer,
+    grade_id: int,
+    *,
+    value: int | None = None,
+    work_type_id: int | None = None,
+    comment: str | None = None,
+) -> Grade:
+    grade, g = await _own_grade(session, viewer, grade_id)
+    person = viewer.require_linked()
+    before = snapshot(grade)
+    if value is not None:
+        check_value(g.school, value)
+        grade.value = value
+    if work_type_id is not None:
+        check_work_type(g, work_type_id)
+        grade.work_type_id = work_type_id
+    if comment is not None:
+        grade.comment = comment.strip() or None
+    if snapshot(grade) == before:
+        return grade
+    grade.updated_at = clock.now()
+    audit.record(
+        session,
+        action="grade_changed",
+        entity="grade",
+        entity_id=grade.id,
+        school_id=g.school.id,
+        actor_person_id=person.id,
+        actor_telegram_id=viewer.telegram_user_id,
+        before=before,
+        after=snapshot(grade),
+    )
+    work_type = next((w for w in g.work_types if w.id == grade.work_type_id), None)
+    await _push(session, grade, "grade_changed", work_type)
+    await session.commit()
+    return grade
+
+
+async def delete(session: AsyncSession, viewer: Viewer, grade_id: int) -> Grade:
+    """A tombstone: the grade leaves the diary but stays in the audit."""
+    grade, g = await _own_grade(session, viewer, grade_id)
+    person = viewer.require_linked()
+    grade.deleted_at = clock.now()
+    audit.record(
+        session,
+        action="grade_deleted",
+        entity="grade",
+        entity_id=grade.id,
+        school_id=g.school.id,
+        actor_person_id=person.id,
+        actor_telegram_id=viewer.telegram_user_id,
+        before=snapshot(grade),
+    )
+    if not await outbox.cancel(session, f"grade:{grade.id}"):
+        work_type = next((w for w in g.work_types if w.id == grade.work_type_id), None)
+        await _push(session, grade, "grade_removed", work_type)
+    await session.commit()
+    return grade
+
+
+async def of_lesson(session: AsyncSession, lesson_id: int) -> list[Grade]:
+    return list(
+        await session.scalars(
+            select(Grade).where(Grade.lesson_id == lesson_id, Grade.deleted_at.is_(None)).order_by(Grade.id)
+        )
+    )

@@ -1,0 +1,232 @@
+"""Lesson topic and homework (000 §2.8): text, photos and documents, due at the next lesson."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Homework, HomeworkAttachment, Lesson
+from services import audit, clock, outbox
+from services.class_lists import lesson_students, require_in_lesson
+from services.errors import N_, DiaryError, NotFound
+from services.journal_policy import require_lesson_writer
+from services.lessons import get_lesson, next_lesson_date, school_of
+from services.roles import Viewer
+
+MAX_TOPIC = 500
+MAX_HOMEWORK = 3000
+
+
+@dataclass(frozen=True)
+class Attachment:
+    kind: str  # photo | document
+    file_id: str
+    file_name: str | None = None
+
+
+async def set_topic(session: AsyncSession, viewer: Viewer, lesson_id: int, topic: str) -> Lesson:
+    lesson = await get_lesson(session, lesson_id)
+    await require_lesson_writer(session, viewer, lesson)
+    person = viewer.require_linked()
+    text = topic.strip()
+    if not text:
+        raise DiaryError(N_("The topic is empty; send its text."))
+    if len(text) > MAX_TOPIC:
+        raise DiaryError(N_("The topic is too long: at most {limit} characters."), limit=MAX_TOPIC)
+    before = lesson.topic
+    lesson.topic = text
+    school = await school_of(session, lesson)
+    audit.record(
+        session,
+        action="topic_set",
+        entity="lesson",
+        entity_id=lesson.id,
+        school_id=school.id,
+        actor_person_id=person.id,
+        actor_telegram_id=viewer.telegram_user_id,
+        before={"topic": before},
+        after={"topic": text},
+    )
+    await session.commit()
+    return lesson
+
+
+async def default_due(session: AsyncSession, lesson: Lesson) -> date | None:
+    return await next_lesson_date(session, lesson)
+
+
+def snapshot(homework: Homework, attachments: list[HomeworkAttachment] | None = None) -> dict[str, object]:
+    data: dict[str, object] = {
+        "text": homework.text,
+        "due_on": homework.due_on.isoformat() if homework.due_on else None,
+        "student_id": homework.student_id,
+    }
+    if attachments is not None:
+        data["attachments"] = [a.file_id for a in attachments]
+    return data
+
+
+async def _push(session: AsyncSession, lesson: Lesson, homework: Homework, kind: str) -> None:
+    if homework.student_id is not None:
+        students = [homework.student_id]
+    else:
+        students = [s.id for s, _p in await lesson_students(session, lesson)]
+    families = await outbox.family_of(session, students)
+    recipients = [r for sid in students for r in families[sid]]
+    await outbox.push(
+        session,
+        recipients,
+        category="homework",
+        kind=kind,
+        topic=f"homework:{homework.id}",
+        grace=False,
+        payload={
+            "homework_id": homework.id,
+            "lesson_id": lesson.id,
+            "subject_id": lesson.subject_id,
+            "due_on": homework.due_on.isoformat() if homework.due_on else None,
+        },
+    )
+
+
+def _check(text: str, due_on: date | None, lesson: Lesson) -> str:
+    text = text.strip()
+    if not text:
+        raise DiaryError(N_("The homework is empty; send its text (photos and files may come with it)."))
+    if len(text) > MAX_HOMEWORK:
+        raise DiaryError(N_("The homework is too long: at most {limit} characters."), limit=MAX_HOMEWORK)
+    if due_on is not None and due_on < lesson.on_date:
+        raise DiaryError(
+            N_("Homework cannot be due before the lesson it was given in ({date})."), date=lesson.on_date.isoformat()
+        )
+    return text
+
+
+async def post(
+    session: AsyncSession,
+    viewer: Viewer,
+    lesson_id: int,
+    text: str,
+    *,
+    attachments: list[Attachment] = (),
+    due_on: date | None = None,  # type: ignore[assignment]
+    student_id: int | None = None,
+) -> Homework:
+    lesson = await get_lesson(session, lesson_id)
+    await require_lesson_writer(session, viewer, lesson)
+    person = viewer.require_linked()
+    if student_id is not None:
+        await require_in_lesson(session, lesson, {student_id})
+    due = due_on or await default_due(session, lesson)
+    text = _check(text, due, lesson)
+    homework = Homework(lesson_id=lesson.id, student_id=student_id, text=text, due_on=due, given_by=person.id)
+    session.add(homework)
+    await session.flush()
+    files = [
+        HomeworkAttachment(homework_id=homework.id, kind=a.kind, file_id=a.file_id, file_name=a.file_name)
+        for a in attachments
+    ]
+    session.add_all(files)
+    school = await school_of(session, lesson)
+    audit.record(
+        session,
+        action="homework_posted",
+        entity="homework",
+        entity_id=homework.id,
+        school_id=school.id,
+        actor_person_id=person.id,
+        actor_telegram_id=viewer.telegram_user_id,
+        after=snapshot(homework, files),
+    )
+    await _push(session, lesson, homework, "homework_posted")
+    await session.commit()
+    return homework
+
+
+async def _own(session: AsyncSession, viewer: Viewer, homework_id: int) -> tuple[Homework, Lesson]:
+    homework = await session.get(Homework, homework_id)
+    if homework is None or homework.deleted_at is not None:
+        raise NotFound(N_("This homework is not in the journal (it may have been removed)."))
+    lesson = await get_lesson(session, homework.lesson_id)
+    await require_lesson_writer(session, viewer, lesson)
+    return homework, lesson
+
+
+async def edit(
+    session: AsyncSession,
+    viewer: Viewer,
+    homework_id: int,
+    *,
+    text: str | None = None,
+    due_on: date | None = None,
+    add_attachments: list[Attachment] = (),
+) -> Homework:  # type: ignore[assignment]
+    homework, lesson = await _own(session, viewer, homework_id)
+    person = viewer.require_linked()
+    before = snapshot(homework, await attachments_of(session, homework.id))
+    homework.text = _check(text if text is not None else homework.text, due_on or homework.due_on, lesson)
+    if due_on is not None:
+        homework.due_on = due_on
+    session.add_all(
+        HomeworkAttachment(homework_id=homework.id, kind=a.kind, file_id=a.file_id, file_name=a.file_name)
+        for a in add_attachments
+    )
+    await session.flush()
+    after = snapshot(homework, await attachments_of(session, homework.id))
+    if after == before:
+        return homework
+    homework.updated_at = clock.now()
+    school = await school_of(session, lesson)
+    audit.record(
+        session,
+        action="homework_changed",
+        entity="homework",
+        entity_id=homework.id,
+        school_id=school.id,
+        actor_person_id=person.id,
+        actor_telegram_id=viewer.telegram_user_id,
+        before=before,
+        after=after,
+    )
+    await _push(session, lesson, homework, "homework_changed")
+    await session.commit()
+    return homework
+
+
+async def delete(session: AsyncSession, viewer: Viewer, homework_id: int) -> Homework:
+    homework, lesson = await _own(session, viewer, homework_id)
+    person = viewer.require_linked()
+    homework.deleted_at = clock.now()
+    school = await school_of(session, lesson)
+    audit.record(
+        session,
+        action="homework_deleted",
+        entity="homework",
+        entity_id=homework.id,
+        school_id=school.id,
+        actor_person_id=person.id,
+        actor_telegram_id=viewer.telegram_user_id,
+        before=snapshot(homework),
+    )
+    await outbox.cancel(session, f"homework:{homework.id}")
+    await session.commit()
+    return homework
+
+
+async def attachments_of(session: AsyncSession, homework_id: int) -> list[HomeworkAttachment]:
+    return list(
+        await session.scalars(
+            select(HomeworkAttachment)
+            .where(HomeworkAttachment.homework_id == homework_id)
+            .order_by(HomeworkAttachment.id)
+        )
+    )
+
+
+async def of_lesson(session: AsyncSession, lesson_id: int) -> list[Homework]:
+    return list(
+        await session.scalars(
+            select(Homework).where(Homework.lesson_id == lesson_id, Homework.deleted_at.is_(None)).order_by(Homework.id)
+        )
+    )

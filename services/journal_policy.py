@@ -1,0 +1,76 @@
+"""Who may read and change which part of the journal, and until when (DESIGN.md §1)."""
+
+from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Lesson, School, SchoolClass
+from services import clock
+from services.errors import N_, NotAllowed, NotFound
+from services.roles import Role, Viewer
+
+
+def is_lesson_teacher(viewer: Viewer, lesson: Lesson) -> bool:
+    """The lesson's own teacher, or the substitute an admin gave it to (004 §4)."""
+    if viewer.person is None:
+        return False
+    if lesson.substitute_id is not None:
+        return viewer.person.id == lesson.substitute_id
+    return viewer.person.id == lesson.teacher_id
+
+
+async def lesson_class(session: AsyncSession, lesson: Lesson) -> SchoolClass:
+    school_class = await session.get(SchoolClass, lesson.class_id)
+    assert school_class is not None
+    return school_class
+
+
+async def require_lesson_reader(session: AsyncSession, viewer: Viewer, lesson: Lesson) -> SchoolClass:
+    """Its teacher or substitute, the tutor of its class, or an admin of the school (000 §2.10)."""
+    person = viewer.require_linked()
+    school_class = await lesson_class(session, lesson)
+    if school_class.school_id != person.school_id:
+        raise NotFound(N_("This lesson is not in the journal."))
+    if is_lesson_teacher(viewer, lesson) or Role.ADMIN in viewer.roles or school_class.id in viewer.tutor_class_ids:
+        return school_class
+    raise NotAllowed(
+        N_("This is not your lesson: only its teacher, the class teacher and the administration can open it.")
+    )
+
+
+async def require_lesson_writer(session: AsyncSession, viewer: Viewer, lesson: Lesson) -> SchoolClass:
+    """Only the lesson's teacher (or substitute) writes its journal (000 §4.3, 001 §4.3)."""
+    person = viewer.require_linked()
+    school_class = await lesson_class(session, lesson)
+    if school_class.school_id != person.school_id:
+        raise NotFound(N_("This lesson is not in the journal."))
+    if not is_lesson_teacher(viewer, lesson):
+        raise NotAllowed(N_("Only the teacher of this lesson can change its journal."))
+    return school_class
+
+
+def last_read_only_day(school: School, today: date) -> date:
+    return today - timedelta(days=school.edit_window_days + 1)
+
+
+def require_editable(school: School, on: date) -> None:
+    """Grades and attendance older than the school's window are read-only (004 §3.16)."""
+    today = clock.school_today(school)
+    first_editable = today - timedelta(days=school.edit_window_days)
+    if on < first_editable:
+        raise NotAllowed(
+            N_(
+                "The journal of {date} is closed: grades and attendance can be changed for {days} days only "
+                "(the earliest editable day now is {first}). Ask the school administration."
+            ),
+            date=on.isoformat(),
+            days=school.edit_window_days,
+            first=first_editable.isoformat(),
+        )
+
+
+def require_not_future(school: School, on: date) -> None:
+    if on > clock.school_today(school):
+        raise NotAllowed(
+            N_("The lesson of {date} has not happened yet; marks are given on or after its day."), date=on.isoformat()
+        )

@@ -1,0 +1,189 @@
+"""Dated lessons: made from the timetable on demand, then kept stable; substitutes."""
+
+from datetime import date
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import AcademicPeriod, Lesson, Person, RoleGrant, School, SchoolClass, TimetableSlot
+from services import audit
+from services.errors import N_, NotFound
+from services.roles import Role, Viewer
+
+
+async def is_study_day(session: AsyncSession, school_id: int, on: date) -> bool:
+    """A day inside a term: quarters or halves when the school has them, else its year; no
+    periods at all means every day counts."""
+    periods = list(await session.scalars(select(AcademicPeriod).where(AcademicPeriod.school_id == school_id)))
+    terms = [p for p in periods if p.kind != "year"] or periods
+    return not terms or any(p.starts_on <= on <= p.ends_on for p in terms)
+
+
+def _valid_on(on: date):  # type: ignore[no-untyped-def]
+    return and_(
+        TimetableSlot.active.is_(True),
+        TimetableSlot.weekday == on.isoweekday(),
+        or_(TimetableSlot.valid_from.is_(None), TimetableSlot.valid_from <= on),
+        or_(TimetableSlot.valid_to.is_(None), TimetableSlot.valid_to >= on),
+    )
+
+
+async def materialize(session: AsyncSession, slots: list[TimetableSlot], on: date) -> list[Lesson]:
+    """The lesson of each slot on that date, created once; two updates racing get the same row."""
+    if not slots:
+        return []
+    existing = {
+        lesson.slot_id: lesson
+        for lesson in await session.scalars(
+            select(Lesson).where(Lesson.slot_id.in_([s.id for s in slots]), Lesson.on_date == on)
+        )
+    }
+    lessons = []
+    for slot in slots:
+        lesson = existing.get(slot.id)
+        if lesson is None:
+            lesson = Lesson(
+                slot_id=slot.id,
+                class_id=slot.class_id,
+                subject_id=slot.subject_id,
+                teacher_id=slot.teacher_id,
+                subgroup=slot.subgroup,
+                on_date=on,
+                lesson_no=slot.lesson_no,
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                room=slot.room,
+            )
+            try:
+                async with session.begin_nested():
+                    session.add(lesson)
+            except IntegrityError:
+                lesson = await session.scalar(select(Lesson).where(Lesson.slot_id == slot.id, Lesson.on_date == on))
+                assert lesson is not None
+        lessons.append(lesson)
+    return lessons
+
+
+async def lessons_of_teacher(session: AsyncSession, person: Person, on: date) -> list[Lesson]:
+    """A teacher's lessons that day, in time order: their timetable, and lessons they substitute."""
+    if await is_study_day(session, person.school_id, on):
+        slots = list(
+            await session.scalars(select(TimetableSlot).where(TimetableSlot.teacher_id == person.id, _valid_on(on)))
+        )
+        await materialize(session, slots, on)
+    lessons = list(
+        await session.scalars(
+            select(Lesson)
+            .where(
+                Lesson.on_date == on,
+                or_(
+                    and_(Lesson.teacher_id == person.id, Lesson.substitute_id.is_(None)),
+                    Lesson.substitute_id == person.id,
+                ),
+            )
+            .order_by(Lesson.starts_at, Lesson.lesson_no, Lesson.subgroup)
+        )
+    )
+    await session.commit()
+    return lessons
+
+
+async def lessons_of_class(session: AsyncSession, school_class: SchoolClass, on: date) -> list[Lesson]:
+    if await is_study_day(session, school_class.school_id, on):
+        slots = list(
+            await session.scalars(select(TimetableSlot).where(TimetableSlot.class_id == school_class.id, _valid_on(on)))
+        )
+        await materialize(session, slots, on)
+    lessons = list(
+        await session.scalars(
+            select(Lesson)
+            .where(Lesson.class_id == school_class.id, Lesson.on_date == on)
+            .order_by(Lesson.starts_at, Lesson.lesson_no, Lesson.subgroup)
+        )
+    )
+    await session.commit()
+    return lessons
+
+
+async def next_lesson_date(session: AsyncSession, lesson: Lesson, horizon_days: int = 21) -> date | None:
+    """The date of the next lesson of the same subject for the same class (and subgroup)."""
+    from datetime import timedelta
+
+    school_id = await session.scalar(select(SchoolClass.school_id).where(SchoolClass.id == lesson.class_id))
+    assert school_id is not None
+    slots = list(
+        await session.scalars(
+            select(TimetableSlot).where(
+                TimetableSlot.class_id == lesson.class_id,
+                TimetableSlot.subject_id == lesson.subject_id,
+                TimetableSlot.active.is_(True),
+                or_(
+                    TimetableSlot.subgroup.is_(None), lesson.subgroup is None, TimetableSlot.subgroup == lesson.subgroup
+                ),
+            )
+        )
+    )
+    for offset in range(1, horizon_days + 1):
+        day = lesson.on_date + timedelta(days=offset)
+        if any(
+            s.weekday == day.isoweekday()
+            and (s.valid_from is None or s.valid_from <= day)
+            and (s.valid_to is None or s.valid_to >= day)
+            for s in slots
+        ) and await is_study_day(session, school_id, day):
+            return day
+    return None
+
+
+async def get_lesson(session: AsyncSession, lesson_id: int) -> Lesson:
+    lesson = await session.get(Lesson, lesson_id)
+    if lesson is None:
+        raise NotFound(N_("This lesson is not in the journal."))
+    return lesson
+
+
+async def substitute(session: AsyncSession, viewer: Viewer, lesson_id: int, staff_ref: str | None) -> Lesson:
+    """An admin gives a lesson to a substitute teacher (004 §4), or gives it back (staff_ref None)."""
+    admin = viewer.require_any(Role.ADMIN)
+    lesson = await get_lesson(session, lesson_id)
+    school_class = await session.get(SchoolClass, lesson.class_id)
+    assert school_class is not None
+    if school_class.school_id != admin.school_id:
+        raise NotFound(N_("This lesson is not in the journal."))
+    before = lesson.substitute_id
+    if staff_ref is None:
+        lesson.substitute_id = None
+    else:
+        person = await session.scalar(
+            select(Person).where(
+                Person.school_id == admin.school_id,
+                Person.staff_ref == staff_ref,
+                Person.active.is_(True),
+                Person.id.in_(select(RoleGrant.person_id).where(RoleGrant.role == Role.TEACHER.value)),
+            )
+        )
+        if person is None:
+            raise NotFound(N_("There is no active teacher with id {ref}."), ref=staff_ref)
+        lesson.substitute_id = None if person.id == lesson.teacher_id else person.id
+    audit.record(
+        session,
+        action="substitute_set",
+        entity="lesson",
+        entity_id=lesson.id,
+        school_id=admin.school_id,
+        actor_person_id=admin.id,
+        actor_telegram_id=viewer.telegram_user_id,
+        before={"substitute_id": before},
+        after={"substitute_id": lesson.substitute_id},
+    )
+    await session.commit()
+    return lesson
+
+
+async def school_of(session: AsyncSession, lesson: Lesson) -> School:
+    school = await session.scalar(
+        select(School).join(SchoolClass, SchoolClass.school_id == School.id).where(SchoolClass.id == lesson.class_id)
+    )
+    assert school is not None
+    return school

@@ -1,0 +1,115 @@
+"""Recording the pushes a change causes, in the change's own transaction (the delivery worker sends)."""
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Guardianship, Notification, Person, Student, TelegramAccount
+from services import clock
+
+# How long a grade or absence push waits, so that a teacher's correction replaces it.
+GRACE = timedelta(minutes=float(os.environ.get("GRACE_MINUTES", "3")))
+
+
+@dataclass(frozen=True)
+class Recipient:
+    person_id: int
+    account_id: int | None
+
+
+async def family_of(session: AsyncSession, student_ids: list[int]) -> dict[int, list[Recipient]]:
+    """Each student and their active guardians who have consented (004 §3.8), in two queries."""
+    result: dict[int, list[Recipient]] = {sid: [] for sid in student_ids}
+    if not student_ids:
+        return result
+    consented = Person.consent_at.is_not(None) & Person.active.is_(True)
+    rows = await session.execute(
+        select(Student.id, Person.id, TelegramAccount.id)
+        .join(Person, Person.id == Student.person_id)
+        .outerjoin(TelegramAccount, TelegramAccount.person_id == Person.id)
+        .where(Student.id.in_(student_ids), consented)
+    )
+    for student_id, person_id, account_id in rows:
+        result[student_id].append(Recipient(person_id, account_id))
+    rows = await session.execute(
+        select(Guardianship.student_id, Person.id, TelegramAccount.id)
+        .join(Person, Person.id == Guardianship.parent_id)
+        .outerjoin(TelegramAccount, TelegramAccount.person_id == Person.id)
+        .where(Guardianship.student_id.in_(student_ids), Guardianship.active.is_(True), consented)
+    )
+    for student_id, person_id, account_id in rows:
+        result[student_id].append(Recipient(person_id, account_id))
+    return result
+
+
+async def push(
+    session: AsyncSession,
+    recipients: list[Recipient],
+    *,
+    category: str,
+    kind: str,
+    topic: str,
+    payload: dict[str, Any],
+    grace: bool = True,
+    lane: str = "realtime",
+) -> None:
+    """One row per recipient. A pending row on the same topic is replaced, not doubled."""
+    if not recipients:
+        return
+    due = clock.now() + (GRACE if grace else timedelta(0))
+    topics = {r.person_id: f"{topic}:p{r.person_id}" for r in recipients}
+    pending = {
+        n.topic: n
+        for n in await session.scalars(
+            select(Notification).where(Notification.topic.in_(topics.values()), Notification.status == "pending")
+        )
+    }
+    counts = dict(
+        (
+            await session.execute(
+                select(Notification.topic, func.count())
+                .where(Notification.topic.in_(topics.values()))
+                .group_by(Notification.topic)
+            )
+        ).all()
+    )
+    for recipient in recipients:
+        key = topics[recipient.person_id]
+        row = pending.get(key)
+        if row is not None:
+            # The family has not seen the pending push: a new grade corrected is still a new grade.
+            if not (row.kind.endswith("_created") and kind.endswith("_changed")):
+                row.kind = kind
+            row.payload = payload
+            row.due_at = due
+            continue
+        session.add(
+            Notification(
+                person_id=recipient.person_id,
+                account_id=recipient.account_id,
+                category=category,
+                kind=kind,
+                lane=lane,
+                payload=payload,
+                topic=key,
+                dedup_key=f"{key}:{counts.get(key, 0) + 1}",
+                status="pending",
+                due_at=due,
+            )
+        )
+
+
+async def cancel(session: AsyncSession, topic: str) -> int:
+    """Drop the pending pushes on a topic, for every recipient (a change undone in the grace period)."""
+    rows = list(
+        await session.scalars(
+            select(Notification).where(Notification.status == "pending", Notification.topic.like(f"{topic}:p%"))
+        )
+    )
+    for row in rows:
+        row.status = "cancelled"
+    return len(rows)
