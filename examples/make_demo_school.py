@@ -296,8 +296,11 @@ def build() -> dict[str, list[list[str]]]:
             for _ in range(per_week):
                 days = sorted(taken, key=lambda d: (subjects_on[d].count(subject), len(taken[d]), d))
                 for weekday in days:
-                    free = [n for n in range(1, len(bells) + 1) if n not in taken[weekday]
-                            and not any((t, weekday, n) in busy for _s, t, _g in entry)]
+                    free = [
+                        n
+                        for n in range(1, len(bells) + 1)
+                        if n not in taken[weekday] and not any((t, weekday, n) in busy for _s, t, _g in entry)
+                    ]
                     if free:
                         slot = free[0]
                         break
@@ -309,7 +312,9 @@ def build() -> dict[str, list[list[str]]]:
                 for s, t, g in entry:
                     busy.add((t, weekday, slot))
                     room = {"PE": "Спортзал"}.get(s, str(100 + int(cid[1]) * 10 + (2 if g == "2" else 1)))
-                    tables["timetable"].append([cid, str(weekday), str(slot), starts, ends, s, t, room, g or "", "", ""])
+                    tables["timetable"].append(
+                        [cid, str(weekday), str(slot), starts, ends, s, t, room, g or "", "", ""]
+                    )
     header, *rows = tables["timetable"]
     rows.sort(key=lambda r: (r[0], int(r[1]), int(r[2]), r[8]))
     tables["timetable"] = [header, *rows]

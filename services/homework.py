@@ -131,7 +131,7 @@ async def post(
     school = await school_of(session, lesson)
     audit.record(
         session,
-        action="homework_posted",
+        action="homework_created",
         entity="homework",
         entity_id=homework.id,
         school_id=school.id,
@@ -139,7 +139,7 @@ async def post(
         actor_telegram_id=viewer.telegram_user_id,
         after=snapshot(homework, files),
     )
-    await _push(session, lesson, homework, "homework_posted")
+    await _push(session, lesson, homework, "homework_created")
     await session.commit()
     return homework
 

@@ -16,6 +16,12 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command("start", N_("Start and link your account"), None),
     Command("help", N_("What I can do for you"), None),
+    Command("today", N_("My lessons and the journal"), frozenset({Role.TEACHER})),
+    Command("absences", N_("Absences waiting for a reason"), frozenset({Role.TUTOR})),
+    Command("class", N_("My class today and this week"), frozenset({Role.TUTOR})),
+    Command("period", N_("Period grades"), frozenset({Role.TUTOR, Role.TEACHER})),
+    Command("journal", N_("Read a class's journal"), frozenset({Role.ADMIN, Role.TUTOR})),
+    Command("substitute", N_("Give a lesson to a substitute teacher"), frozenset({Role.ADMIN})),
     Command("codes", N_("Link codes for people not yet linked"), frozenset({Role.ADMIN, Role.TUTOR})),
     Command("privacy", N_("Consent to the processing of personal data"), CONSENT_ROLES),
     Command("language", N_("Change the language"), None),

@@ -20,8 +20,9 @@ def freeze(monkeypatch: pytest.MonkeyPatch, moment: datetime = MONDAY) -> None:
 
 
 async def person(session: AsyncSession, ref: str) -> Person:
-    found = await session.scalar(select(Person).where(
-        (Person.staff_ref == ref) | (Person.student_ref == ref) | (Person.parent_ref == ref)))
+    found = await session.scalar(
+        select(Person).where((Person.staff_ref == ref) | (Person.student_ref == ref) | (Person.parent_ref == ref))
+    )
     assert found is not None, ref
     return found
 
@@ -32,8 +33,9 @@ async def act_as(session: AsyncSession, ref: str, telegram_user_id: int = 1) -> 
     return viewer
 
 
-async def lesson_of(session: AsyncSession, staff_ref: str, on: date, subject: str | None = None,
-                    class_name: str | None = None) -> Lesson:
+async def lesson_of(
+    session: AsyncSession, staff_ref: str, on: date, subject: str | None = None, class_name: str | None = None
+) -> Lesson:
     lessons = await lessons_of_teacher(session, await person(session, staff_ref), on)
     for lesson in lessons:
         subject_id = await session.scalar(select(Subject.external_id).where(Subject.id == lesson.subject_id))
@@ -44,7 +46,8 @@ async def lesson_of(session: AsyncSession, staff_ref: str, on: date, subject: st
 
 
 async def student_id(session: AsyncSession, ref: str) -> int:
-    sid = await session.scalar(select(Student.id).join(Person, Person.id == Student.person_id)
-                               .where(Person.student_ref == ref))
+    sid = await session.scalar(
+        select(Student.id).join(Person, Person.id == Student.person_id).where(Person.student_ref == ref)
+    )
     assert sid is not None
     return sid

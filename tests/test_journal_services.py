@@ -70,11 +70,18 @@ async def test_attendance_save_records_differences_and_pushes_to_consenting_fami
     rows = {a.student_id: a.mark for a in await session.scalars(select(Attendance))}
     assert rows == {students[0]: "absent", students[1]: "present"}
     # the late mark was withdrawn inside the grace period: its push is cancelled, not doubled
-    late = list(await session.scalars(select(Notification).where(Notification.payload["student_id"].as_integer()
-                                                                 == students[1])))
+    late = list(
+        await session.scalars(
+            select(Notification).where(Notification.payload["student_id"].as_integer() == students[1])
+        )
+    )
     assert late and all(n.status == "cancelled" for n in late)
-    assert await session.scalar(select(func.count()).select_from(AuditEntry)
-                                .where(AuditEntry.action == "attendance_marked")) == 3
+    assert (
+        await session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "attendance_marked")
+        )
+        == 3
+    )
 
 
 async def test_pushes_go_only_to_consenting_student_and_parents(demo: None, session: AsyncSession) -> None:
@@ -125,8 +132,9 @@ async def test_substitute_marks_like_the_teacher(demo: None, session: AsyncSessi
     assert lesson.id in [s.id for s in subs]
 
 
-async def test_grades_scale_window_first_grade_and_tombstones(demo: None, session: AsyncSession,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_grades_scale_window_first_grade_and_tombstones(
+    demo: None, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await consent_all(session)
     teacher = await act_as(session, "S03")
     lesson = await lesson_of(session, "S03", TODAY, "MATH", "5А")
@@ -140,19 +148,26 @@ async def test_grades_scale_window_first_grade_and_tombstones(demo: None, sessio
     assert (low.value, high.value) == (2, 5)
     await grades.change(session, teacher, high.id, value=4)
     pending = list(await session.scalars(select(Notification).where(Notification.topic.like(f"grade:{high.id}:%"))))
-    assert pending and all(n.kind == "grade_created" and n.payload["value"] == 4 for n in pending), \
+    assert pending and all(n.kind == "grade_created" and n.payload["value"] == 4 for n in pending), (
         "a correction inside the grace period replaces the pending push"
+    )
     await grades.delete(session, teacher, low.id)
     assert (await session.get(Grade, low.id)).deleted_at is not None
     assert [g.id for g in await grades.of_lesson(session, lesson.id)] == [high.id]
-    actions = list(await session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "grade")
-                                         .order_by(AuditEntry.id)))
+    actions = list(
+        await session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "grade").order_by(AuditEntry.id))
+    )
     assert actions == ["grade_created", "grade_created", "grade_changed", "grade_deleted"]
 
     first_grade = await lesson_of(session, "S08", TODAY, class_name="1А")
     with pytest.raises(NotAllowed) as refused:
-        await grades.add(session, await act_as(session, "S08"), first_grade.id,
-                         (await lesson_students(session, first_grade))[0][0].id, 5)
+        await grades.add(
+            session,
+            await act_as(session, "S08"),
+            first_grade.id,
+            (await lesson_students(session, first_grade))[0][0].id,
+            5,
+        )
     assert "003 §2.5" in refused.value.message
 
 
@@ -182,13 +197,14 @@ async def test_homework_due_at_next_lesson_with_attachments(demo: None, session:
     await consent_all(session)
     teacher = await act_as(session, "S03")
     lesson = await lesson_of(session, "S03", TODAY, "MATH", "5А")
-    hw = await homework.post(session, teacher, lesson.id, "№ 245, 247",
-                             attachments=[homework.Attachment("photo", "PHOTO-1")])
+    hw = await homework.post(
+        session, teacher, lesson.id, "№ 245, 247", attachments=[homework.Attachment("photo", "PHOTO-1")]
+    )
     assert hw.due_on is not None and hw.due_on > TODAY
     assert (await lessons.next_lesson_date(session, lesson)) == hw.due_on
     assert [a.file_id for a in await homework.attachments_of(session, hw.id)] == ["PHOTO-1"]
     await homework.set_topic(session, teacher, lesson.id, "Сложение дробей")
-    pushes = list(await session.scalars(select(Notification).where(Notification.kind == "homework_posted")))
+    pushes = list(await session.scalars(select(Notification).where(Notification.kind == "homework_created")))
     assert len({p.person_id for p in pushes}) == len(pushes) > 15
     sid = (await lesson_students(session, lesson))[0][0].id
     own = await homework.post(session, teacher, lesson.id, "Переписать работу", student_id=sid)
@@ -203,14 +219,18 @@ async def test_tutor_gives_reasons_teacher_cannot(demo: None, session: AsyncSess
     await consent_all(session)
     lesson = await lesson_of(session, "S03", TODAY, "MATH", "7Б")
     students = [s.id for s, _p in await lesson_students(session, lesson)]
-    await attendance.save(session, await act_as(session, "S03"), lesson.id,
-                          {students[0]: "absent", students[1]: "absent"})
+    await attendance.save(
+        session, await act_as(session, "S03"), lesson.id, {students[0]: "absent", students[1]: "absent"}
+    )
     with pytest.raises(NotAllowed):  # S03 teaches 7Б but is 5А's tutor
-        await absences.give_reason(session, await act_as(session, "S03"), reason="illness",
-                                   student_id=students[0], on_date=TODAY)
+        await absences.give_reason(
+            session, await act_as(session, "S03"), reason="illness", student_id=students[0], on_date=TODAY
+        )
     tutor = await act_as(session, "S04")  # class teacher of 7Б
     waiting = await absences.unexplained(session, tutor)
-    assert [d.student_id for d in waiting] == sorted(students[:2], key=lambda s: [d.student_id for d in waiting].index(s))
+    assert [d.student_id for d in waiting] == sorted(
+        students[:2], key=lambda s: [d.student_id for d in waiting].index(s)
+    )
     assert not any(d.overdue for d in waiting)
     await absences.give_reason(session, tutor, reason="illness", student_id=students[0], on_date=TODAY)
     assert [d.student_id for d in await absences.unexplained(session, tutor)] == [students[1]]

@@ -1,0 +1,275 @@
+"""Read-only views of the journal: a teacher's day, a lesson's card, a tutor's class, the admin's journal."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    Attendance,
+    Grade,
+    Homework,
+    Lesson,
+    Person,
+    School,
+    SchoolClass,
+    Student,
+    Subject,
+    TeachingAssignment,
+)
+from services import clock
+from services.errors import N_, NotAllowed, NotFound
+from services.journal_policy import require_lesson_reader
+from services.lessons import get_lesson, lessons_of_class, lessons_of_teacher, school_of
+from services.roles import Role, Viewer
+
+
+@dataclass
+class LessonCard:
+    lesson: Lesson
+    class_name: str
+    subject: str
+    attendance_saved: bool
+    absent: int
+    topic: str | None
+    homework: int
+    grades: int
+
+
+async def cards(session: AsyncSession, lessons: list[Lesson]) -> list[LessonCard]:
+    """What is done for each lesson, in four queries whatever the number of lessons."""
+    ids = [lesson.id for lesson in lessons]
+    if not ids:
+        return []
+    names = dict(
+        (
+            await session.execute(
+                select(SchoolClass.id, SchoolClass.name).where(
+                    SchoolClass.id.in_({lesson.class_id for lesson in lessons})
+                )
+            )
+        ).all()
+    )
+    subjects = dict(
+        (
+            await session.execute(
+                select(Subject.id, Subject.name).where(Subject.id.in_({lesson.subject_id for lesson in lessons}))
+            )
+        ).all()
+    )
+    absent = dict(
+        (
+            await session.execute(
+                select(Attendance.lesson_id, func.count())
+                .where(Attendance.lesson_id.in_(ids), Attendance.mark == "absent")
+                .group_by(Attendance.lesson_id)
+            )
+        ).all()
+    )
+    homework = dict(
+        (
+            await session.execute(
+                select(Homework.lesson_id, func.count())
+                .where(Homework.lesson_id.in_(ids), Homework.deleted_at.is_(None))
+                .group_by(Homework.lesson_id)
+            )
+        ).all()
+    )
+    grades = dict(
+        (
+            await session.execute(
+                select(Grade.lesson_id, func.count())
+                .where(Grade.lesson_id.in_(ids), Grade.deleted_at.is_(None))
+                .group_by(Grade.lesson_id)
+            )
+        ).all()
+    )
+    return [
+        LessonCard(
+            lesson,
+            names[lesson.class_id],
+            subjects[lesson.subject_id],
+            lesson.attendance_saved_at is not None,
+            absent.get(lesson.id, 0),
+            lesson.topic,
+            homework.get(lesson.id, 0),
+            grades.get(lesson.id, 0),
+        )
+        for lesson in lessons
+    ]
+
+
+async def teacher_day(session: AsyncSession, viewer: Viewer, on: date) -> list[LessonCard]:
+    person = viewer.require_any(Role.TEACHER)
+    return await cards(session, await lessons_of_teacher(session, person, on))
+
+
+async def lesson_card(session: AsyncSession, viewer: Viewer, lesson_id: int) -> LessonCard:
+    lesson = await get_lesson(session, lesson_id)
+    await require_lesson_reader(session, viewer, lesson)
+    return (await cards(session, [lesson]))[0]
+
+
+def week_of(day: date) -> tuple[date, date]:
+    monday = day - timedelta(days=day.isoweekday() - 1)
+    return monday, monday + timedelta(days=6)
+
+
+@dataclass
+class ClassOverview:
+    school_class: SchoolClass
+    today: date
+    absent_today: list[tuple[str, list[tuple[int, str, str | None]]]]  # name, [(lesson_no, subject, reason)]
+    week_absences: int
+    week_unexplained: int
+    grades_by_subject: dict[str, list[tuple[str, int]]]  # subject -> [(student, value)]
+    missing: list[tuple[date, int, str, bool, bool]]  # date, lesson_no, subject, no topic, no homework
+
+
+async def class_overview(session: AsyncSession, viewer: Viewer, school_class: SchoolClass) -> ClassOverview:
+    """The tutor's class today and this week (the class must come from absences.tutor_class)."""
+    school = await session.get(School, school_class.school_id)
+    assert school is not None
+    today = clock.school_today(school)
+    monday, sunday = week_of(today)
+    for offset in range((today - monday).days + 1):
+        await lessons_of_class(session, school_class, monday + timedelta(days=offset))
+    rows = await session.execute(
+        select(Lesson, Attendance, Subject.name, Person)
+        .join(Attendance, Attendance.lesson_id == Lesson.id)
+        .join(Subject, Subject.id == Lesson.subject_id)
+        .join(Student, Student.id == Attendance.student_id)
+        .join(Person, Person.id == Student.person_id)
+        .where(
+            Lesson.class_id == school_class.id,
+            Lesson.on_date >= monday,
+            Lesson.on_date <= today,
+            Attendance.mark == "absent",
+        )
+        .order_by(Person.last_name, Person.first_name, Lesson.starts_at)
+    )
+    today_by_student: dict[str, list[tuple[int, str, str | None]]] = defaultdict(list)
+    week_absences = unexplained = 0
+    for lesson, attendance, subject, person in rows:
+        week_absences += 1
+        unexplained += attendance.reason is None
+        if lesson.on_date == today:
+            today_by_student[person.full_name].append((lesson.lesson_no, subject, attendance.reason))
+    grade_rows = await session.execute(
+        select(Subject.name, Person.last_name, Person.first_name, Grade.value)
+        .join(Subject, Subject.id == Grade.subject_id)
+        .join(Student, Student.id == Grade.student_id)
+        .join(Person, Person.id == Student.person_id)
+        .where(
+            Student.class_id == school_class.id,
+            Grade.deleted_at.is_(None),
+            Grade.on_date >= monday,
+            Grade.on_date <= sunday,
+        )
+        .order_by(Subject.name, Person.last_name, Grade.on_date)
+    )
+    by_subject: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for subject, last, first, value in grade_rows:
+        by_subject[subject].append((f"{last} {first[:1]}.", value))
+    lessons = list(
+        await session.execute(
+            select(Lesson, Subject.name)
+            .join(Subject, Subject.id == Lesson.subject_id)
+            .where(Lesson.class_id == school_class.id, Lesson.on_date >= monday, Lesson.on_date <= today)
+            .order_by(Lesson.on_date, Lesson.starts_at)
+        )
+    )
+    with_homework = set(
+        await session.scalars(
+            select(Homework.lesson_id).where(
+                Homework.lesson_id.in_([lesson.id for lesson, _s in lessons]), Homework.deleted_at.is_(None)
+            )
+        )
+    )
+    missing = [
+        (lesson.on_date, lesson.lesson_no, subject, not lesson.topic, lesson.id not in with_homework)
+        for lesson, subject in lessons
+        if not lesson.topic or lesson.id not in with_homework
+    ]
+    return ClassOverview(
+        school_class, today, list(today_by_student.items()), week_absences, unexplained, dict(by_subject), missing
+    )
+
+
+@dataclass
+class JournalPage:
+    school_class: SchoolClass
+    subject: Subject
+    lessons: list[Lesson] = field(default_factory=list)
+    absent: dict[int, list[str]] = field(default_factory=dict)  # lesson -> names
+    grades: dict[int, list[tuple[str, int]]] = field(default_factory=dict)  # lesson -> (name, value)
+
+
+async def journal_page(
+    session: AsyncSession, viewer: Viewer, class_id: int, subject_id: int, date_from: date, date_to: date
+) -> JournalPage:
+    """A class's journal of one subject over dates: admins read any (000 §2.10); the tutor their class;
+    a teacher their own subject there."""
+    person = viewer.require_linked()
+    school_class = await session.get(SchoolClass, class_id)
+    subject = await session.get(Subject, subject_id)
+    if (
+        school_class is None
+        or subject is None
+        or school_class.school_id != person.school_id
+        or subject.school_id != person.school_id
+    ):
+        raise NotFound(N_("There is no such class or subject."))
+    allowed = Role.ADMIN in viewer.roles or class_id in viewer.tutor_class_ids
+    if not allowed:
+        allowed = (
+            await session.scalar(
+                select(TeachingAssignment.id).where(
+                    TeachingAssignment.class_id == class_id,
+                    TeachingAssignment.subject_id == subject_id,
+                    TeachingAssignment.teacher_id == person.id,
+                )
+            )
+            is not None
+        )
+    if not allowed:
+        raise NotAllowed(N_("You can read the journal of your own classes and subjects only."))
+    if date_to < date_from or (date_to - date_from).days > 62:
+        raise NotAllowed(N_("Choose a range of at most two months."))
+    page = JournalPage(school_class, subject)
+    page.lessons = list(
+        await session.scalars(
+            select(Lesson)
+            .where(
+                Lesson.class_id == class_id,
+                Lesson.subject_id == subject_id,
+                Lesson.on_date >= date_from,
+                Lesson.on_date <= date_to,
+            )
+            .order_by(Lesson.on_date, Lesson.starts_at)
+        )
+    )
+    ids = [lesson.id for lesson in page.lessons]
+    for lesson_id, last, first in await session.execute(
+        select(Attendance.lesson_id, Person.last_name, Person.first_name)
+        .join(Student, Student.id == Attendance.student_id)
+        .join(Person, Person.id == Student.person_id)
+        .where(Attendance.lesson_id.in_(ids), Attendance.mark == "absent")
+        .order_by(Person.last_name)
+    ):
+        page.absent.setdefault(lesson_id, []).append(f"{last} {first[:1]}.")
+    for lesson_id, last, first, value in await session.execute(
+        select(Grade.lesson_id, Person.last_name, Person.first_name, Grade.value)
+        .join(Student, Student.id == Grade.student_id)
+        .join(Person, Person.id == Student.person_id)
+        .where(Grade.lesson_id.in_(ids), Grade.deleted_at.is_(None))
+        .order_by(Person.last_name, Grade.id)
+    ):
+        page.grades.setdefault(lesson_id, []).append((f"{last} {first[:1]}.", value))
+    return page
+
+
+async def lesson_school_today(session: AsyncSession, lesson: Lesson) -> date:
+    return clock.school_today(await school_of(session, lesson))

@@ -1,0 +1,197 @@
+"""Period grades (quarter, half-year, year, exam, final): the tutor for every subject of the class
+(000 §4.4), a subject teacher for their own subject and class; families learn within a day (002 §13.2)."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import AcademicPeriod, Grade, PeriodGrade, Person, School, SchoolClass, Student, Subject, TeachingAssignment
+from services import audit, clock, outbox
+from services.errors import N_, DiaryError, NotAllowed, NotFound
+from services.roles import Role, Viewer
+
+KINDS = ("period", "exam", "final")
+MARKS = ("pass", "na")  # «зачёт», «не аттестован»
+
+
+@dataclass
+class Standing:
+    grades: list[int]
+    average: float | None
+    current: PeriodGrade | None
+
+
+async def _context(
+    session: AsyncSession, viewer: Viewer, class_id: int, subject_id: int, period_id: int
+) -> tuple[SchoolClass, Subject, AcademicPeriod, School]:
+    person = viewer.require_any(Role.TUTOR, Role.TEACHER)
+    school_class = await session.get(SchoolClass, class_id)
+    subject = await session.get(Subject, subject_id)
+    period = await session.get(AcademicPeriod, period_id)
+    school = await session.get(School, person.school_id)
+    assert school is not None
+    if not (school_class and subject and period) or {school_class.school_id, subject.school_id, period.school_id} != {
+        school.id
+    }:
+        raise NotFound(N_("There is no such class, subject or period."))
+    if class_id in viewer.tutor_class_ids:
+        return school_class, subject, period, school
+    teaches = await session.scalar(
+        select(TeachingAssignment.id).where(
+            TeachingAssignment.class_id == class_id,
+            TeachingAssignment.subject_id == subject_id,
+            TeachingAssignment.teacher_id == person.id,
+            TeachingAssignment.active.is_(True),
+        )
+    )
+    if teaches is None:
+        raise NotAllowed(
+            N_("Period grades are set by the class teacher, or by the teacher of this subject in this class.")
+        )
+    return school_class, subject, period, school
+
+
+async def standing(
+    session: AsyncSession, viewer: Viewer, *, class_id: int, subject_id: int, period_id: int, student_id: int
+) -> Standing:
+    """The student's current grades and average in that subject and period, beside the choice."""
+    _c, _s, period, _school = await _context(session, viewer, class_id, subject_id, period_id)
+    values = list(
+        await session.scalars(
+            select(Grade.value)
+            .where(
+                Grade.student_id == student_id,
+                Grade.subject_id == subject_id,
+                Grade.deleted_at.is_(None),
+                Grade.on_date >= period.starts_on,
+                Grade.on_date <= period.ends_on,
+            )
+            .order_by(Grade.on_date, Grade.id)
+        )
+    )
+    current = await session.scalar(
+        select(PeriodGrade).where(
+            PeriodGrade.student_id == student_id,
+            PeriodGrade.subject_id == subject_id,
+            PeriodGrade.period_id == period_id,
+            PeriodGrade.deleted_at.is_(None),
+        )
+    )
+    return Standing(values, round(sum(values) / len(values), 2) if values else None, current)
+
+
+async def set_grade(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    class_id: int,
+    subject_id: int,
+    period_id: int,
+    student_id: int,
+    value: str,
+    kind: str = "period",
+) -> PeriodGrade:
+    school_class, _subject, period, school = await _context(session, viewer, class_id, subject_id, period_id)
+    person = viewer.require_linked()
+    if kind not in KINDS or (kind != "period" and period.kind != "year"):
+        raise DiaryError(N_("Exam and final grades are given for the year."))
+    if not school_class.grading:
+        raise NotAllowed(
+            N_("Class {name} is not graded: in the first grade only attendance is kept (003 §2.5)."),
+            name=school_class.name,
+        )
+    if value not in MARKS and not (value.isdigit() and school.grade_min <= int(value) <= school.grade_max):
+        raise DiaryError(
+            N_("A period grade is a whole number from {low} to {high}, or pass, or not certified."),
+            low=school.grade_min,
+            high=school.grade_max,
+        )
+    in_class = await session.scalar(
+        select(Student.id)
+        .join(Person, Person.id == Student.person_id)
+        .where(Student.id == student_id, Student.class_id == class_id, Person.active.is_(True))
+    )
+    if in_class is None:
+        raise NotAllowed(N_("This student is not in this class."))
+    row = await session.scalar(
+        select(PeriodGrade).where(
+            PeriodGrade.student_id == student_id,
+            PeriodGrade.subject_id == subject_id,
+            PeriodGrade.period_id == period_id,
+            PeriodGrade.kind == kind,
+        )
+    )
+    before = {"value": row.value} if row is not None and row.deleted_at is None else None
+    if row is None:
+        row = PeriodGrade(
+            student_id=student_id,
+            subject_id=subject_id,
+            period_id=period_id,
+            kind=kind,
+            value=value,
+            given_by=person.id,
+        )
+        session.add(row)
+    else:
+        row.value, row.given_by, row.deleted_at, row.updated_at = value, person.id, None, clock.now()
+    await session.flush()
+    audit.record(
+        session,
+        action="period_grade_set",
+        entity="period_grade",
+        entity_id=row.id,
+        school_id=school.id,
+        actor_person_id=person.id,
+        actor_telegram_id=viewer.telegram_user_id,
+        before=before,
+        after={
+            "value": value,
+            "kind": kind,
+            "period_id": period_id,
+            "subject_id": subject_id,
+            "student_id": student_id,
+        },
+    )
+    families = await outbox.family_of(session, [student_id])
+    await outbox.push(
+        session,
+        families[student_id],
+        category="grades",
+        kind="period_grade",
+        topic=f"period:{row.id}",
+        grace=False,
+        payload={
+            "student_id": student_id,
+            "subject_id": subject_id,
+            "period_id": period_id,
+            "kind": kind,
+            "value": value,
+        },
+    )
+    await session.commit()
+    return row
+
+
+async def periods(session: AsyncSession, school_id: int) -> list[AcademicPeriod]:
+    return list(
+        await session.scalars(
+            select(AcademicPeriod)
+            .where(AcademicPeriod.school_id == school_id)
+            .order_by(AcademicPeriod.starts_on, AcademicPeriod.ends_on.desc())
+        )
+    )
+
+
+async def subjects_for(session: AsyncSession, viewer: Viewer, class_id: int) -> list[Subject]:
+    """The subjects this person may grade for the period in that class."""
+    person = viewer.require_any(Role.TUTOR, Role.TEACHER)
+    query = (
+        select(Subject)
+        .join(TeachingAssignment, TeachingAssignment.subject_id == Subject.id)
+        .where(TeachingAssignment.class_id == class_id, TeachingAssignment.active.is_(True))
+        .distinct()
+    )
+    if class_id not in viewer.tutor_class_ids:
+        query = query.where(TeachingAssignment.teacher_id == person.id)
+    return list(await session.scalars(query.order_by(Subject.name)))
