@@ -12,7 +12,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import DEFAULT_LOCALE, DOMAIN, LOCALES_DIR
-from bot.middlewares import DbSessionMiddleware, LocaleMiddleware, ViewerMiddleware
+from bot.middlewares import CommandLeavesDialogMiddleware, DbSessionMiddleware, LocaleMiddleware, ViewerMiddleware
 from bot.settings import Settings
 from handlers import build_router
 from handlers.errors import ErrorReplyMiddleware
@@ -42,6 +42,7 @@ def make_dispatcher(sessionmaker: async_sessionmaker[AsyncSession], storage: Bas
     dp.update.outer_middleware(ViewerMiddleware())
     dp.update.outer_middleware(LocaleMiddleware(I18n(path=LOCALES_DIR, default_locale=DEFAULT_LOCALE, domain=DOMAIN)))
     dp.update.outer_middleware(ErrorReplyMiddleware())
+    dp.message.outer_middleware(CommandLeavesDialogMiddleware())
     dp.include_router(build_router())
     dp.startup.register(on_startup)
     return dp

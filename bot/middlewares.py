@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram.types import Message, TelegramObject, User
 from aiogram.utils.i18n import I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -51,3 +51,15 @@ class LocaleMiddleware(I18nMiddleware):
         if viewer is not None and viewer.school is not None:
             return viewer.school.locale
         return self.i18n.default_locale
+
+
+class CommandLeavesDialogMiddleware(BaseMiddleware):
+    """A command ends whatever the bot was waiting for (a topic, homework, a note): the next
+    free text must not land in a dialog the person has left. Drafts in the state data stay."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        state = data.get("state")
+        if isinstance(event, Message) and (event.text or "").startswith("/") and state is not None:
+            await state.set_state(None)
+            data["raw_state"] = None  # what the state filters read, taken before this ran
+        return await handler(event, data)

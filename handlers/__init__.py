@@ -2,11 +2,35 @@
 
 from aiogram import Router
 
-from handlers import account, codes, fallback, start
+from handlers import (
+    account,
+    admin_journal,
+    codes,
+    fallback,
+    journal_attendance,
+    journal_grades,
+    journal_homework,
+    journal_today,
+    period_grades,
+    start,
+    tutor,
+)
 
 
 def build_router() -> Router:
     root = Router(name="diary")
     # The fallback comes last so that every other router sees an update first.
-    root.include_routers(start.make_router(), account.make_router(), codes.make_router(), fallback.make_router())
+    root.include_routers(
+        start.make_router(),
+        account.make_router(),
+        codes.make_router(),
+        journal_today.make_router(),
+        journal_attendance.make_router(),
+        journal_grades.make_router(),
+        journal_homework.make_router(),
+        tutor.make_router(),
+        period_grades.make_router(),
+        admin_journal.make_router(),
+        fallback.make_router(),
+    )
     return root

@@ -13,3 +13,90 @@ class LanguageCb(CallbackData, prefix="lang"):
 
 class LogoutCb(CallbackData, prefix="logout"):
     confirm: bool
+
+
+class DayCb(CallbackData, prefix="day"):
+    """A teacher's day in /today; the date as its ordinal."""
+
+    day: int
+
+
+class LessonCb(CallbackData, prefix="ls"):
+    """An action on a lesson: open, att, grades, topic, hw."""
+
+    id: int
+    act: str
+
+
+class AttCb(CallbackData, prefix="at"):
+    """The attendance sheet: t (toggle a student), all (everyone present), save, cancel."""
+
+    lesson: int
+    op: str
+    student: int = 0
+
+
+class GradeCb(CallbackData, prefix="gr"):
+    """Grade entry: s (pick student), v (pick value), w (pick work type, saves), seq (whole class),
+    skip (next in sequence), c (add comment)."""
+
+    lesson: int
+    op: str
+    student: int = 0
+    value: int = 0
+    wt: int = 0
+    seq: bool = False
+
+
+class GradeEditCb(CallbackData, prefix="ge"):
+    """A given grade: open, set (new value), del."""
+
+    grade: int
+    op: str
+    value: int = 0
+
+
+class HomeworkCb(CallbackData, prefix="hw"):
+    """Homework: due (choose a due date), setdue, one (for one student), student, edit, del, done."""
+
+    lesson: int
+    op: str
+    hw: int = 0
+    day: int = 0
+    student: int = 0
+
+
+class ReasonCb(CallbackData, prefix="rs"):
+    """An absence reason for one missed lesson (att) or a student's whole day (student + day)."""
+
+    reason: str
+    att: int = 0
+    student: int = 0
+    day: int = 0
+    op: str = "set"
+
+
+class PeriodCb(CallbackData, prefix="pg"):
+    """Period grades: pick class, period, subject, student, then value."""
+
+    cls: int = 0
+    period: int = 0
+    subject: int = 0
+    student: int = 0
+    value: str = ""
+
+
+class JournalCb(CallbackData, prefix="jr"):
+    """The admin's journal: class, subject, the week's Monday as an ordinal."""
+
+    cls: int = 0
+    subject: int = 0
+    week: int = 0
+
+
+class SubstituteCb(CallbackData, prefix="sb"):
+    """Substitution: the absent teacher, their lesson, the substitute (0 gives the lesson back)."""
+
+    teacher: int = 0
+    lesson: int = 0
+    to: int = -1

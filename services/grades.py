@@ -134,7 +134,8 @@ async def add(
     return grade
 
 
-async def _own_grade(session: AsyncSession, viewer: Viewer, grade_id: int) -> tuple[Grade, Gradable]:
+async def editable(session: AsyncSession, viewer: Viewer, grade_id: int) -> tuple[Grade, Gradable]:
+    """A grade its lesson's teacher may still change or remove."""
     grade = await session.get(Grade, grade_id)
     if grade is None or grade.deleted_at is not None or grade.lesson_id is None:
         raise NotFound(N_("This grade is not in the journal (it may have been removed)."))
@@ -150,7 +151,7 @@ async def change(
     work_type_id: int | None = None,
     comment: str | None = None,
 ) -> Grade:
-    grade, g = await _own_grade(session, viewer, grade_id)
+    grade, g = await editable(session, viewer, grade_id)
     person = viewer.require_linked()
     before = snapshot(grade)
     if value is not None:
@@ -183,7 +184,7 @@ async def change(
 
 async def delete(session: AsyncSession, viewer: Viewer, grade_id: int) -> Grade:
     """A tombstone: the grade leaves the diary but stays in the audit."""
-    grade, g = await _own_grade(session, viewer, grade_id)
+    grade, g = await editable(session, viewer, grade_id)
     person = viewer.require_linked()
     grade.deleted_at = clock.now()
     audit.record(

@@ -273,3 +273,24 @@ async def journal_page(
 
 async def lesson_school_today(session: AsyncSession, lesson: Lesson) -> date:
     return clock.school_today(await school_of(session, lesson))
+
+
+async def readable_classes(session: AsyncSession, viewer: Viewer) -> list[SchoolClass]:
+    """Every class of the school for an admin; their own class for a tutor."""
+    person = viewer.require_any(Role.ADMIN, Role.TUTOR)
+    query = select(SchoolClass).where(SchoolClass.school_id == person.school_id)
+    if Role.ADMIN not in viewer.roles:
+        query = query.where(SchoolClass.id.in_(viewer.tutor_class_ids))
+    return list(await session.scalars(query.order_by(SchoolClass.grade_level, SchoolClass.name)))
+
+
+async def class_subjects(session: AsyncSession, class_id: int) -> list[Subject]:
+    return list(
+        await session.scalars(
+            select(Subject)
+            .join(TeachingAssignment, TeachingAssignment.subject_id == Subject.id)
+            .where(TeachingAssignment.class_id == class_id)
+            .distinct()
+            .order_by(Subject.name)
+        )
+    )

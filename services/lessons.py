@@ -1,6 +1,6 @@
 """Dated lessons: made from the timetable on demand, then kept stable; substitutes."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -106,10 +106,10 @@ async def lessons_of_class(session: AsyncSession, school_class: SchoolClass, on:
     return lessons
 
 
-async def next_lesson_date(session: AsyncSession, lesson: Lesson, horizon_days: int = 21) -> date | None:
-    """The date of the next lesson of the same subject for the same class (and subgroup)."""
-    from datetime import timedelta
-
+async def upcoming_lesson_dates(
+    session: AsyncSession, lesson: Lesson, count: int = 1, horizon_days: int = 35
+) -> list[date]:
+    """The dates of the next lessons of the same subject for the same class (and subgroup)."""
     school_id = await session.scalar(select(SchoolClass.school_id).where(SchoolClass.id == lesson.class_id))
     assert school_id is not None
     slots = list(
@@ -124,6 +124,7 @@ async def next_lesson_date(session: AsyncSession, lesson: Lesson, horizon_days: 
             )
         )
     )
+    found: list[date] = []
     for offset in range(1, horizon_days + 1):
         day = lesson.on_date + timedelta(days=offset)
         if any(
@@ -132,8 +133,15 @@ async def next_lesson_date(session: AsyncSession, lesson: Lesson, horizon_days: 
             and (s.valid_to is None or s.valid_to >= day)
             for s in slots
         ) and await is_study_day(session, school_id, day):
-            return day
-    return None
+            found.append(day)
+            if len(found) == count:
+                break
+    return found
+
+
+async def next_lesson_date(session: AsyncSession, lesson: Lesson) -> date | None:
+    found = await upcoming_lesson_dates(session, lesson)
+    return found[0] if found else None
 
 
 async def get_lesson(session: AsyncSession, lesson_id: int) -> Lesson:
@@ -143,42 +151,101 @@ async def get_lesson(session: AsyncSession, lesson_id: int) -> Lesson:
     return lesson
 
 
-async def substitute(session: AsyncSession, viewer: Viewer, lesson_id: int, staff_ref: str | None) -> Lesson:
-    """An admin gives a lesson to a substitute teacher (004 §4), or gives it back (staff_ref None)."""
+async def teachers(session: AsyncSession, school_id: int) -> list[Person]:
+    return list(
+        await session.scalars(
+            select(Person)
+            .where(
+                Person.school_id == school_id,
+                Person.active.is_(True),
+                Person.id.in_(select(RoleGrant.person_id).where(RoleGrant.role == Role.TEACHER.value)),
+            )
+            .order_by(Person.last_name, Person.first_name)
+        )
+    )
+
+
+async def _set_substitute(
+    session: AsyncSession,
+    lesson: Lesson,
+    school_id: int,
+    substitute_id: int | None,
+    actor_id: int | None,
+    telegram_id: int | None,
+) -> Lesson:
+    if substitute_id is not None and substitute_id not in {t.id for t in await teachers(session, school_id)}:
+        raise NotFound(N_("There is no such active teacher."))
+    before = lesson.substitute_id
+    lesson.substitute_id = None if substitute_id == lesson.teacher_id else substitute_id
+    audit.record(
+        session,
+        action="substitute_set",
+        entity="lesson",
+        entity_id=lesson.id,
+        school_id=school_id,
+        actor_person_id=actor_id,
+        actor_telegram_id=telegram_id,
+        before={"substitute_id": before},
+        after={"substitute_id": lesson.substitute_id},
+    )
+    await session.commit()
+    return lesson
+
+
+async def substitute(session: AsyncSession, viewer: Viewer, lesson_id: int, substitute_id: int | None) -> Lesson:
+    """An admin gives a lesson to a substitute teacher (004 §4), or back to its own (None)."""
     admin = viewer.require_any(Role.ADMIN)
     lesson = await get_lesson(session, lesson_id)
     school_class = await session.get(SchoolClass, lesson.class_id)
     assert school_class is not None
     if school_class.school_id != admin.school_id:
         raise NotFound(N_("This lesson is not in the journal."))
-    before = lesson.substitute_id
-    if staff_ref is None:
-        lesson.substitute_id = None
-    else:
+    return await _set_substitute(session, lesson, admin.school_id, substitute_id, admin.id, viewer.telegram_user_id)
+
+
+async def substitute_by_refs(
+    session: AsyncSession,
+    *,
+    class_ref: str,
+    on: date,
+    lesson_no: int,
+    staff_ref: str | None,
+    subgroup: str | None = None,
+) -> Lesson:
+    """The command line's way (the operator is the administrator): roster ids instead of buttons."""
+    school_class = await session.scalar(select(SchoolClass).where(SchoolClass.external_id == class_ref))
+    if school_class is None:
+        raise NotFound(N_("There is no class with id {class_ref}."), class_ref=class_ref)
+    candidates = [
+        lesson
+        for lesson in await lessons_of_class(session, school_class, on)
+        if lesson.lesson_no == lesson_no and (subgroup is None or lesson.subgroup == subgroup)
+    ]
+    if len(candidates) != 1:
+        raise NotFound(
+            N_("Class {class_ref} has no single lesson number {no} on {date}; give --subgroup for a split lesson."),
+            class_ref=class_ref,
+            no=lesson_no,
+            date=on.isoformat(),
+        )
+    substitute_id = None
+    if staff_ref is not None:
         person = await session.scalar(
-            select(Person).where(
-                Person.school_id == admin.school_id,
-                Person.staff_ref == staff_ref,
-                Person.active.is_(True),
-                Person.id.in_(select(RoleGrant.person_id).where(RoleGrant.role == Role.TEACHER.value)),
-            )
+            select(Person).where(Person.school_id == school_class.school_id, Person.staff_ref == staff_ref)
         )
         if person is None:
             raise NotFound(N_("There is no active teacher with id {ref}."), ref=staff_ref)
-        lesson.substitute_id = None if person.id == lesson.teacher_id else person.id
-    audit.record(
-        session,
-        action="substitute_set",
-        entity="lesson",
-        entity_id=lesson.id,
-        school_id=admin.school_id,
-        actor_person_id=admin.id,
-        actor_telegram_id=viewer.telegram_user_id,
-        before={"substitute_id": before},
-        after={"substitute_id": lesson.substitute_id},
-    )
-    await session.commit()
-    return lesson
+        substitute_id = person.id
+    return await _set_substitute(session, candidates[0], school_class.school_id, substitute_id, None, None)
+
+
+async def upcoming_of_teacher(session: AsyncSession, person: Person, start: date, days: int = 7) -> list[Lesson]:
+    """A teacher's own lessons over the next days, for choosing one to give to a substitute."""
+    found: list[Lesson] = []
+    for offset in range(days):
+        on = start + timedelta(days=offset)
+        found += [lesson for lesson in await lessons_of_teacher(session, person, on) if lesson.teacher_id == person.id]
+    return found
 
 
 async def school_of(session: AsyncSession, lesson: Lesson) -> School:

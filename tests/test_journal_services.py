@@ -121,13 +121,13 @@ async def test_forged_student_from_another_class_is_refused(demo: None, session:
 async def test_substitute_marks_like_the_teacher(demo: None, session: AsyncSession) -> None:
     lesson = await lesson_of(session, "S03", TODAY, "MATH", "5А")
     admin = await act_as(session, "S01")
-    await lessons.substitute(session, admin, lesson.id, "S07")
+    await lessons.substitute(session, admin, lesson.id, (await person(session, "S07")).id)
     sid = (await lesson_students(session, lesson))[0][0].id
     await attendance.save(session, await act_as(session, "S07"), lesson.id, {sid: "absent"})
     with pytest.raises(NotAllowed):
         await attendance.save(session, await act_as(session, "S03"), lesson.id, {})
     with pytest.raises(NotAllowed):
-        await lessons.substitute(session, await act_as(session, "S03"), lesson.id, "S05")
+        await lessons.substitute(session, await act_as(session, "S03"), lesson.id, None)
     subs = await lessons.lessons_of_teacher(session, await person(session, "S07"), TODAY)
     assert lesson.id in [s.id for s in subs]
 

@@ -1,0 +1,176 @@
+"""The lesson's topic and homework: text, photos and documents, due at the next lesson."""
+
+from datetime import date
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.callbacks import HomeworkCb, LessonCb
+from handlers.journal_render import day, short_day, short_name
+from services import homework, lessons
+from services.class_lists import lesson_students
+from services.homework import Attachment
+from services.journal_policy import require_lesson_writer
+from services.roles import Viewer
+
+
+class LessonText(StatesGroup):
+    topic = State()
+    homework = State()
+
+
+def attachment_of(message: Message) -> Attachment | None:
+    if message.photo:
+        return Attachment("photo", message.photo[-1].file_id)
+    if message.document:
+        return Attachment("document", message.document.file_id, message.document.file_name)
+    return None
+
+
+async def ask_topic(
+    query: CallbackQuery, callback_data: LessonCb, session: AsyncSession, viewer: Viewer, state: FSMContext
+) -> None:
+    assert isinstance(query.message, Message)
+    lesson = await lessons.get_lesson(session, callback_data.id)
+    await require_lesson_writer(session, viewer, lesson)
+    await state.set_state(LessonText.topic)
+    await state.update_data(lesson=lesson.id)
+    await query.answer()
+    current = _("Now: {topic}").format(topic=lesson.topic) + "\n" if lesson.topic else ""
+    await query.message.answer(
+        current + _("Send the topic of the lesson of {day} as a message.").format(day=day(lesson.on_date))
+    )
+
+
+async def got_topic(message: Message, session: AsyncSession, viewer: Viewer, state: FSMContext) -> None:
+    data = await state.get_data()
+    if not message.text:
+        await message.answer(_("The topic is text: send it as a message."))
+        return
+    lesson = await homework.set_topic(session, viewer, data["lesson"], message.text)
+    await state.set_state(None)
+    await message.answer(_("Topic saved: {topic}").format(topic=lesson.topic))
+
+
+def homework_keyboard(lesson_id: int, hw_id: int | None) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if hw_id is None:
+        kb.button(text=_("For one student"), callback_data=HomeworkCb(lesson=lesson_id, op="one"))
+    else:
+        kb.button(text=_("Change the due date"), callback_data=HomeworkCb(lesson=lesson_id, op="due", hw=hw_id))
+        kb.button(text="🗑 " + _("Remove"), callback_data=HomeworkCb(lesson=lesson_id, op="del", hw=hw_id))
+    kb.button(text=_("Done"), callback_data=HomeworkCb(lesson=lesson_id, op="done"))
+    kb.adjust(2, 1)
+    return kb.as_markup()
+
+
+async def ask_homework(
+    query: CallbackQuery, callback_data: LessonCb, session: AsyncSession, viewer: Viewer, state: FSMContext
+) -> None:
+    assert isinstance(query.message, Message)
+    lesson = await lessons.get_lesson(session, callback_data.id)
+    await require_lesson_writer(session, viewer, lesson)
+    due = await homework.default_due(session, lesson)
+    await state.set_state(LessonText.homework)
+    await state.update_data(lesson=lesson.id, hw=None, student=None)
+    lines = [_("Send the homework: text, or photos and documents with a caption.")]
+    lines.append(_("Due: {day} (the next lesson).").format(day=day(due)) if due else _("Due: not set."))
+    existing = await homework.of_lesson(session, lesson.id)
+    for item in existing:
+        lines.append(_("Already given: {text}").format(text=item.text[:200]))
+    await query.answer()
+    await query.message.answer("\n".join(lines), reply_markup=homework_keyboard(lesson.id, None))
+
+
+async def got_homework(message: Message, session: AsyncSession, viewer: Viewer, state: FSMContext) -> None:
+    """The first message creates the homework; photos and files that follow (an album) join it."""
+    data = await state.get_data()
+    attachment = attachment_of(message)
+    text = message.text or message.caption
+    if data.get("hw"):
+        hw = await homework.edit(
+            session, viewer, data["hw"], text=text, add_attachments=[attachment] if attachment else []
+        )
+        files = len(await homework.attachments_of(session, hw.id))
+        await message.answer(
+            _("Added to the homework (files: {count}).").format(count=files),
+            reply_markup=homework_keyboard(data["lesson"], hw.id),
+        )
+        return
+    if not text:
+        await message.answer(_("Add the homework's text: send it, or resend the photo with a caption."))
+        return
+    hw = await homework.post(
+        session,
+        viewer,
+        data["lesson"],
+        text,
+        attachments=[attachment] if attachment else [],
+        student_id=data.get("student"),
+    )
+    await state.update_data(hw=hw.id)
+    due = day(hw.due_on) if hw.due_on else _("not set")
+    await message.answer(
+        _("Homework posted, due {day}. More photos or files sent now join it.").format(day=due),
+        reply_markup=homework_keyboard(data["lesson"], hw.id),
+    )
+
+
+async def homework_action(
+    query: CallbackQuery, callback_data: HomeworkCb, session: AsyncSession, viewer: Viewer, state: FSMContext
+) -> None:
+    assert isinstance(query.message, Message)
+    cb = callback_data
+    lesson = await lessons.get_lesson(session, cb.lesson)
+    await require_lesson_writer(session, viewer, lesson)
+    await query.answer()
+    if cb.op == "done":
+        await state.set_state(None)
+        await query.message.edit_reply_markup(reply_markup=None)
+    elif cb.op == "one":
+        kb = InlineKeyboardBuilder()
+        students = await lesson_students(session, lesson)
+        for student, person in students:
+            kb.button(
+                text=short_name(person.last_name, person.first_name),
+                callback_data=HomeworkCb(lesson=lesson.id, op="student", student=student.id),
+            )
+        kb.adjust(2)
+        await query.message.edit_text(_("Whose homework is it?"), reply_markup=kb.as_markup())
+    elif cb.op == "student":
+        await state.set_state(LessonText.homework)
+        await state.update_data(lesson=lesson.id, hw=None, student=cb.student)
+        await query.message.edit_text(_("Send this student's homework: text, photos or documents with a caption."))
+    elif cb.op == "due":
+        kb = InlineKeyboardBuilder()
+        for nxt in await lessons.upcoming_lesson_dates(session, lesson, count=4):
+            kb.button(
+                text=short_day(nxt),
+                callback_data=HomeworkCb(lesson=lesson.id, op="setdue", hw=cb.hw, day=nxt.toordinal()),
+            )
+        kb.adjust(2)
+        await query.message.edit_text(_("Due on which lesson?"), reply_markup=kb.as_markup())
+    elif cb.op == "setdue":
+        hw = await homework.edit(session, viewer, cb.hw, due_on=date.fromordinal(cb.day))
+        await query.message.edit_text(
+            _("Homework due {day}.").format(day=day(hw.due_on)), reply_markup=homework_keyboard(lesson.id, hw.id)
+        )
+    elif cb.op == "del":
+        await homework.delete(session, viewer, cb.hw)
+        await state.set_state(None)
+        await query.message.edit_text(_("The homework is removed."))
+
+
+def make_router() -> Router:
+    router = Router(name="journal_homework")
+    router.callback_query.register(ask_topic, LessonCb.filter(F.act == "topic"))
+    router.callback_query.register(ask_homework, LessonCb.filter(F.act == "hw"))
+    router.callback_query.register(homework_action, HomeworkCb.filter())
+    router.message.register(got_topic, LessonText.topic)
+    router.message.register(got_homework, LessonText.homework)
+    return router

@@ -1,0 +1,46 @@
+"""How journal things read in a message: dates, lessons, marks, reasons."""
+
+from datetime import date
+
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_date
+
+from models import Lesson
+from services.errors import N_
+from services.journal_views import LessonCard
+
+MARK_LABELS = {"absent": N_("absent"), "late": N_("late"), "present": N_("present")}
+REASON_LABELS = {"excused": N_("excused"), "unexcused": N_("unexcused"), "illness": N_("illness")}
+PERIOD_MARKS = {"pass": N_("pass"), "na": N_("not certified")}
+
+
+def day(on: date) -> str:
+    return format_date(on, "EEE, d MMMM", locale=get_i18n().current_locale)
+
+
+def short_day(on: date) -> str:
+    return format_date(on, "EEE d.MM", locale=get_i18n().current_locale)
+
+
+def lesson_title(lesson: Lesson, class_name: str, subject: str) -> str:
+    group = " " + _("(group {group})").format(group=lesson.subgroup) if lesson.subgroup else ""
+    return f"{lesson.lesson_no}. {lesson.starts_at:%H:%M} {class_name}{group} — {subject}"
+
+
+def card_status(card: LessonCard) -> str:
+    parts = [
+        (_("attendance ✓ ({count} absent)").format(count=card.absent) if card.attendance_saved else _("attendance —")),
+        _("topic ✓") if card.topic else _("topic —"),
+        _("homework ✓") if card.homework else _("homework —"),
+        _("grades: {count}").format(count=card.grades),
+    ]
+    return " · ".join(parts)
+
+
+def short_name(last: str, first: str) -> str:
+    return f"{last} {first[:1]}."
+
+
+def period_value(value: str) -> str:
+    return _(PERIOD_MARKS[value]) if value in PERIOD_MARKS else value

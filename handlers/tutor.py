@@ -1,0 +1,173 @@
+"""The class teacher's screens: /absences with reasons, and /class for today and the week."""
+
+from datetime import date
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.callbacks import ReasonCb
+from handlers.journal_render import REASON_LABELS, day, short_day
+from services import absences, journal_views
+from services.absences import AbsentDay
+from services.roles import Viewer
+
+
+class ReasonNote(StatesGroup):
+    text = State()
+
+
+def absences_view(days: list[AbsentDay]) -> tuple[str, InlineKeyboardMarkup | None]:
+    if not days:
+        return _("No absences are waiting for a reason."), None
+    lines = [
+        _(
+            "Absences without a reason, oldest first. A button gives the reason for the student's whole day; "
+            "“by lesson” gives it one lesson at a time."
+        )
+    ]
+    kb = InlineKeyboardBuilder()
+    shown = days[:15]
+    for number, item in enumerate(shown, start=1):
+        flag = " ⚠️ " + _("over 2 working days") if item.overdue else ""
+        lessons = ", ".join(f"{m.lesson_no} {m.subject}" for m in item.lessons)
+        lines.append(f"\n{number}. {item.student_name}, {day(item.on_date)}{flag}\n{lessons}")
+        for reason in ("illness", "excused", "unexcused"):
+            kb.button(
+                text=f"{number}: {_(REASON_LABELS[reason])}",
+                callback_data=ReasonCb(reason=reason, student=item.student_id, day=item.on_date.toordinal()),
+            )
+        kb.button(
+            text=f"{number}: " + _("by lesson"),
+            callback_data=ReasonCb(reason="-", student=item.student_id, day=item.on_date.toordinal(), op="lessons"),
+        )
+    if len(days) > len(shown):
+        lines.append("\n" + _("…and {count} more days; give these reasons first.").format(count=len(days) - len(shown)))
+    kb.adjust(4)
+    return "\n".join(lines), kb.as_markup()
+
+
+async def show_absences(message: Message, session: AsyncSession, viewer: Viewer) -> None:
+    text, markup = absences_view(await absences.unexplained(session, viewer))
+    await message.answer(text, reply_markup=markup)
+
+
+async def reason_action(
+    query: CallbackQuery, callback_data: ReasonCb, session: AsyncSession, viewer: Viewer, state: FSMContext
+) -> None:
+    assert isinstance(query.message, Message)
+    cb = callback_data
+    if cb.op == "lessons":
+        waiting = await absences.unexplained(session, viewer)
+        item = next((d for d in waiting if d.student_id == cb.student and d.on_date.toordinal() == cb.day), None)
+        if item is None:
+            await query.answer(_("There is no such absence in the journal."), show_alert=True)
+            return
+        kb = InlineKeyboardBuilder()
+        for missed in item.lessons:
+            for reason in ("illness", "excused", "unexcused"):
+                kb.button(
+                    text=f"{missed.lesson_no} {missed.subject}: {_(REASON_LABELS[reason])}",
+                    callback_data=ReasonCb(reason=reason, att=missed.attendance_id),
+                )
+        kb.adjust(1)
+        await query.answer()
+        await query.message.edit_text(f"{item.student_name}, {day(item.on_date)}", reply_markup=kb.as_markup())
+        return
+    if cb.op == "note":
+        await state.set_state(ReasonNote.text)
+        await state.update_data(reason=cb.reason, att=cb.att, student=cb.student, day=cb.day)
+        await query.answer()
+        await query.message.answer(_("Send the note as text, or a photo of the document."))
+        return
+    changed = await absences.give_reason(
+        session,
+        viewer,
+        reason=cb.reason,
+        attendance_id=cb.att or None,
+        student_id=cb.student or None,
+        on_date=date.fromordinal(cb.day) if cb.day else None,
+    )
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("Add a note or a document"),
+        callback_data=ReasonCb(reason=cb.reason, att=cb.att, student=cb.student, day=cb.day, op="note"),
+    )
+    text, markup = absences_view(await absences.unexplained(session, viewer))
+    notice = _("Reason “{reason}” saved for {count} lesson(s).").format(
+        reason=_(REASON_LABELS[cb.reason]), count=len(changed)
+    )
+    await query.answer(notice)
+    await query.message.edit_text(f"{notice}\n\n{text}", reply_markup=markup)
+    await query.message.answer(
+        _("You can attach a note or a photo of the document to it."), reply_markup=kb.as_markup()
+    )
+
+
+async def got_note(message: Message, session: AsyncSession, viewer: Viewer, state: FSMContext) -> None:
+    data = await state.get_data()
+    file_id = message.photo[-1].file_id if message.photo else message.document.file_id if message.document else None
+    note = message.text or message.caption
+    if not note and not file_id:
+        await message.answer(_("Send the note as text, or a photo of the document."))
+        return
+    await absences.give_reason(
+        session,
+        viewer,
+        reason=data["reason"],
+        attendance_id=data.get("att") or None,
+        student_id=data.get("student") or None,
+        on_date=date.fromordinal(data["day"]) if data.get("day") else None,
+        note=note,
+        file_id=file_id,
+    )
+    await state.set_state(None)
+    await message.answer(_("The note is kept with the reason."))
+
+
+async def show_class(message: Message, session: AsyncSession, viewer: Viewer) -> None:
+    school_class = await absences.tutor_class(session, viewer, None)
+    view = await journal_views.class_overview(session, viewer, school_class)
+    lines = [_("Class {name}, {day}").format(name=school_class.name, day=day(view.today)), "", _("Absent today:")]
+    if not view.absent_today:
+        lines.append("  " + _("nobody"))
+    for name, missed in view.absent_today:
+        parts = [
+            f"{no} {subject}" + (f" ({_(REASON_LABELS[reason])})" if reason else "") for no, subject, reason in missed
+        ]
+        lines.append(f"  {name}: " + ", ".join(parts))
+    lines += [
+        "",
+        _("This week: {count} missed lessons, {unexplained} without a reason.").format(
+            count=view.week_absences, unexplained=view.week_unexplained
+        ),
+        "",
+        _("Grades this week:"),
+    ]
+    if not view.grades_by_subject:
+        lines.append("  " + _("none yet"))
+    for subject, values in view.grades_by_subject.items():
+        lines.append(f"  {subject}: " + ", ".join(f"{name} {value}" for name, value in values))
+    if view.missing:
+        lines += ["", _("Lessons without a topic or homework:")]
+        for on, no, subject, no_topic, no_homework in view.missing:
+            what = ", ".join(w for w, missing in ((_("topic"), no_topic), (_("homework"), no_homework)) if missing)
+            lines.append(f"  {short_day(on)} {no} {subject}: {what}")
+    text = "\n".join(lines)
+    while text:
+        await message.answer(text[:4000])
+        text = text[4000:]
+
+
+def make_router() -> Router:
+    router = Router(name="tutor")
+    router.message.register(show_absences, Command("absences"))
+    router.message.register(show_class, Command("class"))
+    router.callback_query.register(reason_action, ReasonCb.filter())
+    router.message.register(got_note, ReasonNote.text)
+    return router
