@@ -32,7 +32,17 @@ async def test_teacher_links_and_sees_menu_in_russian_then_english(
     assert "/codes — Коды подключения" in texts[1] and "/privacy" not in texts[1]
     commands = emu.commands[("chat:1001", "")]
     assert [c["command"] for c in commands] == [
-        "start", "help", "today", "absences", "class", "period", "journal", "codes", "language", "logout"]
+        "start",
+        "help",
+        "today",
+        "absences",
+        "class",
+        "period",
+        "journal",
+        "codes",
+        "language",
+        "logout",
+    ]
     assert commands[1]["description"] == "Что я умею"
 
     replies = await emu.say(1001, "/language")
