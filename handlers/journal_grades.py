@@ -117,7 +117,7 @@ async def on_grade(
         text, markup = await type_view(session, viewer, cb)
     elif cb.op in ("w", "skip", "seq"):
         if cb.op == "w":
-            grade = await grades.add(session, viewer, cb.lesson, cb.student, cb.value, cb.wt)
+            grade = await grades.add(session, viewer, cb.lesson, cb.student, cb.value, cb.wt or None)
             notice = _("Saved: {value}.").format(value=grade.value)
             await state.update_data(last_grade=grade.id)
         nxt = await next_student(session, viewer, cb.lesson, 0 if cb.op == "seq" else cb.student)
