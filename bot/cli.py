@@ -240,6 +240,70 @@ def codes(
     )
 
 
+async def _with_session(url: str, work):  # type: ignore[no-untyped-def]
+    await upgrade(url)
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+def run_service(work):  # type: ignore[no-untyped-def]
+    """Run one service call; a domain error is the operator's message and exit code 1."""
+    settings = settings_or_exit()
+    try:
+        return asyncio.run(_with_session(settings.database_url, work))
+    except DiaryError as error:
+        typer.echo(translate(error.message, cli_locale, **error.params), err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def substitute(
+    class_ref: Annotated[str, typer.Option("--class", help="the roster's class_id")],
+    on: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")],
+    lesson_no: Annotated[int, typer.Option("--lesson-no", help="the lesson's number that day")],
+    to: Annotated[str | None, typer.Option("--to", help="the substitute's staff_id; leave out to give it back")] = None,
+    subgroup: Annotated[str | None, typer.Option(help="for a lesson split into groups")] = None,
+) -> None:
+    """Give a lesson to a substitute teacher, who then fills its journal (004 §4)."""
+    from datetime import date
+
+    from services.lessons import substitute_by_refs
+
+    try:
+        day = date.fromisoformat(on)
+    except ValueError:
+        typer.echo(_("--date is YYYY-MM-DD, e.g. 2026-11-23."), err=True)
+        raise typer.Exit(2) from None
+    lesson = run_service(lambda s: substitute_by_refs(s, class_ref=class_ref, on=day, lesson_no=lesson_no,
+                                                      staff_ref=to, subgroup=subgroup))
+    if lesson.substitute_id is None:
+        typer.echo(_("The lesson stays with its own teacher."))
+    else:
+        typer.echo(_("The lesson is given to the substitute {ref}.").format(ref=to))
+
+
+@app.command("work-types")
+def work_types(
+    school: Annotated[str | None, typer.Option("--school", help="the roster's school_id")] = None,
+    add: Annotated[tuple[str, str] | None, typer.Option(help="CODE NAME: add or rename a kind of work")] = None,
+    disable: Annotated[str | None, typer.Option(help="CODE: take a kind of work off the list")] = None,
+) -> None:
+    """List or change the school's kinds of graded work (oral answer, test …)."""
+    from services import work_type_admin
+
+    if add is not None:
+        run_service(lambda s: work_type_admin.add(s, school, add[0], add[1]))
+    if disable is not None:
+        run_service(lambda s: work_type_admin.disable(s, school, disable))
+    for row in run_service(lambda s: work_type_admin.listing(s, school)):
+        state = "" if row.active else " " + _("(off)")
+        typer.echo(f"{row.code}: {_(row.name)}{state}")
+
+
 @app.command()
 def emulator(
     host: Annotated[str, typer.Option(help="address to listen on (loopback)")] = "127.0.0.1",

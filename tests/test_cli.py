@@ -140,3 +140,18 @@ def test_unknown_class_for_codes(env) -> None:
 def test_demo_without_token_explains(env) -> None:
     result = invoke("demo")
     assert result.exit_code == 2 and "BOT_TOKEN" in result.output
+
+
+def test_substitute_and_work_types(env) -> None:
+    assert invoke("import", str(DEMO)).exit_code == 0
+    result = invoke("substitute", "--class", "C5A", "--date", "2026-11-23", "--lesson-no", "1", "--to", "S07")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "Урок передан на замену: S07."
+    result = invoke("substitute", "--class", "C5A", "--date", "2026-11-23", "--lesson-no", "4", "--to", "S07")
+    assert result.exit_code == 1 and "укажите --subgroup" in result.output
+    result = invoke("substitute", "--class", "C5A", "--date", "23.11.2026", "--lesson-no", "1")
+    assert result.exit_code == 2
+    result = invoke("work-types", "--add", "dictation", "Диктант", "--disable", "lab")
+    assert result.exit_code == 0, result.output
+    assert "dictation: Диктант" in result.output and "lab: Лабораторная работа (выключен)" in result.output
+    assert "test: Контрольная работа" in result.output

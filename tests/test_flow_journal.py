@@ -37,10 +37,15 @@ class Taps:
         self.emu, self.user_id, self.count = emu, user_id, 0
 
     async def tap(self, message: dict, label: str, after: str | None = None) -> dict:
+        """Press a button; returns the bot's newest message, or the pressed one as edited."""
         self.count += 1
+        before = len(self.emu.bot_messages(self.user_id))
         update_id = await self.emu.press(self.user_id, message["message_id"], button(message, label, after))
         await self.emu.wait_processed(update_id)
-        return self.emu.last(self.user_id)
+        messages = self.emu.bot_messages(self.user_id)
+        if len(messages) > before:
+            return messages[-1]
+        return next(m for m in messages if m["message_id"] == message["message_id"])
 
 
 async def test_teacher_marks_grades_and_posts_homework_in_under_ten_taps(

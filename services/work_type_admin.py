@@ -1,0 +1,60 @@
+"""Changing a school's list of kinds of graded work (the command line is the administrator's)."""
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import School, WorkType
+from services import audit
+from services.errors import N_, DiaryError, NotFound
+
+
+async def _school(session: AsyncSession, school_ref: str | None) -> School:
+    schools = list(await session.scalars(select(School).order_by(School.id)))
+    if school_ref is not None:
+        schools = [s for s in schools if s.external_id == school_ref]
+    if not schools:
+        raise NotFound(N_("There is no school with id {school}."), school=school_ref or "—")
+    if len(schools) > 1:
+        raise DiaryError(N_("There are several schools: give --school."))
+    return schools[0]
+
+
+async def listing(session: AsyncSession, school_ref: str | None) -> list[WorkType]:
+    school = await _school(session, school_ref)
+    return list(await session.scalars(select(WorkType).where(WorkType.school_id == school.id)
+                                      .order_by(WorkType.position, WorkType.id)))
+
+
+async def add(session: AsyncSession, school_ref: str | None, code: str, name: str) -> WorkType:
+    school = await _school(session, school_ref)
+    code, name = code.strip().lower(), name.strip()
+    if not code or not name or len(code) > 32 or len(name) > 128:
+        raise DiaryError(N_("Give a short code (up to 32 characters) and a name (up to 128)."))
+    existing = await session.scalar(select(WorkType).where(WorkType.school_id == school.id, WorkType.code == code))
+    if existing is not None:
+        existing.name, existing.active = name, True
+        row = existing
+    else:
+        position = await session.scalar(select(func.coalesce(func.max(WorkType.position), 0))
+                                        .where(WorkType.school_id == school.id))
+        row = WorkType(school_id=school.id, code=code, name=name, position=(position or 0) + 1)
+        session.add(row)
+    await session.flush()
+    audit.record(session, action="work_type_set", entity="work_type", entity_id=row.id, school_id=school.id,
+                 after={"code": code, "name": name})
+    await session.commit()
+    return row
+
+
+async def disable(session: AsyncSession, school_ref: str | None, code: str) -> WorkType:
+    """Taken off the list for new grades; grades already given keep their kind."""
+    school = await _school(session, school_ref)
+    row = await session.scalar(select(WorkType).where(WorkType.school_id == school.id,
+                                                      WorkType.code == code.strip().lower()))
+    if row is None:
+        raise NotFound(N_("There is no kind of work with code {code}."), code=code)
+    row.active = False
+    audit.record(session, action="work_type_disabled", entity="work_type", entity_id=row.id, school_id=school.id,
+                 before={"active": True}, after={"active": False})
+    await session.commit()
+    return row
