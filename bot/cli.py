@@ -278,8 +278,11 @@ def substitute(
     except ValueError:
         typer.echo(_("--date is YYYY-MM-DD, e.g. 2026-11-23."), err=True)
         raise typer.Exit(2) from None
-    lesson = run_service(lambda s: substitute_by_refs(s, class_ref=class_ref, on=day, lesson_no=lesson_no,
-                                                      staff_ref=to, subgroup=subgroup))
+    lesson = run_service(
+        lambda s: substitute_by_refs(
+            s, class_ref=class_ref, on=day, lesson_no=lesson_no, staff_ref=to, subgroup=subgroup
+        )
+    )
     if lesson.substitute_id is None:
         typer.echo(_("The lesson stays with its own teacher."))
     else:
@@ -302,6 +305,36 @@ def work_types(
     for row in run_service(lambda s: work_type_admin.listing(s, school)):
         state = "" if row.active else " " + _("(off)")
         typer.echo(f"{row.code}: {_(row.name)}{state}")
+
+
+@app.command()
+def audit(
+    since: Annotated[str | None, typer.Option(help="YYYY-MM-DD: entries from this day on")] = None,
+    entity: Annotated[str | None, typer.Option(help="grade, attendance, homework, lesson, period_grade, …")] = None,
+    limit: Annotated[int, typer.Option(help="how many entries at most")] = 100,
+) -> None:
+    """Who changed what and when, with the values before and after (newest first)."""
+    import json
+    from datetime import UTC, date, datetime
+
+    from services import audit as audit_log
+
+    start = None
+    if since is not None:
+        try:
+            start = datetime.combine(date.fromisoformat(since), datetime.min.time(), UTC)
+        except ValueError:
+            typer.echo(_("--since is YYYY-MM-DD, e.g. 2026-11-23."), err=True)
+            raise typer.Exit(2) from None
+    rows = run_service(lambda s: audit_log.recent(s, since=start, entity=entity, limit=limit))
+    for entry, actor in rows:
+        before = json.dumps(entry.before, ensure_ascii=False) if entry.before else "—"
+        after = json.dumps(entry.after, ensure_ascii=False) if entry.after else "—"
+        who = actor or (f"telegram {entry.actor_telegram_id}" if entry.actor_telegram_id else _("command line"))
+        typer.echo(
+            f"{entry.at:%Y-%m-%d %H:%M:%S} UTC | {who} | {entry.action} {entry.entity}#{entry.entity_id or ''}"
+            f" | {before} → {after}"
+        )
 
 
 @app.command()

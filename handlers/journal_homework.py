@@ -5,7 +5,7 @@ from datetime import date
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,10 +81,24 @@ async def ask_homework(
     lines = [_("Send the homework: text, or photos and documents with a caption.")]
     lines.append(_("Due: {day} (the next lesson).").format(day=day(due)) if due else _("Due: not set."))
     existing = await homework.of_lesson(session, lesson.id)
-    for item in existing:
-        lines.append(_("Already given: {text}").format(text=item.text[:200]))
+    markup = homework_keyboard(lesson.id, None)
+    if existing:
+        kb = InlineKeyboardBuilder.from_markup(markup)
+        for number, item in enumerate(existing, start=1):
+            lines.append(_("Already given ({number}): {text}").format(number=number, text=item.text[:200]))
+            kb.row(
+                InlineKeyboardButton(
+                    text="✏️ " + _("Edit {number}").format(number=number),
+                    callback_data=HomeworkCb(lesson=lesson.id, op="edit", hw=item.id).pack(),
+                ),
+                InlineKeyboardButton(
+                    text="🗑 " + _("Remove {number}").format(number=number),
+                    callback_data=HomeworkCb(lesson=lesson.id, op="del", hw=item.id).pack(),
+                ),
+            )
+        markup = kb.as_markup()
     await query.answer()
-    await query.message.answer("\n".join(lines), reply_markup=homework_keyboard(lesson.id, None))
+    await query.message.answer("\n".join(lines), reply_markup=markup)
 
 
 async def got_homework(message: Message, session: AsyncSession, viewer: Viewer, state: FSMContext) -> None:
@@ -97,8 +111,13 @@ async def got_homework(message: Message, session: AsyncSession, viewer: Viewer, 
             session, viewer, data["hw"], text=text, add_attachments=[attachment] if attachment else []
         )
         files = len(await homework.attachments_of(session, hw.id))
+        reply = (
+            _("Added to the homework (files: {count}).").format(count=files)
+            if attachment
+            else _("The homework now reads: {text}").format(text=hw.text)
+        )
         await message.answer(
-            _("Added to the homework (files: {count}).").format(count=files),
+            reply,
             reply_markup=homework_keyboard(data["lesson"], hw.id),
         )
         return
@@ -159,6 +178,13 @@ async def homework_action(
         hw = await homework.edit(session, viewer, cb.hw, due_on=date.fromordinal(cb.day))
         await query.message.edit_text(
             _("Homework due {day}.").format(day=day(hw.due_on)), reply_markup=homework_keyboard(lesson.id, hw.id)
+        )
+    elif cb.op == "edit":
+        await state.set_state(LessonText.homework)
+        await state.update_data(lesson=lesson.id, hw=cb.hw, student=None)
+        await query.message.edit_text(
+            _("Send the new text of the homework; photos and files sent now are added to it."),
+            reply_markup=homework_keyboard(lesson.id, cb.hw),
         )
     elif cb.op == "del":
         await homework.delete(session, viewer, cb.hw)

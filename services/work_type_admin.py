@@ -21,8 +21,11 @@ async def _school(session: AsyncSession, school_ref: str | None) -> School:
 
 async def listing(session: AsyncSession, school_ref: str | None) -> list[WorkType]:
     school = await _school(session, school_ref)
-    return list(await session.scalars(select(WorkType).where(WorkType.school_id == school.id)
-                                      .order_by(WorkType.position, WorkType.id)))
+    return list(
+        await session.scalars(
+            select(WorkType).where(WorkType.school_id == school.id).order_by(WorkType.position, WorkType.id)
+        )
+    )
 
 
 async def add(session: AsyncSession, school_ref: str | None, code: str, name: str) -> WorkType:
@@ -35,13 +38,20 @@ async def add(session: AsyncSession, school_ref: str | None, code: str, name: st
         existing.name, existing.active = name, True
         row = existing
     else:
-        position = await session.scalar(select(func.coalesce(func.max(WorkType.position), 0))
-                                        .where(WorkType.school_id == school.id))
+        position = await session.scalar(
+            select(func.coalesce(func.max(WorkType.position), 0)).where(WorkType.school_id == school.id)
+        )
         row = WorkType(school_id=school.id, code=code, name=name, position=(position or 0) + 1)
         session.add(row)
     await session.flush()
-    audit.record(session, action="work_type_set", entity="work_type", entity_id=row.id, school_id=school.id,
-                 after={"code": code, "name": name})
+    audit.record(
+        session,
+        action="work_type_set",
+        entity="work_type",
+        entity_id=row.id,
+        school_id=school.id,
+        after={"code": code, "name": name},
+    )
     await session.commit()
     return row
 
@@ -49,12 +59,20 @@ async def add(session: AsyncSession, school_ref: str | None, code: str, name: st
 async def disable(session: AsyncSession, school_ref: str | None, code: str) -> WorkType:
     """Taken off the list for new grades; grades already given keep their kind."""
     school = await _school(session, school_ref)
-    row = await session.scalar(select(WorkType).where(WorkType.school_id == school.id,
-                                                      WorkType.code == code.strip().lower()))
+    row = await session.scalar(
+        select(WorkType).where(WorkType.school_id == school.id, WorkType.code == code.strip().lower())
+    )
     if row is None:
         raise NotFound(N_("There is no kind of work with code {code}."), code=code)
     row.active = False
-    audit.record(session, action="work_type_disabled", entity="work_type", entity_id=row.id, school_id=school.id,
-                 before={"active": True}, after={"active": False})
+    audit.record(
+        session,
+        action="work_type_disabled",
+        entity="work_type",
+        entity_id=row.id,
+        school_id=school.id,
+        before={"active": True},
+        after={"active": False},
+    )
     await session.commit()
     return row

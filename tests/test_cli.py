@@ -5,6 +5,7 @@ import csv
 import io
 import threading
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,31 @@ def test_substitute_and_work_types(env) -> None:
     assert result.exit_code == 0, result.output
     assert "dictation: Диктант" in result.output and "lab: Лабораторная работа (выключен)" in result.output
     assert "test: Контрольная работа" in result.output
+
+
+def test_audit_shows_a_deleted_grade(env, monkeypatch) -> None:
+    assert invoke("import", str(DEMO)).exit_code == 0
+
+    async def grade_then_delete() -> None:
+        from models.db import make_engine, make_sessionmaker
+        from services import grades
+        from tests.journal_helpers import act_as, freeze, lesson_of
+
+        freeze(monkeypatch)
+        engine = make_engine(env["DATABASE_URL"])
+        async with make_sessionmaker(engine)() as session:
+            lesson = await lesson_of(session, "S03", date(2026, 11, 23), "MATH", "5А")
+            from services.class_lists import lesson_students
+
+            sid = (await lesson_students(session, lesson))[0][0].id
+            teacher = await act_as(session, "S03")
+            grade = await grades.add(session, teacher, lesson.id, sid, 4)
+            await grades.delete(session, teacher, grade.id)
+        await engine.dispose()
+
+    asyncio.run(grade_then_delete())
+    result = invoke("audit", "--entity", "grade")
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert 'Соколова Елена Викторовна | grade_deleted grade#1 | {"value": 4' in lines[0]
+    assert 'grade_created grade#1 | — → {"value": 4' in lines[1]

@@ -179,3 +179,22 @@ async def test_admin_reads_the_journal_and_gives_a_substitute(
     await link(session, emu, "S07", 5007, "en")
     replies = await emu.say(5007, "/journal")
     assert replies[0]["text"] == "This command is not available for your role."
+
+
+async def test_homework_is_edited_later(demo: None, session: AsyncSession, harness: BotHarness) -> None:
+    emu = harness.emu
+    await link(session, emu, "S03", 5008, "en")
+    today = (await emu.say(5008, "/today"))[0]
+    taps = Taps(emu, 5008)
+    await taps.tap(today, "HW", after="1. 08:30 5А")
+    await emu.say(5008, "№ 1")
+    await emu.say(5008, "/today")  # the teacher moves on
+    prompt = await taps.tap(today, "HW", after="1. 08:30 5А")
+    assert "Already given (1): № 1" in prompt["text"]
+    await taps.tap(prompt, "✏️ Edit 1")
+    replies = await emu.say(5008, "№ 1 и № 2")
+    assert replies[0]["text"] == "The homework now reads: № 1 и № 2"
+    session.expire_all()
+    assert [h.text for h in await session.scalars(select(Homework))] == ["№ 1 и № 2"]
+    assert await session.scalar(select(func.count()).select_from(AuditEntry)
+                                .where(AuditEntry.action == "homework_changed")) == 1
