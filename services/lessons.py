@@ -1,6 +1,7 @@
 """Dated lessons: made from the timetable on demand, then kept stable; substitutes."""
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -65,45 +66,36 @@ async def materialize(session: AsyncSession, slots: list[TimetableSlot], on: dat
     return lessons
 
 
-async def lessons_of_teacher(session: AsyncSession, person: Person, on: date) -> list[Lesson]:
-    """A teacher's lessons that day, in time order: their timetable, and lessons they substitute."""
-    if await is_study_day(session, person.school_id, on):
-        slots = list(
-            await session.scalars(select(TimetableSlot).where(TimetableSlot.teacher_id == person.id, _valid_on(on)))
-        )
+async def _day(session: AsyncSession, school_id: int, on: date, slots_where: Any, lessons_where: Any) -> list[Lesson]:
+    """Make the day's lessons from the timetable (on a study day), then read them in time order."""
+    if await is_study_day(session, school_id, on):
+        slots = list(await session.scalars(select(TimetableSlot).where(slots_where, _valid_on(on))))
         await materialize(session, slots, on)
     lessons = list(
         await session.scalars(
             select(Lesson)
-            .where(
-                Lesson.on_date == on,
-                or_(
-                    and_(Lesson.teacher_id == person.id, Lesson.substitute_id.is_(None)),
-                    Lesson.substitute_id == person.id,
-                ),
-            )
+            .where(Lesson.on_date == on, lessons_where)
             .order_by(Lesson.starts_at, Lesson.lesson_no, Lesson.subgroup)
         )
     )
     await session.commit()
     return lessons
+
+
+async def lessons_of_teacher(session: AsyncSession, person: Person, on: date) -> list[Lesson]:
+    """A teacher's lessons that day, in time order: their timetable, and lessons they substitute."""
+    mine = or_(and_(Lesson.teacher_id == person.id, Lesson.substitute_id.is_(None)), Lesson.substitute_id == person.id)
+    return await _day(session, person.school_id, on, TimetableSlot.teacher_id == person.id, mine)
 
 
 async def lessons_of_class(session: AsyncSession, school_class: SchoolClass, on: date) -> list[Lesson]:
-    if await is_study_day(session, school_class.school_id, on):
-        slots = list(
-            await session.scalars(select(TimetableSlot).where(TimetableSlot.class_id == school_class.id, _valid_on(on)))
-        )
-        await materialize(session, slots, on)
-    lessons = list(
-        await session.scalars(
-            select(Lesson)
-            .where(Lesson.class_id == school_class.id, Lesson.on_date == on)
-            .order_by(Lesson.starts_at, Lesson.lesson_no, Lesson.subgroup)
-        )
+    return await _day(
+        session,
+        school_class.school_id,
+        on,
+        TimetableSlot.class_id == school_class.id,
+        Lesson.class_id == school_class.id,
     )
-    await session.commit()
-    return lessons
 
 
 async def upcoming_lesson_dates(
@@ -244,7 +236,10 @@ async def upcoming_of_teacher(session: AsyncSession, person: Person, start: date
     found: list[Lesson] = []
     for offset in range(days):
         on = start + timedelta(days=offset)
-        found += [lesson for lesson in await lessons_of_teacher(session, person, on) if lesson.teacher_id == person.id]
+        # Lessons already given to a substitute stay listed, so they can be given back.
+        found += await _day(
+            session, person.school_id, on, TimetableSlot.teacher_id == person.id, Lesson.teacher_id == person.id
+        )
     return found
 
 
