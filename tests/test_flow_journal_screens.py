@@ -196,5 +196,9 @@ async def test_homework_is_edited_later(demo: None, session: AsyncSession, harne
     assert replies[0]["text"] == "The homework now reads: № 1 и № 2"
     session.expire_all()
     assert [h.text for h in await session.scalars(select(Homework))] == ["№ 1 и № 2"]
-    assert await session.scalar(select(func.count()).select_from(AuditEntry)
-                                .where(AuditEntry.action == "homework_changed")) == 1
+    assert (
+        await session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "homework_changed")
+        )
+        == 1
+    )
