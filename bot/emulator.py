@@ -5,6 +5,7 @@ The bot talks to it through aiogram's TelegramAPIServer, as it would to Telegram
 """
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import json
@@ -52,7 +53,15 @@ class Chat:
 
 
 class Emulator:
-    def __init__(self, *, username: str = "diary_demo_bot", first_name: str = "Дневник") -> None:
+    def __init__(
+        self,
+        *,
+        username: str = "diary_demo_bot",
+        first_name: str = "Дневник",
+        limits: bool = False,
+        rate: int = 30,
+        chat_interval: float = 1.0,
+    ) -> None:
         self.me = {
             "id": BOT_ID,
             "is_bot": True,
@@ -73,6 +82,12 @@ class Emulator:
         self.callback_answers: list[dict[str, Any]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.closing = False  # when set, long polls return at once so the bot can stop quickly
+        # Telegram's limits, when on: `rate` messages a second per bot, one per `chat_interval` per chat.
+        self.limits, self.rate, self.chat_interval = limits, rate, chat_interval
+        self.recent_sends: collections.deque[float] = collections.deque()
+        self.chat_last_send: dict[int, float] = {}
+        self.too_many = 0  # 429s answered
+        self.failures: list[tuple[int, str, dict[str, Any]]] = []  # injected: (code, description, parameters)
 
     # --- what a person does ---------------------------------------------------------------
     def _user(self, user_id: int, first_name: str | None, language_code: str | None) -> dict[str, Any]:
@@ -236,7 +251,42 @@ class Emulator:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         return chat
 
+    def fail_next(self, code: int, description: str, **parameters: Any) -> None:
+        """The next send answers with this error, as Telegram would (a 429, a 500, a 403 …)."""
+        self.failures.append((code, description, parameters))
+
+    def _check_limits(self, chat_id: int) -> None:
+        if self.failures:
+            code, description, parameters = self.failures.pop(0)
+            if code == 429:
+                self.too_many += 1
+            raise ApiError(code, description, **parameters)
+        if not self.limits:
+            return
+        now = time.monotonic()
+        while self.recent_sends and self.recent_sends[0] <= now - 1.0:
+            self.recent_sends.popleft()
+        wait = 0.0
+        if len(self.recent_sends) >= self.rate:
+            wait = self.recent_sends[0] + 1.0 - now
+        last = self.chat_last_send.get(chat_id)
+        # A little slack for clocks: the limit is about one a second, not to the millisecond.
+        if last is not None and now - last < self.chat_interval * 0.9:
+            wait = max(wait, last + self.chat_interval - now)
+        if wait > 0:
+            self.too_many += 1
+            raise ApiError(
+                429, f"Too Many Requests: retry after {max(1, round(wait))}", retry_after=max(1, round(wait))
+            )
+        self.recent_sends.append(now)
+        self.chat_last_send[chat_id] = now
+
+    def add_chat(self, user_id: int, first_name: str | None = None) -> None:
+        """A person who has talked to the bot before, so the bot may write to them."""
+        self._user(user_id, first_name, None)
+
     def _outgoing(self, chat: Chat, params: dict[str, Any], **content: Any) -> dict[str, Any]:
+        self._check_limits(chat.user["id"])
         message = {
             "message_id": next(self.message_ids),
             "date": int(time.time()),

@@ -22,7 +22,8 @@ def catalog(locale: str) -> gettext.NullTranslations:
 def translate(message: str, locale: str, **params: Any) -> str:
     """Translate a message id and fill its parameters; text parameters are message ids too."""
     texts = catalog(locale)
-    filled = {k: texts.gettext(v) if isinstance(v, str) else v for k, v in params.items()}
+    # An empty string is the catalog's header in gettext, never a message.
+    filled = {k: texts.gettext(v) if isinstance(v, str) and v else v for k, v in params.items()}
     text = texts.gettext(message)
     return text.format(**filled) if filled else text
 

@@ -47,11 +47,18 @@ async def run_bot(settings: Settings) -> None:
 
     await upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
+    from bot.delivery import DeliveryWorker
+
     bot = make_bot(settings)
-    dp = make_dispatcher(make_sessionmaker(engine), make_storage(settings))
+    sessionmaker = make_sessionmaker(engine)
+    dp = make_dispatcher(sessionmaker, make_storage(settings))
+    worker = DeliveryWorker(bot, sessionmaker, rate=settings.delivery_rate)
+    delivery = asyncio.create_task(worker.run())
     try:
         await dp.start_polling(bot, handle_signals=True)
     finally:
+        worker.stopping.set()
+        await delivery
         await bot.session.close()
         await engine.dispose()
 

@@ -17,6 +17,7 @@ EXPECTED = {
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
     "LINK_CODE_DAYS": "a whole number of days from 1 to 365",
     "LOCALE": "ru or en",
+    "DELIVERY_RATE": "messages a second, a number above 0 (Telegram allows about 30)",
 }
 
 
@@ -29,6 +30,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     log_level: str = "INFO"
     link_code_days: int = Field(default=30, ge=1, le=365)
+    # Telegram allows a bot about 30 messages a second in all.
+    delivery_rate: float = Field(default=30, gt=0, le=1000)
     # The language of the command line and the fallback when nothing else decides.
     locale: str = "ru"
 

@@ -37,7 +37,8 @@ async def start_with_code(
         await message.answer(menu_text(viewer))
 
 
-async def start(message: Message, viewer: Viewer, bot: Bot, i18n: I18n) -> None:
+async def start(message: Message, session: AsyncSession, viewer: Viewer, bot: Bot, i18n: I18n) -> None:
+    await linking.reachable_again(session, viewer)
     if viewer.linked:
         await message.answer(greeting(viewer))
         # Writing /start again is how a person who had blocked the bot comes back.

@@ -68,26 +68,22 @@ def snapshot(homework: Homework, attachments: list[HomeworkAttachment] | None = 
 
 
 async def _push(session: AsyncSession, lesson: Lesson, homework: Homework, kind: str) -> None:
+    """Each student's family learns of it with that student's name (a parent may have two)."""
     if homework.student_id is not None:
         students = [homework.student_id]
     else:
         students = [s.id for s, _p in await lesson_students(session, lesson)]
     families = await outbox.family_of(session, students)
-    recipients = [r for sid in students for r in families[sid]]
-    await outbox.push(
-        session,
-        recipients,
-        category="homework",
-        kind=kind,
-        topic=f"homework:{homework.id}",
-        grace=False,
-        payload={
-            "homework_id": homework.id,
-            "lesson_id": lesson.id,
-            "subject_id": lesson.subject_id,
-            "due_on": homework.due_on.isoformat() if homework.due_on else None,
-        },
-    )
+    payload = {
+        "homework_id": homework.id,
+        "lesson_id": lesson.id,
+        "subject_id": lesson.subject_id,
+        "due_on": homework.due_on.isoformat() if homework.due_on else None,
+    }
+    items = [
+        (r, f"homework:{homework.id}:s{sid}", {**payload, "student_id": sid}) for sid in students for r in families[sid]
+    ]
+    await outbox.push_many(session, items, category="homework", kind=kind)
 
 
 def _check(text: str, due_on: date | None, lesson: Lesson) -> str:

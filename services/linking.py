@@ -148,6 +148,13 @@ async def link(
     return LinkResult(viewer=viewer, replaced_chat_id=replaced_chat_id)
 
 
+async def reachable_again(session: AsyncSession, viewer: Viewer) -> None:
+    """Writing /start again after blocking the bot lets pushes flow again."""
+    if viewer.account is not None and viewer.account.blocked_at is not None:
+        viewer.account.blocked_at = None
+        await session.commit()
+
+
 async def unlink(session: AsyncSession, viewer: Viewer) -> None:
     person = viewer.require_linked()
     assert viewer.account is not None

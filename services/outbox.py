@@ -58,27 +58,42 @@ async def push(
     lane: str = "realtime",
 ) -> None:
     """One row per recipient. A pending row on the same topic is replaced, not doubled."""
-    if not recipients:
+    await push_many(
+        session, [(r, topic, payload) for r in recipients], category=category, kind=kind, grace=grace, lane=lane
+    )
+
+
+async def push_many(
+    session: AsyncSession,
+    items: list[tuple[Recipient, str, dict[str, Any]]],
+    *,
+    category: str,
+    kind: str,
+    grace: bool = True,
+    lane: str = "realtime",
+) -> None:
+    """Rows for (recipient, topic, payload) items, in two queries whatever their number."""
+    if not items:
         return
     due = clock.now() + (GRACE if grace else timedelta(0))
-    topics = {r.person_id: f"{topic}:p{r.person_id}" for r in recipients}
+    keyed = [(f"{topic}:p{r.person_id}", r, payload) for r, topic, payload in items]
+    keys = [k for k, _r, _p in keyed]
     pending = {
         n.topic: n
         for n in await session.scalars(
-            select(Notification).where(Notification.topic.in_(topics.values()), Notification.status == "pending")
+            select(Notification).where(Notification.topic.in_(keys), Notification.status == "pending")
         )
     }
     counts = dict(
         (
             await session.execute(
                 select(Notification.topic, func.count())
-                .where(Notification.topic.in_(topics.values()))
+                .where(Notification.topic.in_(keys))
                 .group_by(Notification.topic)
             )
         ).all()
     )
-    for recipient in recipients:
-        key = topics[recipient.person_id]
+    for key, recipient, payload in keyed:
         row = pending.get(key)
         if row is not None:
             # The family has not seen the pending push: a new grade corrected is still a new grade.

@@ -1,0 +1,149 @@
+"""The delivery worker: sends the outbox under Telegram's limits, none lost, none twice."""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiolimiter import AsyncLimiter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.pushes import Outgoing, render
+from services import delivery_queue, push_content
+from services.delivery_queue import Delivery
+
+log = logging.getLogger(__name__)
+DEFAULT_RETRY_AFTER = 5.0  # a 429 without retry_after still pauses the bot
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        bot: Bot,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        rate: float = 30,
+        per_chat_interval: float = 1.0,
+        batch: int = 100,
+        idle: float = 0.5,
+        send_timeout: float = 20,
+    ) -> None:
+        self.bot, self.sessionmaker = bot, sessionmaker
+        # One slot every 1/rate seconds, no bursts: a burst on top of a full second would break the limit.
+        self.limiter = AsyncLimiter(1, 1 / (rate * 0.98))
+        self.per_chat_interval = per_chat_interval
+        self.batch, self.idle, self.send_timeout = batch, idle, send_timeout
+        self.chat_free_at: dict[int, float] = {}
+        self.paused_until = 0.0
+        self.stats: Counter[str] = Counter()
+        self.stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Real-time pushes go ahead of bulk ones; an empty queue is polled every `idle` seconds."""
+        while not self.stopping.is_set():
+            try:
+                busy = await self.step()
+            except Exception:  # the database may be away for a moment; keep the worker alive
+                log.exception("delivery step failed")
+                busy = False
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), self.idle)
+
+    async def step(self) -> bool:
+        for lane in ("realtime", "bulk"):
+            async with self.sessionmaker() as session:
+                deliveries = await delivery_queue.claim(session, lane=lane, limit=self.batch)
+                if not deliveries:
+                    continue
+                ctx = await push_content.load(session, [p.payload for d in deliveries for p in d.pushes])
+            await asyncio.gather(*(self.deliver(d, render(d, ctx)) for d in deliveries))
+            return True
+        return False
+
+    async def _pace(self, chat_id: int) -> None:
+        """Wait out a 429 pause and the chat's one-message-a-second, then take a slot of the bot's rate."""
+        while True:
+            now = time.monotonic()
+            wait = max(self.paused_until, self.chat_free_at.get(chat_id, 0.0)) - now
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
+        await self.limiter.acquire()
+        self.chat_free_at[chat_id] = time.monotonic() + self.per_chat_interval
+
+    async def _send(self, chat_id: int, out: Outgoing) -> None:
+        await self._pace(chat_id)
+        await asyncio.wait_for(self.bot.send_message(chat_id, out.text, protect_content=out.protect), self.send_timeout)
+        self.stats["messages"] += 1
+        for kind, file_id in out.files:
+            await self._pace(chat_id)
+            send = self.bot.send_photo if kind == "photo" else self.bot.send_document
+            await asyncio.wait_for(send(chat_id, file_id), self.send_timeout)
+            self.stats["files"] += 1
+
+    async def deliver(self, delivery: Delivery, out: Outgoing) -> None:
+        ids = [p.id for p in delivery.pushes]
+        try:
+            if out.text:
+                await self._send(delivery.chat_id, out)
+        except TelegramRetryAfter as error:
+            await self._too_many(ids, float(error.retry_after or DEFAULT_RETRY_AFTER))
+            return
+        except (TelegramForbiddenError, TelegramNotFound) as error:
+            await self._unreachable(delivery, ids, str(error))
+            return
+        except TelegramBadRequest as error:
+            if "chat not found" in str(error).lower():
+                await self._unreachable(delivery, ids, str(error))
+                return
+            self.stats["failed"] += 1
+            async with self.sessionmaker() as session:
+                await delivery_queue.retry(session, ids, str(error), max_attempts=0)
+            return
+        except TimeoutError:
+            self.stats["unknown outcome"] += 1
+            async with self.sessionmaker() as session:
+                await delivery_queue.unknown_outcome(session, ids, "send timed out")
+            return
+        except TelegramAPIError as error:
+            if "too many requests" in str(error).lower():  # a 429 that names no retry_after
+                await self._too_many(ids, DEFAULT_RETRY_AFTER)
+                return
+            await self._retry(ids, error)
+            return
+        except (TelegramNetworkError, TelegramServerError, OSError) as error:
+            await self._retry(ids, error)
+            return
+        async with self.sessionmaker() as session:
+            await delivery_queue.sent(session, ids)
+        self.stats["pushes"] += len(ids)
+
+    async def _too_many(self, ids: list[int], pause: float) -> None:
+        """Every send of this bot waits out the pause; the rows go back to the queue untouched."""
+        self.stats["429"] += 1
+        self.paused_until = max(self.paused_until, time.monotonic() + pause)
+        async with self.sessionmaker() as session:
+            await delivery_queue.requeue(session, ids, timedelta(seconds=pause))
+
+    async def _retry(self, ids: list[int], error: Exception) -> None:
+        self.stats["retried"] += 1
+        async with self.sessionmaker() as session:
+            await delivery_queue.retry(session, ids, str(error))
+
+    async def _unreachable(self, delivery: Delivery, ids: list[int], error: str) -> None:
+        self.stats["unreachable"] += 1
+        async with self.sessionmaker() as session:
+            await delivery_queue.unreachable(session, delivery.account_id, ids, error)

@@ -1,0 +1,124 @@
+"""Push texts, rendered at send time in the recipient's language from the outbox payloads."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from babel.dates import format_date
+
+from bot.i18n import translate
+from services.delivery_queue import Delivery, Push
+from services.errors import N_
+from services.push_content import PushContext
+
+MARKS = {"absent": N_("absent"), "late": N_("late")}
+REASONS = {"excused": N_("excused"), "unexcused": N_("unexcused"), "illness": N_("illness")}
+PERIOD_MARKS = {"pass": N_("pass"), "na": N_("not certified")}
+PROTECTED = frozenset({"grade_created", "grade_changed", "grade_removed", "period_grade"})
+
+
+@dataclass
+class Outgoing:
+    text: str
+    protect: bool
+    files: list[tuple[str, str]] = field(default_factory=list)  # (photo | document, file id)
+
+
+def _day(value: str | None, locale: str) -> str:
+    return format_date(date.fromisoformat(value), "EEE, d MMMM", locale=locale) if value else "—"
+
+
+def render_one(push: Push, ctx: PushContext, locale: str) -> tuple[str, list[tuple[str, str]]]:
+    p: dict[str, Any] = push.payload
+    t = lambda message, **params: translate(message, locale, **params)  # noqa: E731
+    student = ctx.students.get(p.get("student_id") or 0, "")
+    subject = ctx.subjects.get(p.get("subject_id") or 0, "")
+    on = _day(p.get("on_date"), locale)
+    kind = push.kind
+    if kind == "grade_created":
+        work = f" ({t(p['work_type'])})" if p.get("work_type") else ""
+        text = t(
+            N_("{student}: a new grade {value} in {subject}{work}, {date}."),
+            student=student,
+            value=p["value"],
+            subject=subject,
+            work=work,
+            date=on,
+        )
+        if p.get("comment"):
+            text += "\n" + t(N_("Teacher's comment: {comment}"), comment=p["comment"])
+        return text, []
+    if kind == "grade_changed":
+        return t(
+            N_("{student}: the grade in {subject} of {date} is changed to {value}."),
+            student=student,
+            subject=subject,
+            date=on,
+            value=p["value"],
+        ), []
+    if kind == "grade_removed":
+        return t(
+            N_("{student}: the grade {value} in {subject} of {date} is removed."),
+            student=student,
+            value=p["value"],
+            subject=subject,
+            date=on,
+        ), []
+    if kind == "absence_marked":
+        message = (
+            N_("{student} was late for lesson {no} ({subject}), {date}.")
+            if p.get("mark") == "late"
+            else N_("{student} was absent from lesson {no} ({subject}), {date}.")
+        )
+        return t(message, student=student, no=p.get("lesson_no"), subject=subject, date=on), []
+    if kind == "absence_withdrawn":
+        return t(
+            N_("{student}: the absence from lesson {no} ({subject}), {date}, is withdrawn."),
+            student=student,
+            no=p.get("lesson_no"),
+            subject=subject,
+            date=on,
+        ), []
+    if kind == "reason_given":
+        return t(
+            N_("{student}: the absence of {date} is recorded as: {reason}."),
+            student=student,
+            date=on,
+            reason=t(REASONS.get(p.get("reason", ""), p.get("reason", ""))),
+        ), []
+    if kind in ("homework_created", "homework_changed"):
+        homework = ctx.homework.get(p.get("homework_id") or 0)
+        if homework is None or homework.deleted_at is not None:
+            return "", []
+        message = (
+            N_("{student}: homework in {subject}, due {due}:\n{text}")
+            if kind == "homework_created"
+            else N_("{student}: the homework in {subject}, due {due}, is changed:\n{text}")
+        )
+        files = [(a.kind, a.file_id) for a in ctx.attachments.get(homework.id, [])]
+        return t(
+            message, student=student, subject=subject, due=_day(p.get("due_on"), locale), text=homework.text
+        ), files
+    if kind == "period_grade":
+        value = str(p["value"])
+        shown = t(PERIOD_MARKS[value]) if value in PERIOD_MARKS else value
+        return t(
+            N_("{student}: the grade for {period} in {subject}: {value}."),
+            student=student,
+            period=ctx.periods.get(p.get("period_id") or 0, ""),
+            subject=subject,
+            value=shown,
+        ), []
+    return "", []
+
+
+def render(delivery: Delivery, ctx: PushContext) -> Outgoing:
+    """One message for everything due to this chat now (a catch-up after quiet hours, several grades)."""
+    texts: list[str] = []
+    files: list[tuple[str, str]] = []
+    for push in delivery.pushes:
+        text, attached = render_one(push, ctx, delivery.locale)
+        if text:
+            texts.append(text)
+            files += attached
+    return Outgoing("\n\n".join(texts)[:4096], any(p.kind in PROTECTED for p in delivery.pushes), files)

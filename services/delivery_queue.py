@@ -1,0 +1,203 @@
+"""The outbox seen from the delivery worker: claim due rows, check them at send time, record outcomes.
+
+PostgreSQL claims with FOR UPDATE SKIP LOCKED so several workers share the queue; SQLite has one
+worker and a plain select. A claimed row carries a lease: a worker that dies leaves rows that are
+claimed again once the lease has passed.
+"""
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Notification, Person, Preference, School, TelegramAccount
+from services import clock
+
+LEASE = timedelta(seconds=60)
+CATEGORY_FLAGS = {
+    "grades": "push_grades",
+    "absences": "push_absences",
+    "homework": "push_homework",
+    "summaries": "push_summaries",
+    "reminders": "push_reminders",
+}
+STAFF_CATEGORIES = frozenset({"reminders"})  # pushes to staff need no family consent
+
+
+@dataclass
+class Push:
+    id: int
+    kind: str
+    category: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class Delivery:
+    """What goes to one chat now: one message made of one or more pushes."""
+
+    account_id: int
+    chat_id: int
+    locale: str
+    timezone: str
+    pushes: list[Push] = field(default_factory=list)
+
+
+def in_quiet_hours(local: time, start: time | None, end: time | None) -> bool:
+    if start is None or end is None or start == end:
+        return False
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end  # over midnight, 21:00–07:30
+
+
+def quiet_end(now_local: datetime, end: time) -> datetime:
+    candidate = now_local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    return candidate if candidate > now_local else candidate + timedelta(days=1)
+
+
+async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Delivery]:
+    """Claim due rows of a lane and sort them into deliveries; rows that must not go are settled here."""
+    now = clock.now()
+    due = (
+        select(Notification.id)
+        .where(
+            Notification.lane == lane,
+            Notification.due_at <= now,
+            or_(
+                Notification.status == "pending",
+                (Notification.status == "claimed") & (Notification.lease_until < now),
+            ),
+        )
+        .order_by(Notification.due_at, Notification.id)
+        .limit(limit)
+    )
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    if postgres:
+        due = due.with_for_update(skip_locked=True)
+    ids = list(await session.scalars(due))
+    if not ids:
+        await session.commit()
+        return []
+    # Everything else already due to the same people joins the batch, so it goes as one message.
+    same_people = select(Notification.id).where(
+        Notification.person_id.in_(select(Notification.person_id).where(Notification.id.in_(ids))),
+        Notification.id.not_in(ids),
+        Notification.lane == lane,
+        Notification.status == "pending",
+        Notification.due_at <= now,
+    )
+    if postgres:
+        same_people = same_people.with_for_update(skip_locked=True)
+    ids += list(await session.scalars(same_people))
+    await session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids))
+        .values(status="claimed", lease_until=now + LEASE, attempts=Notification.attempts + 1)
+    )
+    rows = (
+        await session.execute(
+            select(Notification, Person, TelegramAccount, Preference, School)
+            .join(Person, Person.id == Notification.person_id)
+            .join(School, School.id == Person.school_id)
+            .outerjoin(TelegramAccount, TelegramAccount.person_id == Person.id)
+            .outerjoin(Preference, Preference.account_id == TelegramAccount.id)
+            .where(Notification.id.in_(ids))
+            .order_by(Notification.due_at, Notification.id)
+        )
+    ).all()
+    deliveries: dict[int, Delivery] = {}
+    for row, person, account, preference, school in rows:
+        reason = None
+        if account is None:
+            reason = "not linked"
+        elif account.blocked_at is not None:
+            reason = "unreachable"
+        elif row.category not in STAFF_CATEGORIES and (person.consent_at is None or not person.active):
+            reason = "no consent"
+        elif preference is not None and not getattr(preference, CATEGORY_FLAGS.get(row.category, ""), True):
+            reason = "turned off"
+        if reason is not None:
+            row.status, row.last_error, row.lease_until = "skipped", reason, None
+            continue
+        assert account is not None
+        local = now.astimezone(ZoneInfo(school.timezone))
+        start = preference.quiet_from if preference else time(21, 0)
+        end = preference.quiet_to if preference else time(7, 30)
+        if in_quiet_hours(local.time(), start, end):
+            assert end is not None
+            # Waits for the morning and goes out then, with the others, as one catch-up message.
+            row.status, row.lease_until, row.due_at = "pending", None, quiet_end(local, end)
+            continue
+        delivery = deliveries.setdefault(
+            account.id, Delivery(account.id, account.chat_id, account.locale or school.locale, school.timezone)
+        )
+        delivery.pushes.append(Push(row.id, row.kind, row.category, row.payload))
+    await session.commit()
+    return list(deliveries.values())
+
+
+async def sent(session: AsyncSession, ids: list[int]) -> None:
+    await session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids))
+        .values(status="sent", sent_at=clock.now(), lease_until=None, last_error=None)
+    )
+    await session.commit()
+
+
+async def retry(session: AsyncSession, ids: list[int], error: str, *, max_attempts: int = 8) -> None:
+    """Back to the queue after an exponential backoff with jitter; after too many attempts it is
+    failed, and kept for the admin to see."""
+    now = clock.now()
+    for row in await session.scalars(select(Notification).where(Notification.id.in_(ids))):
+        row.last_error = error[:500]
+        row.lease_until = None
+        if row.attempts >= max_attempts:
+            row.status = "failed"
+        else:
+            delay = min(300.0, 2.0**row.attempts) * random.uniform(0.5, 1.5)
+            row.status, row.due_at = "pending", now + timedelta(seconds=delay)
+    await session.commit()
+
+
+async def requeue(session: AsyncSession, ids: list[int], delay: timedelta) -> None:
+    """Not sent because of a rate limit: no attempt is counted against the row."""
+    await session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids))
+        .values(status="pending", lease_until=None, due_at=clock.now() + delay, attempts=Notification.attempts - 1)
+    )
+    await session.commit()
+
+
+async def unreachable(session: AsyncSession, account_id: int, ids: list[int], error: str) -> None:
+    """The person blocked the bot or the chat is gone: stop queuing until they write /start again."""
+    now = clock.now()
+    await session.execute(update(TelegramAccount).where(TelegramAccount.id == account_id).values(blocked_at=now))
+    await session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids))
+        .values(status="skipped", last_error=error[:500], lease_until=None)
+    )
+    await session.commit()
+
+
+async def unknown_outcome(session: AsyncSession, ids: list[int], error: str) -> None:
+    """A send timed out: Telegram may have delivered it or not. It goes again (nothing is lost), and
+    the row says so, so these possible repeats are counted apart from real duplicates."""
+    await session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids))
+        .values(
+            status="pending",
+            last_error=("outcome unknown: " + error)[:500],
+            lease_until=None,
+            due_at=clock.now() + timedelta(seconds=5),
+        )
+    )
+    await session.commit()

@@ -1,0 +1,305 @@
+"""The delivery worker against the emulator with Telegram's limits on."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.delivery import DeliveryWorker
+from bot.emulator import Emulator, serve
+from models import Notification, Person, Preference, TelegramAccount
+from services import clock
+from tests.conftest import TOKEN, free_port
+
+# Monday 23 November 2026, 12:00 in Barnaul: outside quiet hours.
+NOON = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
+
+
+def running_from(monkeypatch: pytest.MonkeyPatch, start: datetime) -> None:
+    """The clock starts at `start` and runs as real time does, so delays come due."""
+    origin = time.monotonic()
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(seconds=time.monotonic() - origin))
+
+
+@pytest.fixture
+def at_noon(monkeypatch: pytest.MonkeyPatch) -> None:
+    running_from(monkeypatch, NOON)
+
+
+@pytest.fixture
+async def limited() -> AsyncIterator[tuple[Emulator, Bot]]:
+    emu = Emulator(limits=True)
+    port = free_port()
+    runner = await serve(emu, "127.0.0.1", port)
+    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")))
+    yield emu, bot
+    await bot.session.close()
+    await emu.close()
+    await runner.cleanup()
+
+
+async def accounts_for(session: AsyncSession, emu: Emulator, count: int) -> list[tuple[int, int]]:
+    """(person id, chat id) for `count` consenting people with linked accounts."""
+    people = list(await session.scalars(select(Person).order_by(Person.id).limit(count)))
+    assert len(people) == count
+    result = []
+    for n, person in enumerate(people):
+        chat = 900_000 + n
+        person.consent_at = NOON
+        account = TelegramAccount(telegram_user_id=chat, chat_id=chat, person_id=person.id, linked_at=NOON)
+        session.add(account)
+        await session.flush()
+        session.add(Preference(account_id=account.id))
+        emu.add_chat(chat)
+        result.append((person.id, chat))
+    await session.commit()
+    return result
+
+
+def queue(
+    session: AsyncSession,
+    person_id: int,
+    n: int,
+    *,
+    kind: str = "reason_given",
+    category: str = "absences",
+    due: datetime = NOON,
+    lane: str = "realtime",
+) -> None:
+    session.add(
+        Notification(
+            person_id=person_id,
+            category=category,
+            kind=kind,
+            lane=lane,
+            due_at=due,
+            status="pending",
+            payload={"on_date": "2026-11-23", "reason": "illness", "marker": f"{person_id}-{n}"},
+            topic=f"test:{person_id}:{n}",
+            dedup_key=f"test:{person_id}:{n}",
+        )
+    )
+
+
+async def drain(worker: DeliveryWorker, sessionmaker: async_sessionmaker[AsyncSession], timeout: float = 60) -> None:
+    task = asyncio.create_task(worker.run())
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            async with sessionmaker() as s:
+                left = await s.scalar(
+                    select(func.count())
+                    .select_from(Notification)
+                    .where(
+                        Notification.status.in_(("pending", "claimed")),
+                        Notification.due_at <= clock.now() + timedelta(seconds=30),
+                    )
+                )
+            if not left:
+                return
+            await asyncio.sleep(0.2)
+        raise AssertionError("the queue did not drain")
+    finally:
+        worker.stopping.set()
+        await task
+
+
+async def test_burst_of_300_to_100_chats_arrives_whole_without_429(
+    demo: None, at_noon: None, session: AsyncSession, sessionmaker, limited
+) -> None:
+    emu, bot = limited
+    people = await accounts_for(session, emu, 100)
+    for person_id, _chat in people:
+        for n in range(3):
+            queue(session, person_id, n)
+    await session.commit()
+    worker = DeliveryWorker(bot, sessionmaker, batch=100)
+    started = asyncio.get_running_loop().time()
+    await drain(worker, sessionmaker)
+    elapsed = asyncio.get_running_loop().time() - started
+    assert emu.too_many == 0
+    assert (
+        await session.scalar(select(func.count()).select_from(Notification).where(Notification.status == "sent")) == 300
+    )
+    for _person_id, chat in people:
+        texts = emu.texts(chat)
+        assert len(texts) == 1, "three pushes due together go as one message"
+        assert texts[0].count("is recorded as") == 3
+    assert elapsed < 30
+
+
+async def test_injected_429_pauses_and_requeues(
+    demo: None, at_noon: None, session: AsyncSession, sessionmaker, limited
+) -> None:
+    emu, bot = limited
+    people = await accounts_for(session, emu, 3)
+    for person_id, _chat in people:
+        queue(session, person_id, 0)
+    await session.commit()
+    emu.fail_next(429, "Too Many Requests: retry after 1", retry_after=1)
+    worker = DeliveryWorker(bot, sessionmaker)
+    await drain(worker, sessionmaker)
+    assert worker.stats["429"] == 1
+    assert all(len(emu.texts(chat)) == 1 for _p, chat in people), "nothing lost, nothing twice"
+
+
+async def test_429_without_retry_after_still_pauses(
+    demo: None, at_noon: None, session: AsyncSession, sessionmaker, limited
+) -> None:
+    emu, bot = limited
+    ((person_id, chat),) = await accounts_for(session, emu, 1)
+    queue(session, person_id, 0)
+    await session.commit()
+    emu.fail_next(429, "Too Many Requests")
+    worker = DeliveryWorker(bot, sessionmaker)
+    await drain(worker, sessionmaker, timeout=30)
+    assert worker.stats["429"] == 1 and len(emu.texts(chat)) == 1
+
+
+async def test_blocked_account_is_marked_and_later_rows_skipped(
+    demo: None, at_noon: None, session: AsyncSession, sessionmaker, limited
+) -> None:
+    emu, bot = limited
+    ((person_id, chat),) = await accounts_for(session, emu, 1)
+    queue(session, person_id, 0)
+    await session.commit()
+    emu.block(chat)
+    worker = DeliveryWorker(bot, sessionmaker)
+    await drain(worker, sessionmaker)
+    session.expire_all()
+    account = await session.scalar(select(TelegramAccount).where(TelegramAccount.chat_id == chat))
+    assert account.blocked_at is not None
+    queue(session, person_id, 1)
+    await session.commit()
+    await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
+    statuses = list(await session.scalars(select(Notification.status).order_by(Notification.id)))
+    assert statuses == ["skipped", "skipped"]
+
+
+async def test_server_errors_back_off_then_deliver(
+    demo: None, at_noon: None, session: AsyncSession, sessionmaker, limited
+) -> None:
+    emu, bot = limited
+    ((person_id, chat),) = await accounts_for(session, emu, 1)
+    queue(session, person_id, 0)
+    await session.commit()
+    emu.fail_next(500, "Internal Server Error")
+    worker = DeliveryWorker(bot, sessionmaker)
+    await drain(worker, sessionmaker)
+    row = await session.scalar(select(Notification))
+    await session.refresh(row)
+    assert worker.stats["retried"] == 1
+    assert row.status == "sent" and row.attempts == 2 and row.sent_at > NOON + timedelta(seconds=0.9)
+    assert len(emu.texts(chat)) == 1
+
+
+async def test_quiet_hours_hold_and_release_as_one_message(
+    demo: None, session: AsyncSession, sessionmaker, limited, monkeypatch
+) -> None:
+    emu, bot = limited
+    night = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)  # 23:00 in Barnaul
+    running_from(monkeypatch, night)
+    ((person_id, chat),) = await accounts_for(session, emu, 1)
+    queue(session, person_id, 0, due=night)
+    queue(session, person_id, 1, due=night + timedelta(hours=2))
+    await session.commit()
+    await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
+    assert emu.texts(chat) == []
+    running_from(monkeypatch, night + timedelta(hours=8, minutes=31))  # 07:31
+    await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
+    assert len(emu.texts(chat)) == 1 and emu.texts(chat)[0].count("is recorded as") == 2
+
+
+async def test_preferences_and_consent_filter_recipients(
+    demo: None, at_noon: None, session: AsyncSession, sessionmaker, limited
+) -> None:
+    emu, bot = limited
+    (first, chat1), (second, chat2) = await accounts_for(session, emu, 2)
+    account = await session.scalar(select(TelegramAccount).where(TelegramAccount.chat_id == chat1))
+    await session.execute(update(Preference).where(Preference.account_id == account.id).values(push_absences=False))
+    await session.execute(update(Person).where(Person.id == second).values(consent_at=None))
+    queue(session, first, 0)
+    queue(session, second, 0)
+    await session.commit()
+    await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
+    assert emu.texts(chat1) == [] and emu.texts(chat2) == []
+    reasons = list(await session.scalars(select(Notification.last_error).order_by(Notification.id)))
+    assert reasons == ["turned off", "no consent"]
+
+
+async def test_worker_cancelled_mid_batch_loses_and_duplicates_nothing(
+    demo: None, at_noon: None, session: AsyncSession, sessionmaker, limited, monkeypatch
+) -> None:
+    emu, bot = limited
+    people = await accounts_for(session, emu, 40)
+    for person_id, _chat in people:
+        queue(session, person_id, 0)
+    await session.commit()
+    first = DeliveryWorker(bot, sessionmaker)
+    task = asyncio.create_task(first.run())
+    while first.stats["pushes"] < 10:
+        await asyncio.sleep(0.05)
+    task.cancel()  # the worker dies mid-batch; its claimed rows keep their lease
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    running_from(monkeypatch, NOON + timedelta(minutes=5))  # the lease has passed
+    await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
+    counts = [len(emu.texts(chat)) for _p, chat in people]
+    assert all(c >= 1 for c in counts), "nothing lost"
+    duplicates = sum(c - 1 for c in counts)
+    unknown = await session.scalar(
+        select(func.count()).select_from(Notification).where(Notification.last_error.like("outcome unknown%"))
+    )
+    # A send cut off mid-flight may have reached Telegram; only those may repeat.
+    assert duplicates <= 1 + (unknown or 0)
+
+
+async def test_grade_reaches_student_and_both_parents_after_grace_in_their_languages(
+    demo: None, session: AsyncSession, sessionmaker, limited, monkeypatch
+) -> None:
+    from models import Guardianship, Student
+    from services import grades
+    from services.class_lists import lesson_students
+    from tests.journal_helpers import MONDAY, act_as, lesson_of
+
+    emu, bot = limited
+    running_from(monkeypatch, MONDAY)
+    lesson = await lesson_of(session, "S03", MONDAY.date(), "MATH", "5А")
+    in_lesson = {s.id for s, _p in await lesson_students(session, lesson)}
+    pairs = (
+        await session.execute(
+            select(Guardianship.student_id, func.count()).group_by(Guardianship.student_id).having(func.count() == 2)
+        )
+    ).all()
+    student = next(sid for sid, _n in pairs if sid in in_lesson)
+    family = [await session.scalar(select(Student.person_id).where(Student.id == student))]
+    family += list(await session.scalars(select(Guardianship.parent_id).where(Guardianship.student_id == student)))
+    chats = {}
+    for n, (person_id, locale) in enumerate(zip(family, ("ru", "en", "ru"), strict=True)):
+        person = await session.get(Person, person_id)
+        person.consent_at = MONDAY
+        account = TelegramAccount(telegram_user_id=800 + n, chat_id=800 + n, person_id=person_id, locale=locale)
+        session.add(account)
+        await session.flush()
+        session.add(Preference(account_id=account.id))
+        emu.add_chat(800 + n)
+        chats[800 + n] = locale
+    await session.commit()
+    await grades.add(session, await act_as(session, "S03"), lesson.id, student, 5)
+    await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
+    assert all(emu.texts(chat) == [] for chat in chats), "the grace period holds the push"
+    running_from(monkeypatch, MONDAY + timedelta(minutes=4))
+    await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
+    for chat, locale in chats.items():
+        (message,) = emu.bot_messages(chat)
+        expected = "новая оценка 5 по предмету «Математика»" if locale == "ru" else "a new grade 5 in Математика"
+        assert expected in message["text"], message["text"]
+        assert message.get("has_protected_content") is True
