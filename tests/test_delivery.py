@@ -132,7 +132,7 @@ async def test_burst_of_300_to_100_chats_arrives_whole_without_429(
     for _person_id, chat in people:
         texts = emu.texts(chat)
         assert len(texts) == 1, "three pushes due together go as one message"
-        assert texts[0].count("is recorded as") == 3
+        assert texts[0].count("записан с причиной") == 3
     assert elapsed < 30
 
 
@@ -215,7 +215,7 @@ async def test_quiet_hours_hold_and_release_as_one_message(
     assert emu.texts(chat) == []
     running_from(monkeypatch, night + timedelta(hours=8, minutes=31))  # 07:31
     await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
-    assert len(emu.texts(chat)) == 1 and emu.texts(chat)[0].count("is recorded as") == 2
+    assert len(emu.texts(chat)) == 1 and emu.texts(chat)[0].count("записан с причиной") == 2
 
 
 async def test_preferences_and_consent_filter_recipients(
