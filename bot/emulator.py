@@ -234,6 +234,10 @@ class Emulator:
                 return message
         raise ApiError(400, "Bad Request: message to edit not found")
 
+    def upload(self, content: bytes, name: str | None = None) -> str:
+        """A file as if someone had sent it to the bot before; returns its file id."""
+        return self._store(content, name).file_id
+
     def _store(self, content: bytes, name: str | None) -> StoredFile:
         file_id = "F" + secrets.token_urlsafe(24)
         stored = StoredFile(

@@ -7,6 +7,7 @@ from handlers import (
     admin_journal,
     codes,
     fallback,
+    family,
     journal_attendance,
     journal_grades,
     journal_homework,
@@ -31,6 +32,7 @@ def build_router() -> Router:
         tutor.make_router(),
         period_grades.make_router(),
         admin_journal.make_router(),
+        family.make_router(),
         fallback.make_router(),
     )
     return root

@@ -100,3 +100,11 @@ class SubstituteCb(CallbackData, prefix="sb"):
     teacher: int = 0
     lesson: int = 0
     to: int = -1
+
+
+class ChildCb(CallbackData, prefix="ch"):
+    """The family's diary: which view (grades, homework, schedule, attendance, summary) of which child."""
+
+    view: str
+    student: int = 0
+    span: str = ""

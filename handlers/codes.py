@@ -11,11 +11,9 @@ from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import get_settings
-from handlers.render import role_names
+from handlers.render import chunks, role_names
 from services.link_codes import CodeFilter, IssuedCode, issue_codes
 from services.roles import Viewer
-
-MESSAGE_LIMIT = 4000  # Telegram allows 4096 characters; leave room for the header
 
 
 def deep_link(username: str | None, code: str) -> str:
@@ -29,17 +27,6 @@ def codes_csv(codes: list[IssuedCode], username: str | None) -> bytes:
     for c in codes:
         writer.writerow([c.full_name, role_names(c.roles), c.class_name or "", c.code, deep_link(username, c.code)])
     return out.getvalue().encode("utf-8-sig")  # with a BOM, Excel opens Cyrillic correctly
-
-
-def chunks(lines: list[str]) -> list[str]:
-    parts: list[str] = []
-    current = ""
-    for line in lines:
-        if current and len(current) + len(line) + 1 > MESSAGE_LIMIT:
-            parts.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    return parts + ([current] if current else [])
 
 
 async def codes(message: Message, command: CommandObject, session: AsyncSession, viewer: Viewer, bot: Bot) -> None:

@@ -87,3 +87,24 @@ async def sync_chat_commands(bot: Bot, chat_id: int, viewer: Viewer | None, loca
             await bot.set_my_commands(bot_commands(commands_for(viewer.roles), locale), scope=scope)
     except TelegramAPIError as error:
         log.warning("could not update the command list of chat %s: %s", chat_id, error)
+
+
+MESSAGE_LIMIT = 4000  # Telegram allows 4096 characters; a little room is kept
+
+
+def chunks(lines: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Lines joined into messages under Telegram's limit, split between lines, never inside one."""
+    parts: list[str] = []
+    current = ""
+    for line in lines:
+        while len(line) > limit:  # a single overlong line is cut, as a last resort
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        if current and len(current) + len(line) + 1 > limit:
+            parts.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    return parts + ([current] if current else [])

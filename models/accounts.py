@@ -59,3 +59,5 @@ class Preference(Base):
     push_reminders: Mapped[bool] = mapped_column(default=True)
     quiet_from: Mapped[time | None] = mapped_column(default=time(21, 0))
     quiet_to: Mapped[time | None] = mapped_column(default=time(7, 30))
+    # The child a parent of several last chose in the family's diary.
+    child_student_id: Mapped[int | None] = mapped_column(ForeignKey("students.id", ondelete="SET NULL"))

@@ -1,0 +1,212 @@
+"""The family's diary for students and parents: /grades, /homework, /schedule, /attendance, /summary."""
+
+from datetime import date, timedelta
+
+from aiogram import Bot, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.callbacks import ChildCb
+from handlers.journal_render import REASON_LABELS, day, short_day
+from handlers.render import chunks
+from services import family
+from services.family import Child, ChooseChild
+from services.roles import Viewer
+
+VIEWS = ("grades", "homework", "schedule", "attendance", "summary")
+MAX_FILES = 10
+
+
+def picker(kids: list[Child], view: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for kid in kids:
+        kb.button(text=f"{kid.name}, {kid.class_name}", callback_data=ChildCb(view=view, student=kid.student_id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def switcher(kids: list[Child], view: str, current: Child) -> InlineKeyboardMarkup | None:
+    if len(kids) < 2:
+        return None
+    kb = InlineKeyboardBuilder()
+    for kid in kids:
+        if kid.student_id != current.student_id:
+            kb.button(text="↔ " + kid.name.split()[0], callback_data=ChildCb(view=view, student=kid.student_id))
+    return kb.as_markup()
+
+
+async def grades_lines(session: AsyncSession, viewer: Viewer, kid: Child, today: date) -> list[str]:
+    assert viewer.school is not None
+    period = await family.current_period(session, viewer.school.id, today)
+    if period is None:
+        return [_("{name}: there is no school period now.").format(name=kid.name)]
+    by_subject = (await family.grades_by_subject(session, [kid.student_id], period.starts_on, period.ends_on)).get(
+        kid.student_id, {}
+    )
+    lines = [_("{name}, {cls}: grades for {period}").format(name=kid.name, cls=kid.class_name, period=period.name)]
+    if not by_subject:
+        lines.append(_("No grades yet."))
+    for subject, grades in by_subject.items():
+        values = " ".join(str(v) for _d, v, _w in grades.grades)
+        lines.append(
+            _("{subject}: {values} — average {average}").format(
+                subject=subject, values=values, average=f"{grades.average:.2f}"
+            )
+        )
+    return lines
+
+
+async def homework_lines(session: AsyncSession, kid: Child, today: date) -> tuple[list[str], list[tuple[str, str]]]:
+    tasks = (await family.homework_due(session, [kid], today + timedelta(days=1), today + timedelta(days=7))).get(
+        kid.student_id, []
+    )
+    lines = [_("{name}: homework for tomorrow and the week").format(name=kid.name)]
+    if not tasks:
+        lines.append(_("Nothing is set."))
+    files: list[tuple[str, str]] = []
+    for task in tasks:
+        due = short_day(task.due_on) if task.due_on else "—"
+        lines.append(f"{due} · {task.subject}: {task.text}")
+        files += task.files
+    return lines, files[:MAX_FILES]
+
+
+async def schedule_lines(session: AsyncSession, kid: Child, today: date, span: str) -> list[str]:
+    start, end = {
+        "week": (family.week_start(today), family.week_start(today) + timedelta(days=6)),
+        "tomorrow": (today + timedelta(days=1), today + timedelta(days=1)),
+    }.get(span, (today, today))
+    days = await family.schedule(session, kid, start, end)
+    lines = [_("{name}, {cls}: timetable").format(name=kid.name, cls=kid.class_name)]
+    if not days:
+        lines.append(_("No lessons."))
+    for on, slots in days.items():
+        lines.append("\n" + day(on))
+        lines += [
+            f"{s.lesson_no}. {s.starts_at:%H:%M}–{s.ends_at:%H:%M} {s.subject}"
+            + (f" ({_('room {room}').format(room=s.room)})" if s.room else "")
+            for s in slots
+        ]
+    return lines
+
+
+async def attendance_lines(session: AsyncSession, viewer: Viewer, kid: Child, today: date) -> list[str]:
+    assert viewer.school is not None
+    period = await family.current_period(session, viewer.school.id, today)
+    start = period.starts_on if period else today - timedelta(days=30)
+    missed = (await family.absences(session, [kid.student_id], start, today)).get(kid.student_id, [])
+    lines = [_("{name}: absences since {date}").format(name=kid.name, date=short_day(start))]
+    if not missed:
+        lines.append(_("No absences."))
+    for m in missed:
+        what = _("late") if m.mark == "late" else _("absent")
+        reason = _(REASON_LABELS[m.reason]) if m.reason else _("no reason yet")
+        lines.append(f"{short_day(m.on_date)}, {m.lesson_no} {m.subject}: {what} — {reason}")
+    return lines
+
+
+def summary_lines(kid: Child, summary: family.WeekSummary) -> list[str]:
+    lines = [
+        _("{name}, {cls}: the week from {date}").format(
+            name=kid.name, cls=kid.class_name, date=short_day(summary.week_start)
+        )
+    ]
+    lines.append(_("Grades:"))
+    if not summary.week:
+        lines.append("  " + _("none this week"))
+    for subject, grades in summary.week.items():
+        period = summary.period_averages.get(subject)
+        lines.append(
+            "  "
+            + _("{subject}: {values} (week {week}, period {period})").format(
+                subject=subject,
+                values=" ".join(str(v) for _d, v, _w in grades.grades),
+                week=f"{grades.average:.2f}",
+                period=f"{period:.2f}" if period is not None else "—",
+            )
+        )
+    lines.append(_("Absences:"))
+    if not summary.absences:
+        lines.append("  " + _("none"))
+    for m in summary.absences:
+        reason = _(REASON_LABELS[m.reason]) if m.reason else _("no reason yet")
+        lines.append(f"  {short_day(m.on_date)}, {m.lesson_no} {m.subject}: {reason}")
+    lines.append(_("Homework for next week:"))
+    if not summary.homework_next_week:
+        lines.append("  " + _("nothing yet"))
+    for task in summary.homework_next_week:
+        lines.append(f"  {short_day(task.due_on) if task.due_on else '—'} · {task.subject}: {task.text}")
+    return lines
+
+
+async def show(
+    target: Message, session: AsyncSession, viewer: Viewer, bot: Bot, view: str, student_id: int | None, span: str = ""
+) -> None:
+    try:
+        kid = await family.child(session, viewer, student_id)
+    except ChooseChild as choose:
+        await target.answer(_("Whose diary?"), reply_markup=picker(choose.kids, view))
+        return
+    kids = await family.children(session, viewer)
+    today = await family.today_for(session, viewer)
+    files: list[tuple[str, str]] = []
+    markup = switcher(kids, view, kid)
+    if view == "grades":
+        lines = await grades_lines(session, viewer, kid, today)
+    elif view == "homework":
+        lines, files = await homework_lines(session, kid, today)
+    elif view == "schedule":
+        lines = await schedule_lines(session, kid, today, span)
+        kb = InlineKeyboardBuilder.from_markup(markup) if markup else InlineKeyboardBuilder()
+        for key, label in (("today", _("today")), ("tomorrow", _("tomorrow")), ("week", _("the week"))):
+            if key != (span or "today"):
+                kb.button(text=label, callback_data=ChildCb(view="schedule", student=kid.student_id, span=key))
+        markup = kb.as_markup()
+    elif view == "attendance":
+        lines = await attendance_lines(session, viewer, kid, today)
+    else:
+        period = await family.current_period(session, kid_school(viewer), today)
+        summary = (await family.summaries(session, [kid], family.week_start(today), period))[kid.student_id]
+        lines = summary_lines(kid, summary)
+    parts = chunks(lines)
+    for n, part in enumerate(parts):
+        await target.answer(part, reply_markup=markup if n == len(parts) - 1 else None)
+    for kind, file_id in files:
+        if kind == "photo":
+            await bot.send_photo(target.chat.id, file_id)
+        else:
+            await bot.send_document(target.chat.id, file_id)
+
+
+def kid_school(viewer: Viewer) -> int:
+    assert viewer.school is not None
+    return viewer.school.id
+
+
+def command_handler(view: str):  # type: ignore[no-untyped-def]
+    async def handler(message: Message, session: AsyncSession, viewer: Viewer, bot: Bot) -> None:
+        await show(message, session, viewer, bot, view, None)
+
+    handler.__name__ = f"family_{view}"
+    return handler
+
+
+async def on_child(
+    query: CallbackQuery, callback_data: ChildCb, session: AsyncSession, viewer: Viewer, bot: Bot
+) -> None:
+    assert isinstance(query.message, Message)
+    await query.answer()
+    await show(
+        query.message, session, viewer, bot, callback_data.view, callback_data.student or None, callback_data.span
+    )
+
+
+def make_router() -> Router:
+    router = Router(name="family")
+    for view in VIEWS:
+        router.message.register(command_handler(view), Command(view))
+    router.callback_query.register(on_child, ChildCb.filter())
+    return router

@@ -1,0 +1,286 @@
+"""The family's diary: a student's or a parent's own view of grades, homework, timetable,
+attendance and the week (000 §4.5, §4.6), after consent (004 §3.8)."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    AcademicPeriod,
+    Attendance,
+    Grade,
+    Homework,
+    HomeworkAttachment,
+    Lesson,
+    Person,
+    Preference,
+    SchoolClass,
+    Student,
+    Subject,
+    TimetableSlot,
+    WorkType,
+)
+from services import clock
+from services.errors import N_, DiaryError, NotAllowed
+from services.lessons import is_study_day
+from services.roles import Viewer
+
+
+@dataclass(frozen=True)
+class Child:
+    student_id: int
+    name: str
+    class_id: int
+    class_name: str
+    subgroup: str | None
+
+
+async def children(session: AsyncSession, viewer: Viewer) -> list[Child]:
+    """Whose diary this person may read: their own, and their children's — nobody else's."""
+    viewer.require_diary_access()
+    ids = set(viewer.child_student_ids) | ({viewer.own_student_id} if viewer.own_student_id else set())
+    rows = await session.execute(
+        select(Student, Person, SchoolClass)
+        .join(Person, Person.id == Student.person_id)
+        .join(SchoolClass, SchoolClass.id == Student.class_id)
+        .where(Student.id.in_(ids), Person.active.is_(True))
+        .order_by(Person.first_name)
+    )
+    return [Child(s.id, f"{p.first_name} {p.last_name}", c.id, c.name, s.subgroup) for s, p, c in rows]
+
+
+async def child(session: AsyncSession, viewer: Viewer, student_id: int | None) -> Child:
+    """The child asked for, else the one chosen last, else the only one; the choice is remembered."""
+    kids = await children(session, viewer)
+    if not kids:
+        raise NotAllowed(N_("There is no diary linked to your account."))
+    preference = await session.get(Preference, viewer.account.id) if viewer.account else None
+    wanted = student_id or (preference.child_student_id if preference else None)
+    chosen = next((k for k in kids if k.student_id == wanted), None)
+    if student_id is not None and chosen is None:
+        raise NotAllowed(N_("You can see only your own child's diary."))
+    if chosen is None:
+        if len(kids) > 1:
+            raise ChooseChild(kids)
+        chosen = kids[0]
+    if preference is not None and preference.child_student_id != chosen.student_id:
+        preference.child_student_id = chosen.student_id
+        await session.commit()
+    return chosen
+
+
+class ChooseChild(DiaryError):
+    def __init__(self, kids: list[Child]) -> None:
+        super().__init__(N_("Whose diary?"))
+        self.kids = kids
+
+
+async def current_period(session: AsyncSession, school_id: int, on: date) -> AcademicPeriod | None:
+    periods = list(
+        await session.scalars(
+            select(AcademicPeriod).where(
+                AcademicPeriod.school_id == school_id, AcademicPeriod.starts_on <= on, AcademicPeriod.ends_on >= on
+            )
+        )
+    )
+    # The shortest period that holds the day: a quarter before a half before the year.
+    return min(periods, key=lambda p: p.ends_on - p.starts_on, default=None)
+
+
+@dataclass
+class SubjectGrades:
+    subject: str
+    grades: list[tuple[date, int, str | None]] = field(default_factory=list)  # date, value, work type
+
+    @property
+    def average(self) -> float | None:
+        return round(sum(v for _d, v, _w in self.grades) / len(self.grades), 2) if self.grades else None
+
+
+async def grades_by_subject(
+    session: AsyncSession, student_ids: list[int], start: date, end: date
+) -> dict[int, dict[str, SubjectGrades]]:
+    """Grades of many students over dates, by subject, in one query."""
+    result: dict[int, dict[str, SubjectGrades]] = defaultdict(dict)
+    rows = await session.execute(
+        select(Grade.student_id, Subject.name, Grade.on_date, Grade.value, WorkType.name)
+        .join(Subject, Subject.id == Grade.subject_id)
+        .outerjoin(WorkType, WorkType.id == Grade.work_type_id)
+        .where(
+            Grade.student_id.in_(student_ids), Grade.deleted_at.is_(None), Grade.on_date >= start, Grade.on_date <= end
+        )
+        .order_by(Subject.name, Grade.on_date, Grade.id)
+    )
+    for student_id, subject, on, value, work in rows:
+        result[student_id].setdefault(subject, SubjectGrades(subject)).grades.append((on, value, work))
+    return result
+
+
+@dataclass
+class Missed:
+    on_date: date
+    lesson_no: int
+    subject: str
+    mark: str
+    reason: str | None
+
+
+async def absences(session: AsyncSession, student_ids: list[int], start: date, end: date) -> dict[int, list[Missed]]:
+    result: dict[int, list[Missed]] = defaultdict(list)
+    rows = await session.execute(
+        select(
+            Attendance.student_id, Lesson.on_date, Lesson.lesson_no, Subject.name, Attendance.mark, Attendance.reason
+        )
+        .join(Lesson, Lesson.id == Attendance.lesson_id)
+        .join(Subject, Subject.id == Lesson.subject_id)
+        .where(
+            Attendance.student_id.in_(student_ids),
+            Attendance.mark.in_(("absent", "late")),
+            Lesson.on_date >= start,
+            Lesson.on_date <= end,
+        )
+        .order_by(Lesson.on_date, Lesson.lesson_no)
+    )
+    for student_id, on, no, subject, mark, reason in rows:
+        result[student_id].append(Missed(on, no, subject, mark, reason))
+    return result
+
+
+@dataclass
+class Task:
+    homework_id: int
+    subject: str
+    due_on: date | None
+    text: str
+    files: list[tuple[str, str]] = field(default_factory=list)
+
+
+async def homework_due(session: AsyncSession, kids: list[Child], start: date, end: date) -> dict[int, list[Task]]:
+    """Homework due between the dates, for each child: the class's (their group's) and their own."""
+    result: dict[int, list[Task]] = defaultdict(list)
+    if not kids:
+        return result
+    by_class: dict[int, list[Child]] = defaultdict(list)
+    for kid in kids:
+        by_class[kid.class_id].append(kid)
+    rows = (
+        await session.execute(
+            select(Homework, Lesson.class_id, Lesson.subgroup, Subject.name)
+            .join(Lesson, Lesson.id == Homework.lesson_id)
+            .join(Subject, Subject.id == Lesson.subject_id)
+            .where(
+                Lesson.class_id.in_(by_class),
+                Homework.deleted_at.is_(None),
+                Homework.due_on >= start,
+                Homework.due_on <= end,
+            )
+            .order_by(Homework.due_on, Subject.name, Homework.id)
+        )
+    ).all()
+    files: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for a in await session.scalars(
+        select(HomeworkAttachment)
+        .where(HomeworkAttachment.homework_id.in_([h.id for h, *_ in rows]))
+        .order_by(HomeworkAttachment.id)
+    ):
+        files[a.homework_id].append((a.kind, a.file_id))
+    for homework, class_id, subgroup, subject in rows:
+        for kid in by_class[class_id]:
+            if homework.student_id is not None and homework.student_id != kid.student_id:
+                continue
+            if subgroup is not None and kid.subgroup != subgroup:
+                continue
+            result[kid.student_id].append(
+                Task(homework.id, subject, homework.due_on, homework.text, files[homework.id])
+            )
+    return result
+
+
+@dataclass
+class Slot:
+    weekday: int
+    lesson_no: int
+    starts_at: time
+    ends_at: time
+    subject: str
+    room: str | None
+
+
+async def schedule(session: AsyncSession, kid: Child, start: date, end: date) -> dict[date, list[Slot]]:
+    school_id = await session.scalar(select(SchoolClass.school_id).where(SchoolClass.id == kid.class_id))
+    assert school_id is not None
+    slots = (
+        await session.execute(
+            select(TimetableSlot, Subject.name)
+            .join(Subject, Subject.id == TimetableSlot.subject_id)
+            .where(
+                TimetableSlot.class_id == kid.class_id,
+                TimetableSlot.active.is_(True),
+                or_(TimetableSlot.subgroup.is_(None), TimetableSlot.subgroup == kid.subgroup),
+            )
+            .order_by(TimetableSlot.lesson_no)
+        )
+    ).all()
+    days: dict[date, list[Slot]] = {}
+    on = start
+    while on <= end:
+        if await is_study_day(session, school_id, on):
+            todays = [
+                Slot(s.weekday, s.lesson_no, s.starts_at, s.ends_at, name, s.room)
+                for s, name in slots
+                if s.weekday == on.isoweekday()
+                and (s.valid_from is None or s.valid_from <= on)
+                and (s.valid_to is None or s.valid_to >= on)
+            ]
+            if todays:
+                days[on] = todays
+        on += timedelta(days=1)
+    return days
+
+
+@dataclass
+class WeekSummary:
+    student_id: int
+    week_start: date
+    week: dict[str, SubjectGrades]
+    period_averages: dict[str, float | None]
+    absences: list[Missed]
+    homework_next_week: list[Task]
+
+
+async def summaries(
+    session: AsyncSession,
+    kids: list[Child],
+    week_start: date,
+    period: AcademicPeriod | None,
+) -> dict[int, WeekSummary]:
+    """The week for many students at once, in a fixed number of queries (no query per student)."""
+    ids = [k.student_id for k in kids]
+    week_end = week_start + timedelta(days=6)
+    week = await grades_by_subject(session, ids, week_start, week_end)
+    in_period = await grades_by_subject(session, ids, period.starts_on, period.ends_on) if period else {}
+    missed = await absences(session, ids, week_start, week_end)
+    tasks = await homework_due(session, kids, week_end + timedelta(days=1), week_end + timedelta(days=7))
+    return {
+        sid: WeekSummary(
+            sid,
+            week_start,
+            week.get(sid, {}),
+            {s: g.average for s, g in in_period.get(sid, {}).items()},
+            missed.get(sid, []),
+            tasks.get(sid, []),
+        )
+        for sid in ids
+    }
+
+
+async def today_for(session: AsyncSession, viewer: Viewer) -> date:
+    assert viewer.school is not None
+    return clock.school_today(viewer.school)
+
+
+def week_start(on: date) -> date:
+    return on - timedelta(days=on.isoweekday() - 1)

@@ -1,0 +1,96 @@
+"""The family's diary through the dispatcher: consent first, own children only, a remembered choice."""
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.callbacks import ChildCb
+from models import Person, Preference
+from services import attendance, grades, homework
+from tests.conftest import BotHarness
+from tests.journal_helpers import MONDAY, act_as, freeze, lesson_of, person, student_id
+from tests.test_flow_journal import link
+
+
+@pytest.fixture(autouse=True)
+def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    freeze(monkeypatch)
+
+
+async def test_every_diary_command_waits_for_consent(demo: None, session: AsyncSession, harness: BotHarness) -> None:
+    emu = harness.emu
+    await link(session, emu, "R015", 6001, "en")
+    for command in ("/grades", "/homework", "/schedule", "/attendance", "/summary"):
+        replies = await emu.say(6001, command)
+        assert replies[0]["text"].startswith("You have not accepted the processing of personal data yet"), command
+
+
+async def test_parent_of_two_picks_a_child_once(demo: None, session: AsyncSession, harness: BotHarness) -> None:
+    emu = harness.emu
+    older = await student_id(session, "P016")  # 5А; the younger sibling P001 is in 1А
+    lesson = await lesson_of(session, "S03", MONDAY.date(), "MATH", "5А")
+    teacher = await act_as(session, "S03")
+    await grades.add(session, teacher, lesson.id, older, 5)
+    await grades.add(session, teacher, lesson.id, older, 4)
+    await attendance.save(session, teacher, lesson.id, {older: "late"})
+    photo = emu.upload(b"page 7")
+    await homework.post(session, teacher, lesson.id, "№ 7", attachments=[homework.Attachment("photo", photo)])
+    mother = await person(session, "R015")
+    await session.execute(update(Person).where(Person.id == mother.id).values(consent_at=MONDAY))
+    await session.commit()
+    await link(session, emu, "R015", 6002, "en")
+
+    replies = await emu.say(6002, "/grades")
+    assert replies[0]["text"] == "Whose diary?"
+    assert len(emu.buttons(replies[0])) == 2
+    replies = await emu.click(
+        6002,
+        replies[0],
+        emu.buttons(replies[0])[0][0] if "5А" in emu.buttons(replies[0])[0][0] else emu.buttons(replies[0])[1][0],
+    )
+    text = replies[0]["text"]
+    assert "5А: grades for 2 четверть" in text and "Математика: 5 4 — average 4.50" in text
+    # the choice is remembered
+    replies = await emu.say(6002, "/attendance")
+    assert "Математика: late — no reason yet" in replies[0]["text"]
+    replies = await emu.say(6002, "/homework")
+    assert "Математика: № 7" in replies[0]["text"]
+    assert "photo" in emu.bot_messages(6002)[-1], "the homework's photo is re-sent from its file id"
+    replies = await emu.say(6002, "/summary")
+    assert "Математика: 5 4 (week 4.50, period 4.50)" in replies[0]["text"]
+    replies = await emu.say(6002, "/schedule")
+    assert "timetable" in replies[0]["text"] and "Математика" in replies[0]["text"]
+    remembered = await session.scalar(
+        select(Preference.child_student_id).where(Preference.child_student_id.is_not(None))
+    )
+    assert remembered == older
+
+
+async def test_nobody_sees_another_family(demo: None, session: AsyncSession, harness: BotHarness) -> None:
+    emu = harness.emu
+    stranger_child = await student_id(session, "P030")
+    parent = await person(session, "R017")
+    await session.execute(update(Person).where(Person.id == parent.id).values(consent_at=MONDAY))
+    await session.commit()
+    await link(session, emu, "R017", 6003, "en")
+    anchor = emu.bot_messages(6003)[-1]["message_id"]
+    await emu.wait_processed(await emu.press(6003, anchor, ChildCb(view="grades", student=stranger_child).pack()))
+    assert emu.texts(6003)[-1] == "You can see only your own child's diary."
+
+
+async def test_teacher_without_children_has_no_family_diary(
+    demo: None, session: AsyncSession, harness: BotHarness
+) -> None:
+    code_user = 6004
+    await link(session, harness.emu, "S07", code_user, "en")
+    replies = await harness.emu.say(code_user, "/grades")
+    assert replies[0]["text"] == "This command is not available for your role."
+
+
+async def test_long_answers_are_split(demo: None, session: AsyncSession) -> None:
+    from handlers.render import chunks
+
+    lines = [f"строка {n} " + "x" * 90 for n in range(200)]
+    parts = chunks(lines)
+    assert len(parts) > 1 and all(len(p) <= 4000 for p in parts)
+    assert "\n".join(parts) == "\n".join(lines)
