@@ -13,6 +13,7 @@ from handlers import (
     journal_homework,
     journal_today,
     period_grades,
+    settings,
     start,
     tutor,
 )
@@ -33,6 +34,7 @@ def build_router() -> Router:
         period_grades.make_router(),
         admin_journal.make_router(),
         family.make_router(),
+        settings.make_router(),
         fallback.make_router(),
     )
     return root

@@ -108,3 +108,10 @@ class ChildCb(CallbackData, prefix="ch"):
     view: str
     student: int = 0
     span: str = ""
+
+
+class SettingsCb(CallbackData, prefix="st"):
+    """Settings: toggle a category, set quiet hours (a preset), or open the language choice."""
+
+    op: str
+    value: str = ""

@@ -29,6 +29,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("attendance", N_("Absences this period"), CONSENT_ROLES),
     Command("summary", N_("The week so far"), CONSENT_ROLES),
     Command("privacy", N_("Consent to the processing of personal data"), CONSENT_ROLES),
+    Command("settings", N_("Notifications, quiet hours, language"), None),
     Command("language", N_("Change the language"), None),
     Command("logout", N_("Unlink this Telegram account"), None),
 )

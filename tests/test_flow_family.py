@@ -94,3 +94,16 @@ async def test_long_answers_are_split(demo: None, session: AsyncSession) -> None
     parts = chunks(lines)
     assert len(parts) > 1 and all(len(p) <= 4000 for p in parts)
     assert "\n".join(parts) == "\n".join(lines)
+
+
+async def test_settings_turn_categories_and_quiet_hours(demo: None, session: AsyncSession, harness: BotHarness) -> None:
+    emu = harness.emu
+    await link(session, emu, "S07", 6010, "en")
+    shown = (await emu.say(6010, "/settings"))[0]
+    assert "Quiet hours: 21:00–07:30" in shown["text"]
+    await emu.click(6010, shown, "✅ Reminders")
+    await emu.click(6010, shown, "🌙 no quiet hours")
+    preference = await session.scalar(select(Preference))
+    await session.refresh(preference)
+    assert preference.push_reminders is False and preference.quiet_from is None
+    assert "⬜ Reminders" in [b[0] for b in emu.buttons(shown)]

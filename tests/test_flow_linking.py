@@ -40,6 +40,7 @@ async def test_teacher_links_and_sees_menu_in_russian_then_english(
         "period",
         "journal",
         "codes",
+        "settings",
         "language",
         "logout",
     ]

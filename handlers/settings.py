@@ -1,0 +1,73 @@
+"""/settings: which notifications come, quiet hours, language."""
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.callbacks import SettingsCb
+from handlers.keyboards import language_keyboard
+from models import Preference
+from services import preferences
+from services.errors import N_
+from services.roles import Viewer
+
+LABELS = {
+    "grades": N_("Grades"),
+    "absences": N_("Absences"),
+    "homework": N_("New homework"),
+    "summaries": N_("Weekly summaries"),
+    "reminders": N_("Reminders"),
+}
+QUIET_LABELS = {"21-0730": "21:00–07:30", "22-07": "22:00–07:00", "23-08": "23:00–08:00"}
+
+
+def view(preference: Preference) -> tuple[str, InlineKeyboardMarkup]:
+    if preference.quiet_from and preference.quiet_to:
+        quiet = f"{preference.quiet_from:%H:%M}–{preference.quiet_to:%H:%M}"
+    else:
+        quiet = _("off")
+    text = _(
+        "Notifications: tap to turn on or off.\nQuiet hours: {quiet} — pushes then wait until "
+        "morning and come as one message."
+    ).format(quiet=quiet)
+    kb = InlineKeyboardBuilder()
+    for category in preferences.CATEGORIES:
+        on = getattr(preference, f"push_{category}")
+        kb.button(text=("✅ " if on else "⬜ ") + _(LABELS[category]), callback_data=SettingsCb(op="t", value=category))
+    for preset, label in QUIET_LABELS.items():
+        kb.button(text="🌙 " + label, callback_data=SettingsCb(op="q", value=preset))
+    kb.button(text="🌙 " + _("no quiet hours"), callback_data=SettingsCb(op="q", value="off"))
+    kb.button(text="🌐 " + _("Language"), callback_data=SettingsCb(op="lang"))
+    kb.adjust(2, 2, 1, 2, 2, 1)
+    return text, kb.as_markup()
+
+
+async def settings(message: Message, session: AsyncSession, viewer: Viewer) -> None:
+    text, markup = view(await preferences.of(session, viewer))
+    await session.commit()
+    await message.answer(text, reply_markup=markup)
+
+
+async def on_settings(query: CallbackQuery, callback_data: SettingsCb, session: AsyncSession, viewer: Viewer) -> None:
+    assert isinstance(query.message, Message)
+    if callback_data.op == "lang":
+        await query.answer()
+        await query.message.answer(_("Choose the language:"), reply_markup=language_keyboard())
+        return
+    if callback_data.op == "t":
+        preference = await preferences.toggle(session, viewer, callback_data.value)
+    else:
+        preference = await preferences.set_quiet(session, viewer, callback_data.value)
+    text, markup = view(preference)
+    await query.answer(_("Saved."))
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+def make_router() -> Router:
+    router = Router(name="settings")
+    router.message.register(settings, Command("settings"))
+    router.callback_query.register(on_settings, SettingsCb.filter())
+    return router
