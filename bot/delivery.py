@@ -74,19 +74,22 @@ class DeliveryWorker:
         return False
 
     async def _pace(self, chat_id: int) -> None:
-        """Wait out a 429 pause and the chat's one-message-a-second, then take a slot of the bot's rate."""
-        while True:
-            now = time.monotonic()
-            wait = max(self.paused_until, self.chat_free_at.get(chat_id, 0.0)) - now
-            if wait <= 0:
-                break
+        """Take the chat's next one-a-second slot (reserved before any wait, so two sends to one chat
+        never race), wait out a 429 pause, then take a slot of the bot's rate."""
+        now = time.monotonic()
+        slot = max(now, self.chat_free_at.get(chat_id, 0.0))
+        self.chat_free_at[chat_id] = slot + self.per_chat_interval
+        await asyncio.sleep(max(0.0, slot - now))
+        while (wait := self.paused_until - time.monotonic()) > 0:
             await asyncio.sleep(wait)
         await self.limiter.acquire()
-        self.chat_free_at[chat_id] = time.monotonic() + self.per_chat_interval
 
     async def _send(self, chat_id: int, out: Outgoing) -> None:
         await self._pace(chat_id)
-        await asyncio.wait_for(self.bot.send_message(chat_id, out.text, protect_content=out.protect), self.send_timeout)
+        await asyncio.wait_for(
+            self.bot.send_message(chat_id, out.text, protect_content=out.protect, reply_markup=out.markup),
+            self.send_timeout,
+        )
         self.stats["messages"] += 1
         for kind, file_id in out.files:
             await self._pace(chat_id)

@@ -4,9 +4,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from babel.dates import format_date
 
 from bot.i18n import translate
+from handlers.callbacks import SummarySeenCb
 from services.delivery_queue import Delivery, Push
 from services.errors import N_
 from services.push_content import PushContext
@@ -22,6 +24,7 @@ class Outgoing:
     text: str
     protect: bool
     files: list[tuple[str, str]] = field(default_factory=list)  # (photo | document, file id)
+    markup: InlineKeyboardMarkup | None = None
 
 
 def _day(value: str | None, locale: str) -> str:
@@ -109,7 +112,43 @@ def render_one(push: Push, ctx: PushContext, locale: str) -> tuple[str, list[tup
             subject=subject,
             value=shown,
         ), []
+    if kind == "weekly_summary":
+        return summary_text(p, student, locale), []
     return "", []
+
+
+def summary_text(p: dict[str, Any], student: str, locale: str) -> str:
+    t = lambda message, **params: translate(message, locale, **params)  # noqa: E731
+    lines = [
+        t(N_("{student}: the week from {date}"), student=student, date=_day(p["week_start"], locale)),
+        t(N_("Grades:")),
+    ]
+    if not p["grades"]:
+        lines.append("  " + t(N_("none this week")))
+    for subject, values in p["grades"].items():
+        period = p["period_avg"].get(subject)
+        lines.append(
+            "  "
+            + t(
+                N_("{subject}: {values} (week {week}, period {period})"),
+                subject=subject,
+                values=" ".join(str(v) for v in values),
+                week=f"{p['week_avg'][subject]:.2f}",
+                period=f"{period:.2f}" if period is not None else "—",
+            )
+        )
+    lines.append(t(N_("Absences:")))
+    if not p["absences"]:
+        lines.append("  " + t(N_("none")))
+    for on, no, subject, _mark, reason in p["absences"]:
+        shown = t(REASONS[reason]) if reason else t(N_("no reason yet"))
+        lines.append(f"  {_day(on, locale)}, {no} {subject}: {shown}")
+    lines.append(t(N_("Homework for next week:")))
+    if not p["homework"]:
+        lines.append("  " + t(N_("nothing yet")))
+    for due, subject, text in p["homework"]:
+        lines.append(f"  {_day(due, locale)} · {subject}: {text}")
+    return "\n".join(lines)
 
 
 def render(delivery: Delivery, ctx: PushContext) -> Outgoing:
@@ -121,4 +160,12 @@ def render(delivery: Delivery, ctx: PushContext) -> Outgoing:
         if text:
             texts.append(text)
             files += attached
-    return Outgoing("\n\n".join(texts)[:4096], any(p.kind in PROTECTED for p in delivery.pushes), files)
+    markup = None
+    if len(delivery.pushes) == 1 and delivery.pushes[0].kind == "weekly_summary":
+        label = translate(N_("Seen"), delivery.locale)
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text="👁 " + label, callback_data=SummarySeenCb(n=delivery.pushes[0].id).pack())]
+            ]
+        )
+    return Outgoing("\n\n".join(texts)[:4096], any(p.kind in PROTECTED for p in delivery.pushes), files, markup)

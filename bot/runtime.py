@@ -52,11 +52,16 @@ async def run_bot(settings: Settings) -> None:
     bot = make_bot(settings)
     sessionmaker = make_sessionmaker(engine)
     dp = make_dispatcher(sessionmaker, make_storage(settings))
+    from bot.scheduler import make_scheduler
+
     worker = DeliveryWorker(bot, sessionmaker, rate=settings.delivery_rate)
     delivery = asyncio.create_task(worker.run())
+    scheduler = make_scheduler(sessionmaker)
+    scheduler.start()
     try:
         await dp.start_polling(bot, handle_signals=True)
     finally:
+        scheduler.shutdown(wait=False)
         worker.stopping.set()
         await delivery
         await bot.session.close()

@@ -115,3 +115,9 @@ class SettingsCb(CallbackData, prefix="st"):
 
     op: str
     value: str = ""
+
+
+class SummarySeenCb(CallbackData, prefix="sn"):
+    """The weekly summary's "Seen" button: the outbox row it came from."""
+
+    n: int

@@ -9,10 +9,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.callbacks import ChildCb
+from handlers.callbacks import ChildCb, SummarySeenCb
 from handlers.journal_render import REASON_LABELS, day, short_day
 from handlers.render import chunks
-from services import family
+from services import family, summaries
 from services.family import Child, ChooseChild
 from services.roles import Viewer
 
@@ -204,8 +204,16 @@ async def on_child(
     )
 
 
+async def on_seen(query: CallbackQuery, callback_data: SummarySeenCb, session: AsyncSession, viewer: Viewer) -> None:
+    assert isinstance(query.message, Message)
+    await summaries.mark_seen(session, viewer, callback_data.n)
+    await query.answer(_("Thank you: the class teacher sees that you have read it."))
+    await query.message.edit_reply_markup(reply_markup=None)
+
+
 def make_router() -> Router:
     router = Router(name="family")
+    router.callback_query.register(on_seen, SummarySeenCb.filter())
     for view in VIEWS:
         router.message.register(command_handler(view), Command(view))
     router.callback_query.register(on_child, ChildCb.filter())

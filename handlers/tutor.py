@@ -1,6 +1,6 @@
 """The class teacher's screens: /absences with reasons, and /class for today and the week."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from aiogram import Router
 from aiogram.filters import Command
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import ReasonCb
 from handlers.journal_render import REASON_LABELS, day, short_day
-from services import absences, journal_views
+from services import absences, clock, family, journal_views, summaries
 from services.absences import AbsentDay
 from services.roles import Viewer
 
@@ -158,6 +158,18 @@ async def show_class(message: Message, session: AsyncSession, viewer: Viewer) ->
         for on, no, subject, no_topic, no_homework in view.missing:
             what = ", ".join(w for w, missing in ((_("topic"), no_topic), (_("homework"), no_homework)) if missing)
             lines.append(f"  {short_day(on)} {no} {subject}: {what}")
+    assert viewer.school is not None
+    week = summaries.due_week(viewer.school, clock.now()) or (family.week_start(view.today) - timedelta(days=7))
+    seen = await summaries.receipts(session, viewer, school_class.id, week)
+    not_yet = [r.student_name for r in seen if not r.seen]
+    lines += [
+        "",
+        _("Weekly summary of {date}: seen by {seen} of {total} families.").format(
+            date=short_day(week), seen=len(seen) - len(not_yet), total=len(seen)
+        ),
+    ]
+    if not_yet:
+        lines.append(_("Not yet: {names}").format(names=", ".join(not_yet)))
     text = "\n".join(lines)
     while text:
         await message.answer(text[:4000])

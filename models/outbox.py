@@ -30,3 +30,5 @@ class Notification(CreatedAt, Base):
     attempts: Mapped[int] = mapped_column(default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # A weekly summary's "Seen" button (000 §2.12): when the family marked it read.
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -110,7 +110,7 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
             .order_by(Notification.due_at, Notification.id)
         )
     ).all()
-    deliveries: dict[int, Delivery] = {}
+    deliveries: dict[tuple[int, int], Delivery] = {}
     for row, person, account, preference, school in rows:
         reason = None
         if account is None:
@@ -133,8 +133,10 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
             # Waits for the morning and goes out then, with the others, as one catch-up message.
             row.status, row.lease_until, row.due_at = "pending", None, quiet_end(local, end)
             continue
+        # A weekly summary is one message per child; other pushes due together go as one message.
+        key = (account.id, row.id if row.kind == "weekly_summary" else 0)
         delivery = deliveries.setdefault(
-            account.id, Delivery(account.id, account.chat_id, account.locale or school.locale, school.timezone)
+            key, Delivery(account.id, account.chat_id, account.locale or school.locale, school.timezone)
         )
         delivery.pushes.append(Push(row.id, row.kind, row.category, row.payload))
     await session.commit()

@@ -1,0 +1,26 @@
+"""APScheduler wiring: the jobs tick once a minute in the bot's process."""
+
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services import jobs
+
+log = logging.getLogger(__name__)
+
+
+def make_scheduler(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+
+    async def tick() -> None:
+        try:
+            done = await jobs.tick(sessionmaker)
+            if any(done.values()):
+                log.info("scheduled jobs queued %s", done)
+        except Exception:  # one failed round must not stop the next
+            log.exception("scheduled jobs failed")
+
+    # coalesce + max_instances=1: a slow round is not run twice at once, missed rounds are merged.
+    scheduler.add_job(tick, "interval", minutes=1, id="tick", coalesce=True, max_instances=1)
+    return scheduler

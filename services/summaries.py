@@ -1,0 +1,150 @@
+"""Weekly summaries (000 §2.12): built in bulk for a whole school and queued for every consenting
+student and parent, one message per child; the family marks it seen and the tutor sees who has."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Notification, Person, School, SchoolClass, Student
+from services import clock, family, outbox
+from services.errors import N_, NotFound
+from services.family import Child
+from services.roles import Viewer
+
+CHUNK = 2000  # students per round of queries: memory stays flat, queries grow with N / CHUNK only
+
+
+def payload_of(summary: family.WeekSummary) -> dict[str, Any]:
+    return {
+        "student_id": summary.student_id,
+        "week_start": summary.week_start.isoformat(),
+        "grades": {s: [v for _d, v, _w in g.grades] for s, g in summary.week.items()},
+        "week_avg": {s: g.average for s, g in summary.week.items()},
+        "period_avg": summary.period_averages,
+        "absences": [[m.on_date.isoformat(), m.lesson_no, m.subject, m.mark, m.reason] for m in summary.absences],
+        "homework": [
+            [t.due_on.isoformat() if t.due_on else None, t.subject, t.text[:300]] for t in summary.homework_next_week
+        ],
+    }
+
+
+async def queue_week(session: AsyncSession, school: School, week_start: date) -> int:
+    """Queue the week's summaries of a school; running it again adds nothing (dedup keys)."""
+    today = week_start + timedelta(days=6)
+    period = await family.current_period(session, school.id, min(today, clock.school_today(school)))
+    kids = [
+        Child(sid, "", class_id, "", subgroup)
+        for sid, class_id, subgroup in await session.execute(
+            select(Student.id, Student.class_id, Student.subgroup)
+            .join(Person, Person.id == Student.person_id)
+            .join(SchoolClass, SchoolClass.id == Student.class_id)
+            .where(SchoolClass.school_id == school.id, Person.active.is_(True))
+            .order_by(Student.id)
+        )
+    ]
+    due = clock.now()
+    queued = 0
+    for start in range(0, len(kids), CHUNK):
+        chunk = kids[start : start + CHUNK]
+        families = await outbox.family_of(session, [k.student_id for k in chunk])
+        built = await family.summaries(session, chunk, week_start, period)
+        rows = []
+        for kid in chunk:
+            payload = payload_of(built[kid.student_id])
+            for recipient in families[kid.student_id]:
+                key = f"summary:{week_start.isoformat()}:s{kid.student_id}:p{recipient.person_id}"
+                rows.append(
+                    {
+                        "person_id": recipient.person_id,
+                        "account_id": recipient.account_id,
+                        "category": "summaries",
+                        "kind": "weekly_summary",
+                        "lane": "bulk",
+                        "payload": payload,
+                        "topic": key,
+                        "dedup_key": key,
+                        "status": "pending",
+                        "due_at": due,
+                        "attempts": 0,
+                        "created_at": due,
+                    }
+                )
+        if not rows:
+            continue
+        existing = set(
+            await session.scalars(
+                select(Notification.dedup_key).where(Notification.dedup_key.in_([r["dedup_key"] for r in rows]))
+            )
+        )
+        fresh = [r for r in rows if r["dedup_key"] not in existing]
+        if fresh:
+            await session.execute(insert(Notification), fresh)
+            queued += len(fresh)
+        await session.commit()
+    return queued
+
+
+def due_week(school: School, now: datetime) -> date | None:
+    """The Monday of the week whose summary is due now in the school's zone, if it is due."""
+    local = now.astimezone(ZoneInfo(school.timezone))
+    monday = local.date() - timedelta(days=local.isoweekday() - 1)
+    if (local.isoweekday(), local.time()) >= (school.summary_weekday, school.summary_time):
+        return monday
+    return None
+
+
+async def mark_seen(session: AsyncSession, viewer: Viewer, notification_id: int) -> bool:
+    """The family read the summary: only the one it was sent to can say so."""
+    person = viewer.require_linked()
+    result = await session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.person_id == person.id,
+            Notification.kind == "weekly_summary",
+            Notification.seen_at.is_(None),
+        )
+        .values(seen_at=clock.now())
+    )
+    await session.commit()
+    if not result.rowcount:
+        exists = await session.scalar(
+            select(Notification.id).where(Notification.id == notification_id, Notification.person_id == person.id)
+        )
+        if exists is None:
+            raise NotFound(N_("This summary is not yours."))
+    return bool(result.rowcount)
+
+
+@dataclass
+class Receipt:
+    student_name: str
+    seen: bool
+
+
+async def receipts(session: AsyncSession, viewer: Viewer, class_id: int, week_start: date) -> list[Receipt]:
+    """For the class teacher: which families have marked this week's summary seen."""
+    from services.absences import tutor_class
+
+    school_class = await tutor_class(session, viewer, class_id)
+    students = (
+        await session.execute(
+            select(Student.id, Person.last_name, Person.first_name)
+            .join(Person, Person.id == Student.person_id)
+            .where(Student.class_id == school_class.id, Person.active.is_(True))
+            .order_by(Person.last_name, Person.first_name)
+        )
+    ).all()
+    prefix = f"summary:{week_start.isoformat()}:s"
+    seen_students = set()
+    for key in await session.scalars(
+        select(Notification.dedup_key).where(
+            Notification.dedup_key.like(prefix + "%"), Notification.seen_at.is_not(None)
+        )
+    ):
+        seen_students.add(int(key[len(prefix) :].split(":")[0]))
+    return [Receipt(f"{last} {first}", sid in seen_students) for sid, last, first in students]
