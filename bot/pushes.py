@@ -112,6 +112,56 @@ def render_one(push: Push, ctx: PushContext, locale: str) -> tuple[str, list[tup
             subject=subject,
             value=shown,
         ), []
+    if kind == "reminder_attendance":
+        return t(
+            N_(
+                "Attendance is not marked for lesson {no} in {cls} ({subject}) today. Absences are entered on "
+                "the day of the lesson (000 §2.5): /today"
+            ),
+            no=p["lesson_no"],
+            cls=p["class"],
+            subject=p["subject"],
+        ), []
+    if kind == "reminder_content":
+        missing = ", ".join(
+            t(w) for w, done in ((N_("topic"), p["topic"]), (N_("homework"), p["homework"])) if not done
+        )
+        return t(
+            N_(
+                "Lesson {no} in {cls} ({subject}) has no {missing} yet; they are entered within 1.5 hours "
+                "of the lesson (000 §2.8): /today"
+            ),
+            no=p["lesson_no"],
+            cls=p["class"],
+            subject=p["subject"],
+            missing=missing,
+        ), []
+    if kind == "reminder_reasons":
+        return t(
+            N_("{cls}: {count} absence(s) without a reason, {overdue} past 2 working days (000 §2.9): /absences"),
+            cls=p["class"],
+            count=p["count"],
+            overdue=p["overdue"],
+        ), []
+    if kind == "reminder_week_check":
+        return t(N_("{cls}: time for the weekly attendance check (002 §5.1): /class"), cls=p["class"]), []
+    if kind == "alert_unexcused":
+        return t(
+            N_("{student} ({cls}) has {count} unexcused absences in {period}."),
+            student=p["student"],
+            cls=p["class"],
+            count=p["count"],
+            period=p["period"],
+        ), []
+    if kind == "alert_average":
+        return t(
+            N_("{student} ({cls}) has an average of {average} in {subject} in {period}."),
+            student=p["student"],
+            cls=p["class"],
+            average=p["average"],
+            subject=p["subject"],
+            period=p["period"],
+        ), []
     if kind == "weekly_summary":
         return summary_text(p, student, locale), []
     return "", []

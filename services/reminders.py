@@ -1,0 +1,217 @@
+"""Reminders the regulations' deadlines call for, queued by the scheduler; each goes once (dedup keys).
+
+- attendance not marked when a lesson has ended (000 §2.5),
+- topic or homework missing 1.5 hours after a lesson (000 §2.8),
+- the class teacher, daily, about absences without a reason, flagging those past 2 working days (000 §2.9),
+- the class teacher's weekly attendance check (002 §5.1),
+- the class teacher's alerts when a student passes a threshold (unexcused absences, a low average).
+"""
+
+import os
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Attendance, Grade, Homework, Lesson, Notification, Person, School, SchoolClass, Student, Subject
+from services import family
+from services.absences import REASON_DEADLINE_WORKING_DAYS, working_days_after
+from services.lessons import lessons_of_class
+
+ATTENDANCE_AFTER = timedelta(minutes=10)
+CONTENT_AFTER = timedelta(minutes=90)
+TUTOR_HOUR = int(os.environ.get("TUTOR_REMINDER_HOUR", "15"))
+WEEKLY_CHECK_WEEKDAY = 5  # Friday
+UNEXCUSED_LIMIT = int(os.environ.get("UNEXCUSED_ABSENCE_ALERT", "5"))
+LOW_AVERAGE = float(os.environ.get("LOW_AVERAGE_ALERT", "3.0"))
+
+
+async def _queue(session: AsyncSession, items: list[tuple[int, str, str, dict[str, Any]]], now: datetime) -> int:
+    """(person, kind, dedup key, payload) rows for staff, in the bulk lane; known keys are skipped."""
+    if not items:
+        return 0
+    existing = set(
+        await session.scalars(
+            select(Notification.dedup_key).where(Notification.dedup_key.in_([key for _p, _k, key, _pl in items]))
+        )
+    )
+    rows = [
+        {
+            "person_id": person,
+            "category": "reminders",
+            "kind": kind,
+            "lane": "bulk",
+            "payload": payload,
+            "topic": key,
+            "dedup_key": key,
+            "status": "pending",
+            "due_at": now,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for person, kind, key, payload in items
+        if key not in existing
+    ]
+    if rows:
+        await session.execute(insert(Notification), rows)
+    return len(rows)
+
+
+async def for_school(session: AsyncSession, school: School, now: datetime) -> int:
+    local = now.astimezone(ZoneInfo(school.timezone))
+    today = local.date()
+    classes = list(await session.scalars(select(SchoolClass).where(SchoolClass.school_id == school.id)))
+    lessons: list[Lesson] = []
+    for school_class in classes:
+        lessons += await lessons_of_class(session, school_class, today)
+    items: list[tuple[int, str, str, dict[str, Any]]] = []
+    with_homework = set(
+        await session.scalars(
+            select(Homework.lesson_id).where(
+                Homework.lesson_id.in_([lesson.id for lesson in lessons]), Homework.deleted_at.is_(None)
+            )
+        )
+    )
+    subjects = dict(
+        (await session.execute(select(Subject.id, Subject.name).where(Subject.school_id == school.id))).all()
+    )
+    names = {c.id: c.name for c in classes}
+    for lesson in lessons:
+        ended = datetime.combine(today, lesson.ends_at, tzinfo=ZoneInfo(school.timezone))
+        teacher = lesson.substitute_id or lesson.teacher_id
+        about = {
+            "lesson_id": lesson.id,
+            "class": names[lesson.class_id],
+            "subject": subjects.get(lesson.subject_id, ""),
+            "lesson_no": lesson.lesson_no,
+            "on_date": today.isoformat(),
+        }
+        if lesson.attendance_saved_at is None and local >= ended + ATTENDANCE_AFTER:
+            items.append((teacher, "reminder_attendance", f"remind:att:{lesson.id}", about))
+        if (not lesson.topic or lesson.id not in with_homework) and local >= ended + CONTENT_AFTER:
+            items.append(
+                (
+                    teacher,
+                    "reminder_content",
+                    f"remind:content:{lesson.id}",
+                    {**about, "topic": bool(lesson.topic), "homework": lesson.id in with_homework},
+                )
+            )
+    if local.hour >= TUTOR_HOUR:
+        items += await _tutor_items(session, school, classes, today)
+    queued = await _queue(session, items, now)
+    await session.commit()
+    return queued
+
+
+async def _tutor_items(
+    session: AsyncSession, school: School, classes: list[SchoolClass], today: Any
+) -> list[tuple[int, str, str, dict[str, Any]]]:
+    items: list[tuple[int, str, str, dict[str, Any]]] = []
+    tutored = [c for c in classes if c.tutor_id is not None]
+    if not tutored:
+        return items
+    class_ids = [c.id for c in tutored]
+    waiting: dict[int, list[Any]] = defaultdict(list)
+    for class_id, on in await session.execute(
+        select(Lesson.class_id, Lesson.on_date)
+        .join(Attendance, Attendance.lesson_id == Lesson.id)
+        .where(Lesson.class_id.in_(class_ids), Attendance.mark == "absent", Attendance.reason.is_(None))
+    ):
+        waiting[class_id].append(on)
+    for school_class in tutored:
+        days = waiting.get(school_class.id, [])
+        if days:
+            overdue = sum(today > working_days_after(d, REASON_DEADLINE_WORKING_DAYS) for d in days)
+            items.append(
+                (
+                    school_class.tutor_id,
+                    "reminder_reasons",
+                    f"remind:reasons:{school_class.id}:{today}",
+                    {"class": school_class.name, "count": len(days), "overdue": overdue},
+                )
+            )
+        if today.isoweekday() == WEEKLY_CHECK_WEEKDAY:
+            week = family.week_start(today).isoformat()
+            items.append(
+                (
+                    school_class.tutor_id,
+                    "reminder_week_check",
+                    f"remind:week:{school_class.id}:{week}",
+                    {"class": school_class.name, "week_start": week},
+                )
+            )
+    period = await family.current_period(session, school.id, today)
+    if period is None:
+        return items
+    tutor_of = {c.id: c for c in tutored}
+    students = dict(
+        (
+            await session.execute(
+                select(Student.id, Student.class_id)
+                .join(Person, Person.id == Student.person_id)
+                .where(Student.class_id.in_(class_ids), Person.active.is_(True))
+            )
+        ).all()
+    )
+    names = {
+        sid: f"{last} {first}"
+        for sid, last, first in await session.execute(
+            select(Student.id, Person.last_name, Person.first_name)
+            .join(Person, Person.id == Student.person_id)
+            .where(Student.id.in_(students))
+        )
+    }
+    for sid, count in await session.execute(
+        select(Attendance.student_id, func.count())
+        .join(Lesson, Lesson.id == Attendance.lesson_id)
+        .where(
+            Attendance.student_id.in_(students),
+            Attendance.mark == "absent",
+            Attendance.reason == "unexcused",
+            Lesson.on_date >= period.starts_on,
+            Lesson.on_date <= period.ends_on,
+        )
+        .group_by(Attendance.student_id)
+    ):
+        if count >= UNEXCUSED_LIMIT:
+            school_class = tutor_of[students[sid]]
+            items.append(
+                (
+                    school_class.tutor_id,
+                    "alert_unexcused",
+                    f"alert:unexcused:{sid}:{period.id}",
+                    {"student": names[sid], "class": school_class.name, "count": count, "period": period.name},
+                )
+            )
+    for sid, subject, average in await session.execute(
+        select(Grade.student_id, Subject.name, func.avg(Grade.value))
+        .join(Subject, Subject.id == Grade.subject_id)
+        .where(
+            Grade.student_id.in_(students),
+            Grade.deleted_at.is_(None),
+            Grade.on_date >= period.starts_on,
+            Grade.on_date <= period.ends_on,
+        )
+        .group_by(Grade.student_id, Subject.name)
+    ):
+        if float(average) < LOW_AVERAGE:
+            school_class = tutor_of[students[sid]]
+            items.append(
+                (
+                    school_class.tutor_id,
+                    "alert_average",
+                    f"alert:avg:{sid}:{subject}:{period.id}",
+                    {
+                        "student": names[sid],
+                        "class": school_class.name,
+                        "subject": subject,
+                        "average": round(float(average), 2),
+                        "period": period.name,
+                    },
+                )
+            )
+    return items
