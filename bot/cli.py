@@ -341,12 +341,13 @@ def audit(
 def emulator(
     host: Annotated[str, typer.Option(help="address to listen on (loopback)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8081,
+    limits: Annotated[bool, typer.Option(help="answer 429 as Telegram does past 30/s per bot, 1/s per chat")] = False,
 ) -> None:
     """Run the Bot API emulator, for trying the bot offline."""
     from bot.emulator import Emulator, serve
 
     async def go() -> None:
-        await serve(Emulator(), host, port)
+        await serve(Emulator(limits=limits), host, port)
         typer.echo(
             _(
                 "Bot API emulator on http://{host}:{port}. Start the bot with "

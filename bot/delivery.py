@@ -49,9 +49,16 @@ class DeliveryWorker:
         self.paused_until = 0.0
         self.stats: Counter[str] = Counter()
         self.stopping = asyncio.Event()
+        self.acked: list[int] = []
 
     async def run(self) -> None:
         """Real-time pushes go ahead of bulk ones; an empty queue is polled every `idle` seconds."""
+        try:
+            await self._loop()
+        finally:
+            await asyncio.shield(self.flush())
+
+    async def _loop(self) -> None:
         while not self.stopping.is_set():
             try:
                 busy = await self.step()
@@ -69,9 +76,23 @@ class DeliveryWorker:
                 if not deliveries:
                     continue
                 ctx = await push_content.load(session, [p.payload for d in deliveries for p in d.pushes])
-            await asyncio.gather(*(self.deliver(d, render(d, ctx)) for d in deliveries))
+            await asyncio.gather(*(self.acknowledged(d, render(d, ctx)) for d in deliveries))
+            await self.flush()
             return True
         return False
+
+    async def acknowledged(self, delivery: Delivery, out: Outgoing) -> None:
+        self.acked += await self.deliver(delivery, out)
+
+    async def flush(self) -> None:
+        """Mark what was sent, in one UPDATE: per-message commits would cap the rate. A worker that is
+        stopped flushes too; one killed outright leaves its in-flight rows to be claimed again after
+        the lease, and those are marked as of unknown outcome."""
+        sent, self.acked = self.acked, []
+        if sent:
+            async with self.sessionmaker() as session:
+                await delivery_queue.sent(session, sent)
+            self.stats["pushes"] += len(sent)
 
     async def _pace(self, chat_id: int) -> None:
         """Take the chat's next one-a-second slot (reserved before any wait, so two sends to one chat
@@ -97,42 +118,42 @@ class DeliveryWorker:
             await asyncio.wait_for(send(chat_id, file_id), self.send_timeout)
             self.stats["files"] += 1
 
-    async def deliver(self, delivery: Delivery, out: Outgoing) -> None:
+    async def deliver(self, delivery: Delivery, out: Outgoing) -> list[int]:
+        """Send one delivery; returns its push ids when sent (the caller marks them), else [] after
+        settling them here (requeued, retried, failed, unreachable)."""
         ids = [p.id for p in delivery.pushes]
         try:
             if out.text:
                 await self._send(delivery.chat_id, out)
         except TelegramRetryAfter as error:
             await self._too_many(ids, float(error.retry_after or DEFAULT_RETRY_AFTER))
-            return
+            return []
         except (TelegramForbiddenError, TelegramNotFound) as error:
             await self._unreachable(delivery, ids, str(error))
-            return
+            return []
         except TelegramBadRequest as error:
             if "chat not found" in str(error).lower():
                 await self._unreachable(delivery, ids, str(error))
-                return
+                return []
             self.stats["failed"] += 1
             async with self.sessionmaker() as session:
                 await delivery_queue.retry(session, ids, str(error), max_attempts=0)
-            return
+            return []
         except TimeoutError:
             self.stats["unknown outcome"] += 1
             async with self.sessionmaker() as session:
                 await delivery_queue.unknown_outcome(session, ids, "send timed out")
-            return
+            return []
         except TelegramAPIError as error:
             if "too many requests" in str(error).lower():  # a 429 that names no retry_after
                 await self._too_many(ids, DEFAULT_RETRY_AFTER)
-                return
+                return []
             await self._retry(ids, error)
-            return
+            return []
         except (TelegramNetworkError, TelegramServerError, OSError) as error:
             await self._retry(ids, error)
-            return
-        async with self.sessionmaker() as session:
-            await delivery_queue.sent(session, ids)
-        self.stats["pushes"] += len(ids)
+            return []
+        return ids
 
     async def _too_many(self, ids: list[int], pause: float) -> None:
         """Every send of this bot waits out the pause; the rows go back to the queue untouched."""

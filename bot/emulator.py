@@ -61,6 +61,7 @@ class Emulator:
         limits: bool = False,
         rate: int = 30,
         chat_interval: float = 1.0,
+        open_chats: bool = False,
     ) -> None:
         self.me = {
             "id": BOT_ID,
@@ -84,6 +85,9 @@ class Emulator:
         self.closing = False  # when set, long polls return at once so the bot can stop quickly
         # Telegram's limits, when on: `rate` messages a second per bot, one per `chat_interval` per chat.
         self.limits, self.rate, self.chat_interval = limits, rate, chat_interval
+        # For load tests: any chat id is someone who has talked to the bot, and messages are counted, not kept.
+        self.open_chats = open_chats
+        self.delivered = 0
         self.recent_sends: collections.deque[float] = collections.deque()
         self.chat_last_send: dict[int, float] = {}
         self.too_many = 0  # 429s answered
@@ -248,7 +252,10 @@ class Emulator:
 
     # --- the Bot API ----------------------------------------------------------------------------
     def _chat(self, params: dict[str, Any]) -> Chat:
-        chat = self.chats.get(int(params.get("chat_id", 0)))
+        chat_id = int(params.get("chat_id", 0))
+        if self.open_chats and chat_id not in self.chats:
+            self.add_chat(chat_id)
+        chat = self.chats.get(chat_id)
         if chat is None:
             raise ApiError(400, "Bad Request: chat not found")
         if chat.blocked:
@@ -302,7 +309,9 @@ class Emulator:
             message["reply_markup"] = params["reply_markup"]
         if params.get("protect_content") in (True, "true", "True"):
             message["has_protected_content"] = True
-        chat.messages.append(message)
+        self.delivered += 1
+        if not self.open_chats:
+            chat.messages.append(message)
         return message
 
     def _file_param(self, value: Any, uploads: dict[str, tuple[bytes, str]], name: str) -> StoredFile:

@@ -94,6 +94,13 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
     if postgres:
         same_people = same_people.with_for_update(skip_locked=True)
     ids += list(await session.scalars(same_people))
+    # A row still claimed after its lease belonged to a worker that stopped mid-send: it may have
+    # reached Telegram. It goes again (nothing is lost) and is counted apart.
+    await session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids), Notification.status == "claimed")
+        .values(last_error="outcome unknown: the worker stopped mid-send")
+    )
     await session.execute(
         update(Notification)
         .where(Notification.id.in_(ids))
