@@ -528,6 +528,9 @@ class Emulator:
         chat = self.chats.get(int(request.match_info["user_id"]))
         return web.json_response({"messages": chat.messages if chat else []})
 
+    async def handle_control_stats(self, request: web.Request) -> web.Response:
+        return web.json_response({"delivered": self.delivered, "too_many": self.too_many})
+
     def app(self) -> web.Application:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.on_shutdown.append(lambda _app: self.close())
@@ -536,6 +539,7 @@ class Emulator:
         app.router.add_post("/emulator/users/{user_id}/send", self.handle_control_send)
         app.router.add_get("/emulator/wait", self.handle_control_wait)
         app.router.add_get("/emulator/users/{user_id}/messages", self.handle_control_chat)
+        app.router.add_get("/emulator/stats", self.handle_control_stats)
         return app
 
 

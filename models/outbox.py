@@ -14,7 +14,7 @@ class Notification(CreatedAt, Base):
     __table_args__ = (Index("ix_notifications_due", "status", "lane", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("telegram_accounts.id", ondelete="SET NULL"))
     category: Mapped[str] = mapped_column(String(16))  # grades | absences | homework | …
     kind: Mapped[str] = mapped_column(String(32))  # what to render

@@ -64,7 +64,7 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
     """Claim due rows of a lane and sort them into deliveries; rows that must not go are settled here."""
     now = clock.now()
     due = (
-        select(Notification.id)
+        select(Notification.id, Notification.person_id)
         .where(
             Notification.lane == lane,
             Notification.due_at <= now,
@@ -79,21 +79,22 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
     postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
     if postgres:
         due = due.with_for_update(skip_locked=True)
-    ids = list(await session.scalars(due))
-    if not ids:
+    picked = (await session.execute(due)).all()
+    if not picked:
         await session.commit()
         return []
+    ids = [row_id for row_id, _person in picked]
     # Everything else already due to the same people joins the batch, so it goes as one message.
     same_people = select(Notification.id).where(
-        Notification.person_id.in_(select(Notification.person_id).where(Notification.id.in_(ids))),
-        Notification.id.not_in(ids),
+        Notification.person_id.in_({person for _id, person in picked}),
         Notification.lane == lane,
         Notification.status == "pending",
         Notification.due_at <= now,
     )
     if postgres:
         same_people = same_people.with_for_update(skip_locked=True)
-    ids += list(await session.scalars(same_people))
+    taken = set(ids)
+    ids += [row_id for row_id in await session.scalars(same_people) if row_id not in taken]
     # A row still claimed after its lease belonged to a worker that stopped mid-send: it may have
     # reached Telegram. It goes again (nothing is lost) and is counted apart.
     await session.execute(
