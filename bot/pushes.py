@@ -8,7 +8,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from babel.dates import format_date
 
 from bot.i18n import translate
-from handlers.callbacks import SummarySeenCb
+from handlers.callbacks import ExplainCb, NoteCb, SummarySeenCb
 from services.delivery_queue import Delivery, Push
 from services.errors import N_
 from services.push_content import PushContext
@@ -16,6 +16,7 @@ from services.push_content import PushContext
 MARKS = {"absent": N_("absent"), "late": N_("late")}
 REASONS = {"excused": N_("excused"), "unexcused": N_("unexcused"), "illness": N_("illness")}
 PERIOD_MARKS = {"pass": N_("pass"), "na": N_("not certified")}
+NOTE_KINDS = {"illness": N_("illness"), "family": N_("family reasons"), "other": N_("other")}
 PROTECTED = frozenset({"grade_created", "grade_changed", "grade_removed", "period_grade"})
 
 
@@ -112,6 +113,19 @@ def render_one(push: Push, ctx: PushContext, locale: str) -> tuple[str, list[tup
             subject=subject,
             value=shown,
         ), []
+    if kind == "absence_note":
+        shown = t(NOTE_KINDS.get(p.get("note_kind", ""), N_("other")))
+        text = t(N_("{student}'s family explains the absence of {date}: {kind}."), student=student, date=on, kind=shown)
+        if p.get("text"):
+            text += "\n" + p["text"]
+        return text, [("photo", p["file_id"])] if p.get("file_id") else []
+    if kind == "absence_note_decided":
+        if p.get("status") == "confirmed":
+            return t(
+                N_("{student}: the class teacher accepted the explanation of {date}."), student=student, date=on
+            ), []
+        text = t(N_("{student}: the class teacher did not accept the explanation of {date}."), student=student, date=on)
+        return text + (("\n" + t(N_("Comment: {comment}"), comment=p["comment"])) if p.get("comment") else ""), []
     if kind == "reminder_attendance":
         return t(
             N_(
@@ -211,6 +225,29 @@ def render(delivery: Delivery, ctx: PushContext) -> Outgoing:
             texts.append(text)
             files += attached
     markup = None
+    buttons = []
+    for push in delivery.pushes:
+        p = push.payload
+        if push.kind == "absence_marked" and p.get("mark") == "absent":
+            day = date.fromisoformat(p["on_date"]).toordinal()
+            data = ExplainCb(student=p["student_id"], day=day).pack()
+            if all(b.callback_data != data for b in buttons):
+                buttons.append(
+                    InlineKeyboardButton(text=translate(N_("Explain the absence"), delivery.locale), callback_data=data)
+                )
+        if push.kind == "absence_note":
+            buttons += [
+                InlineKeyboardButton(
+                    text="✅ " + translate(N_("Confirm"), delivery.locale),
+                    callback_data=NoteCb(note=p["note_id"], op="ok").pack(),
+                ),
+                InlineKeyboardButton(
+                    text="✖ " + translate(N_("Reject"), delivery.locale),
+                    callback_data=NoteCb(note=p["note_id"], op="no").pack(),
+                ),
+            ]
+    if buttons:
+        markup = InlineKeyboardMarkup(inline_keyboard=[[b] for b in buttons[:6]])
     if len(delivery.pushes) == 1 and delivery.pushes[0].kind == "weekly_summary":
         label = translate(N_("Seen"), delivery.locale)
         markup = InlineKeyboardMarkup(

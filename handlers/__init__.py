@@ -3,6 +3,7 @@
 from aiogram import Router
 
 from handlers import (
+    absence_notes,
     account,
     admin_journal,
     codes,
@@ -34,6 +35,7 @@ def build_router() -> Router:
         period_grades.make_router(),
         admin_journal.make_router(),
         family.make_router(),
+        absence_notes.make_router(),
         settings.make_router(),
         fallback.make_router(),
     )

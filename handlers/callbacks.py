@@ -121,3 +121,18 @@ class SummarySeenCb(CallbackData, prefix="sn"):
     """The weekly summary's "Seen" button: the outbox row it came from."""
 
     n: int
+
+
+class ExplainCb(CallbackData, prefix="ex"):
+    """A family explains a day's absence: the student, the day's ordinal, then the kind of reason."""
+
+    student: int
+    day: int
+    kind: str = ""
+
+
+class NoteCb(CallbackData, prefix="nt"):
+    """The class teacher's decision on a family's note: ok or no."""
+
+    note: int
+    op: str

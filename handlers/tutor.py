@@ -11,9 +11,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.callbacks import ReasonCb
+from handlers.absence_notes import KIND_LABELS
+from handlers.callbacks import NoteCb, ReasonCb
 from handlers.journal_render import REASON_LABELS, day, short_day
-from services import absences, clock, family, journal_views, summaries
+from services import absence_notes, absences, clock, family, journal_views, summaries
 from services.absences import AbsentDay
 from services.roles import Viewer
 
@@ -55,6 +56,14 @@ def absences_view(days: list[AbsentDay]) -> tuple[str, InlineKeyboardMarkup | No
 async def show_absences(message: Message, session: AsyncSession, viewer: Viewer) -> None:
     text, markup = absences_view(await absences.unexplained(session, viewer))
     await message.answer(text, reply_markup=markup)
+    for note, name in await absence_notes.waiting(session, viewer):
+        kb = InlineKeyboardBuilder()
+        kb.button(text="✅ " + _("Confirm"), callback_data=NoteCb(note=note.id, op="ok"))
+        kb.button(text="✖ " + _("Reject"), callback_data=NoteCb(note=note.id, op="no"))
+        body = _("A note from the family waits for your decision: {name}, {day}: {kind}.").format(
+            name=name, day=day(note.on_date), kind=_(KIND_LABELS[note.kind])
+        )
+        await message.answer(body + (f"\n{note.text}" if note.text else ""), reply_markup=kb.as_markup())
 
 
 async def reason_action(

@@ -4,6 +4,7 @@ from models.accounts import LinkAttempt, LinkCode, Preference, TelegramAccount
 from models.audit import AuditEntry
 from models.base import Base
 from models.journal import (
+    AbsenceNote,
     Attendance,
     Grade,
     Homework,
@@ -17,6 +18,7 @@ from models.people import Guardianship, Person, RoleGrant, Student, TeachingAssi
 from models.school import AcademicPeriod, School, SchoolClass, Subject, TimetableSlot
 
 __all__ = [
+    "AbsenceNote",
     "AcademicPeriod",
     "Attendance",
     "AuditEntry",

@@ -118,3 +118,21 @@ class HomeworkAttachment(Base):
     kind: Mapped[str] = mapped_column(String(16))  # photo | document
     file_id: Mapped[str] = mapped_column(String(255))
     file_name: Mapped[str | None] = mapped_column(String(255))
+
+
+class AbsenceNote(CreatedAt, Base):
+    """A family's explanation of a day's absence, waiting for the class teacher's decision."""
+
+    __tablename__ = "absence_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
+    on_date: Mapped[date]
+    author_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # illness | family | other
+    text: Mapped[str | None] = mapped_column(Text)
+    file_id: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | confirmed | rejected
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    comment: Mapped[str | None] = mapped_column(Text)

@@ -24,8 +24,9 @@ CATEGORY_FLAGS = {
     "homework": "push_homework",
     "summaries": "push_summaries",
     "reminders": "push_reminders",
+    "notes": "push_absences",
 }
-STAFF_CATEGORIES = frozenset({"reminders"})  # pushes to staff need no family consent
+STAFF_CATEGORIES = frozenset({"reminders", "notes"})  # pushes to staff need no family consent
 
 
 @dataclass

@@ -1,0 +1,88 @@
+"""The absence loop: the family explains, the class teacher confirms or rejects."""
+
+from datetime import date
+
+from aiogram import Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.callbacks import ExplainCb, NoteCb
+from services import absence_notes
+from services.errors import N_
+from services.roles import Viewer
+
+KIND_LABELS = {"illness": N_("illness"), "family": N_("family reasons"), "other": N_("other")}
+
+
+class NoteText(StatesGroup):
+    explanation = State()
+    rejection = State()
+
+
+async def on_explain(query: CallbackQuery, callback_data: ExplainCb, viewer: Viewer, state: FSMContext) -> None:
+    assert isinstance(query.message, Message)
+    viewer.require_diary_access()
+    await query.answer()
+    if not callback_data.kind:
+        kb = InlineKeyboardBuilder()
+        for kind, label in KIND_LABELS.items():
+            kb.button(
+                text=_(label), callback_data=ExplainCb(student=callback_data.student, day=callback_data.day, kind=kind)
+            )
+        kb.adjust(3)
+        await query.message.answer(_("What was the reason?"), reply_markup=kb.as_markup())
+        return
+    await state.set_state(NoteText.explanation)
+    await state.update_data(student=callback_data.student, day=callback_data.day, kind=callback_data.kind)
+    await query.message.answer(_("Add a few words, or a photo of the note or the certificate."))
+
+
+async def got_explanation(message: Message, session: AsyncSession, viewer: Viewer, state: FSMContext) -> None:
+    data = await state.get_data()
+    file_id = message.photo[-1].file_id if message.photo else message.document.file_id if message.document else None
+    await absence_notes.explain(
+        session,
+        viewer,
+        student_id=data["student"],
+        on_date=date.fromordinal(data["day"]),
+        kind=data["kind"],
+        text=message.text or message.caption,
+        file_id=file_id,
+    )
+    await state.set_state(None)
+    await message.answer(_("Sent to the class teacher. You will learn the decision here."))
+
+
+async def on_note(
+    query: CallbackQuery, callback_data: NoteCb, session: AsyncSession, viewer: Viewer, state: FSMContext
+) -> None:
+    assert isinstance(query.message, Message)
+    if callback_data.op == "ok":
+        await absence_notes.decide(session, viewer, callback_data.note, confirm=True)
+        await query.answer(_("Confirmed: the reason is set."))
+        await query.message.edit_reply_markup(reply_markup=None)
+        return
+    await state.set_state(NoteText.rejection)
+    await state.update_data(note=callback_data.note)
+    await query.answer()
+    await query.message.answer(_("Why is it rejected? The family will see your comment."))
+
+
+async def got_rejection(message: Message, session: AsyncSession, viewer: Viewer, state: FSMContext) -> None:
+    data = await state.get_data()
+    await absence_notes.decide(session, viewer, data["note"], confirm=False, comment=message.text)
+    await state.set_state(None)
+    await message.answer(_("Rejected; the family is told."))
+
+
+def make_router() -> Router:
+    router = Router(name="absence_notes")
+    router.callback_query.register(on_explain, ExplainCb.filter())
+    router.callback_query.register(on_note, NoteCb.filter())
+    router.message.register(got_explanation, NoteText.explanation)
+    router.message.register(got_rejection, NoteText.rejection)
+    return router

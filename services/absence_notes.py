@@ -1,0 +1,149 @@
+"""The absence loop with the family: a parent explains a day's absence, the class teacher confirms
+(which sets the reason) or rejects it with a comment, and the parent learns the outcome."""
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import AbsenceNote, Attendance, Lesson, Person, SchoolClass, Student
+from services import absences, audit, clock, outbox
+from services.errors import N_, DiaryError, NotAllowed, NotFound
+from services.outbox import Recipient
+from services.roles import Viewer
+
+KINDS = {"illness": "illness", "family": "excused", "other": "excused"}  # what a confirmed note sets
+
+
+async def explain(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    student_id: int,
+    on_date: date,
+    kind: str,
+    text: str | None,
+    file_id: str | None,
+) -> AbsenceNote:
+    person = viewer.require_diary_access()
+    if student_id not in viewer.child_student_ids and student_id != viewer.own_student_id:
+        raise NotAllowed(N_("You can see only your own child's diary."))
+    if kind not in KINDS:
+        raise DiaryError(N_("Choose illness, family reasons or other."))
+    if not (text or "").strip() and not file_id:
+        raise DiaryError(N_("Add a few words or a photo of the note."))
+    absent = await session.scalar(
+        select(Attendance.id)
+        .join(Lesson, Lesson.id == Attendance.lesson_id)
+        .where(Attendance.student_id == student_id, Lesson.on_date == on_date, Attendance.mark == "absent")
+    )
+    if absent is None:
+        raise NotFound(N_("There is no such absence in the journal."))
+    note = AbsenceNote(
+        student_id=student_id,
+        on_date=on_date,
+        author_id=person.id,
+        kind=kind,
+        text=(text or "").strip() or None,
+        file_id=file_id,
+    )
+    session.add(note)
+    await session.flush()
+    tutor = await session.scalar(
+        select(SchoolClass.tutor_id).join(Student, Student.class_id == SchoolClass.id).where(Student.id == student_id)
+    )
+    audit.record(
+        session,
+        action="absence_note_sent",
+        entity="absence_note",
+        entity_id=note.id,
+        school_id=person.school_id,
+        actor_person_id=person.id,
+        actor_telegram_id=viewer.telegram_user_id,
+        after={"kind": kind, "on_date": on_date.isoformat(), "student_id": student_id},
+    )
+    if tutor is not None:
+        await outbox.push(
+            session,
+            [Recipient(tutor, None)],
+            category="notes",
+            kind="absence_note",
+            topic=f"note:{note.id}",
+            grace=False,
+            payload={
+                "note_id": note.id,
+                "student_id": student_id,
+                "on_date": on_date.isoformat(),
+                "note_kind": kind,
+                "text": note.text,
+                "file_id": file_id,
+            },
+        )
+    await session.commit()
+    return note
+
+
+async def waiting(session: AsyncSession, viewer: Viewer) -> list[tuple[AbsenceNote, str]]:
+    """The notes of the tutor's classes waiting for a decision, oldest first, with the student's name."""
+    viewer.require_linked()
+    rows = await session.execute(
+        select(AbsenceNote, Person.last_name, Person.first_name)
+        .join(Student, Student.id == AbsenceNote.student_id)
+        .join(Person, Person.id == Student.person_id)
+        .where(Student.class_id.in_(viewer.tutor_class_ids), AbsenceNote.status == "pending")
+        .order_by(AbsenceNote.created_at, AbsenceNote.id)
+    )
+    return [(note, f"{last} {first}") for note, last, first in rows]
+
+
+async def decide(
+    session: AsyncSession, viewer: Viewer, note_id: int, *, confirm: bool, comment: str | None = None
+) -> AbsenceNote:
+    person = viewer.require_linked()
+    note = await session.get(AbsenceNote, note_id)
+    if note is None:
+        raise NotFound(N_("There is no such note."))
+    class_id = await session.scalar(select(Student.class_id).where(Student.id == note.student_id))
+    if class_id not in viewer.tutor_class_ids:
+        raise NotAllowed(N_("Only the class teacher of this student's class gives absence reasons."))
+    if note.status != "pending":
+        raise DiaryError(N_("This note has been decided already."))
+    if confirm:
+        await absences.give_reason(
+            session,
+            viewer,
+            reason=KINDS[note.kind],
+            student_id=note.student_id,
+            on_date=note.on_date,
+            note=note.text,
+            file_id=note.file_id,
+        )
+    note.status = "confirmed" if confirm else "rejected"
+    note.decided_by, note.decided_at = person.id, clock.now()
+    note.comment = (comment or "").strip() or None
+    audit.record(
+        session,
+        action=f"absence_note_{note.status}",
+        entity="absence_note",
+        entity_id=note.id,
+        school_id=person.school_id,
+        actor_person_id=person.id,
+        actor_telegram_id=viewer.telegram_user_id,
+        after={"status": note.status, "comment": note.comment},
+    )
+    await outbox.push(
+        session,
+        [Recipient(note.author_id, None)],
+        category="absences",
+        kind="absence_note_decided",
+        topic=f"note-decided:{note.id}",
+        grace=False,
+        payload={
+            "student_id": note.student_id,
+            "on_date": note.on_date.isoformat(),
+            "status": note.status,
+            "comment": note.comment,
+        },
+    )
+    await session.commit()
+    return note

@@ -1,0 +1,48 @@
+"""The absence loop: the push to a parent carries "Explain", the tutor confirms, the parent learns."""
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery import DeliveryWorker
+from models import AbsenceNote, Attendance, Person
+from services import attendance
+from tests.conftest import BotHarness
+from tests.journal_helpers import MONDAY, act_as, lesson_of, person, student_id
+from tests.test_delivery import drain, running_from
+from tests.test_flow_journal import link
+
+
+async def test_parent_explains_and_tutor_confirms(
+    demo: None, session: AsyncSession, sessionmaker, harness: BotHarness, monkeypatch
+) -> None:
+    emu = harness.emu
+    running_from(monkeypatch, MONDAY)
+    child = await student_id(session, "P018")  # R017 is her mother
+    mother = await person(session, "R017")
+    await session.execute(update(Person).where(Person.id == mother.id).values(consent_at=MONDAY))
+    await session.commit()
+    await link(session, emu, "R017", 9001, "en")
+    await link(session, emu, "S03", 9002, "en")  # 5А's class teacher
+    lesson = await lesson_of(session, "S03", MONDAY.date(), "MATH", "5А")
+    await attendance.save(session, await act_as(session, "S03"), lesson.id, {child: "absent"})
+    running_from(monkeypatch, MONDAY + timedelta(minutes=4))
+    await drain(DeliveryWorker(harness.bot, sessionmaker), sessionmaker)
+    push = emu.last(9001)
+    assert "was absent from lesson 1" in push["text"]
+    kinds = await emu.click(9001, push, "Explain the absence")
+    await emu.click(9001, kinds[-1], "illness")
+    replies = await emu.say(9001, "Температура, справка будет в среду")
+    assert replies[0]["text"].startswith("Sent to the class teacher.")
+    await drain(DeliveryWorker(harness.bot, sessionmaker), sessionmaker)
+    note_push = emu.last(9002)
+    assert "family explains the absence" in note_push["text"] and "Температура" in note_push["text"]
+    waiting = await emu.say(9002, "/absences")
+    assert any("A note from the family waits" in m["text"] for m in waiting)
+    await emu.click(9002, note_push, "✅ Confirm")
+    session.expire_all()
+    assert await session.scalar(select(Attendance.reason).where(Attendance.student_id == child)) == "illness"
+    assert await session.scalar(select(AbsenceNote.status)) == "confirmed"
+    await drain(DeliveryWorker(harness.bot, sessionmaker), sessionmaker)
+    assert "accepted the explanation" in emu.last(9001)["text"]
