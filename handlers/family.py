@@ -5,10 +5,12 @@ from datetime import date, timedelta
 from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.pushes import summary_text
 from handlers.callbacks import ChildCb, SummarySeenCb
 from handlers.journal_render import REASON_LABELS, day, short_day
 from handlers.render import chunks
@@ -109,37 +111,8 @@ async def attendance_lines(session: AsyncSession, viewer: Viewer, kid: Child, to
 
 
 def summary_lines(kid: Child, summary: family.WeekSummary) -> list[str]:
-    lines = [
-        _("{name}, {cls}: the week from {date}").format(
-            name=kid.name, cls=kid.class_name, date=short_day(summary.week_start)
-        )
-    ]
-    lines.append(_("Grades:"))
-    if not summary.week:
-        lines.append("  " + _("none this week"))
-    for subject, grades in summary.week.items():
-        period = summary.period_averages.get(subject)
-        lines.append(
-            "  "
-            + _("{subject}: {values} (week {week}, period {period})").format(
-                subject=subject,
-                values=" ".join(str(v) for _d, v, _w in grades.grades),
-                week=f"{grades.average:.2f}",
-                period=f"{period:.2f}" if period is not None else "—",
-            )
-        )
-    lines.append(_("Absences:"))
-    if not summary.absences:
-        lines.append("  " + _("none"))
-    for m in summary.absences:
-        reason = _(REASON_LABELS[m.reason]) if m.reason else _("no reason yet")
-        lines.append(f"  {short_day(m.on_date)}, {m.lesson_no} {m.subject}: {reason}")
-    lines.append(_("Homework for next week:"))
-    if not summary.homework_next_week:
-        lines.append("  " + _("nothing yet"))
-    for task in summary.homework_next_week:
-        lines.append(f"  {short_day(task.due_on) if task.due_on else '—'} · {task.subject}: {task.text}")
-    return lines
+    """The same text the Saturday push carries, from the same payload."""
+    return summary_text(summaries.payload_of(summary), kid.name, get_i18n().current_locale).split("\n")
 
 
 async def show(
