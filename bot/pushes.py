@@ -32,6 +32,18 @@ def _day(value: str | None, locale: str) -> str:
     return format_date(date.fromisoformat(value), "EEE, d MMMM", locale=locale) if value else "—"
 
 
+def average_line(p: dict[str, Any], ctx: PushContext, t: Any) -> str:
+    found = ctx.averages.get((int(p["student_id"]), int(p["subject_id"])))
+    if found is None:
+        return ""
+    return "\n" + t(
+        N_("Average in {subject} for {period}: {average}."),
+        subject=ctx.subjects.get(int(p["subject_id"]), ""),
+        period=found[0],
+        average=f"{found[1]:.2f}",
+    )
+
+
 def render_one(push: Push, ctx: PushContext, locale: str) -> tuple[str, list[tuple[str, str]]]:
     p: dict[str, Any] = push.payload
     t = lambda message, **params: translate(message, locale, **params)  # noqa: E731
@@ -51,7 +63,7 @@ def render_one(push: Push, ctx: PushContext, locale: str) -> tuple[str, list[tup
         )
         if p.get("comment"):
             text += "\n" + t(N_("Teacher's comment: {comment}"), comment=p["comment"])
-        return text, []
+        return text + average_line(p, ctx, t), []
     if kind == "grade_changed":
         return t(
             N_("{student}: the grade in {subject} of {date} is changed to {value}."),

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Guardianship, Notification, Person, Student, TelegramAccount
@@ -93,6 +93,17 @@ async def push_many(
             )
         ).all()
     )
+    if grace and category == "grades":
+        # Several grades inside the grace period go as one message: the pending ones wait for the newest.
+        await session.execute(
+            update(Notification)
+            .where(
+                Notification.person_id.in_({r.person_id for _k, r, _p in keyed}),
+                Notification.category == "grades",
+                Notification.status == "pending",
+            )
+            .values(due_at=due)
+        )
     for key, recipient, payload in keyed:
         row = pending.get(key)
         if row is not None:

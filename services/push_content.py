@@ -5,12 +5,13 @@ language, in a fixed number of queries whatever the batch size.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import AcademicPeriod, Homework, HomeworkAttachment, Person, Student, Subject
+from models import AcademicPeriod, Grade, Homework, HomeworkAttachment, Person, Student, Subject
 
 
 @dataclass
@@ -20,6 +21,8 @@ class PushContext:
     periods: dict[int, str] = field(default_factory=dict)
     homework: dict[int, Homework] = field(default_factory=dict)
     attachments: dict[int, list[HomeworkAttachment]] = field(default_factory=dict)
+    # (student, subject) -> (period name, average) for grade pushes
+    averages: dict[tuple[int, int], tuple[str, float]] = field(default_factory=dict)
 
 
 def _ids(payloads: list[dict[str, Any]], key: str) -> set[int]:
@@ -49,4 +52,42 @@ async def load(session: AsyncSession, payloads: list[dict[str, Any]]) -> PushCon
             select(HomeworkAttachment).where(HomeworkAttachment.homework_id.in_(ids)).order_by(HomeworkAttachment.id)
         ):
             ctx.attachments.setdefault(attachment.homework_id, []).append(attachment)
+    await _averages(session, ctx, [p for p in payloads if "grade_id" in p])
     return ctx
+
+
+async def _averages(session: AsyncSession, ctx: PushContext, grade_payloads: list[dict[str, Any]]) -> None:
+    """The subject's average in the period of each graded day: one query per period involved."""
+    if not grade_payloads:
+        return
+    subjects = {int(p["subject_id"]) for p in grade_payloads}
+    schools = dict((await session.execute(select(Subject.id, Subject.school_id).where(Subject.id.in_(subjects)))).all())
+    periods = list(
+        await session.scalars(select(AcademicPeriod).where(AcademicPeriod.school_id.in_(set(schools.values()))))
+    )
+    wanted: dict[int, set[tuple[int, int]]] = {}
+    names: dict[int, AcademicPeriod] = {}
+    for p in grade_payloads:
+        on = date.fromisoformat(p["on_date"])
+        holding = [
+            x for x in periods if x.school_id == schools.get(int(p["subject_id"])) and x.starts_on <= on <= x.ends_on
+        ]
+        if holding:
+            period = min(holding, key=lambda x: x.ends_on - x.starts_on)
+            names[period.id] = period
+            wanted.setdefault(period.id, set()).add((int(p["student_id"]), int(p["subject_id"])))
+    for period_id, pairs in wanted.items():
+        period = names[period_id]
+        for student_id, subject_id, average in await session.execute(
+            select(Grade.student_id, Grade.subject_id, func.avg(Grade.value))
+            .where(
+                Grade.student_id.in_({s for s, _ in pairs}),
+                Grade.subject_id.in_({j for _, j in pairs}),
+                Grade.deleted_at.is_(None),
+                Grade.on_date >= period.starts_on,
+                Grade.on_date <= period.ends_on,
+            )
+            .group_by(Grade.student_id, Grade.subject_id)
+        ):
+            if (student_id, subject_id) in pairs:
+                ctx.averages[(student_id, subject_id)] = (period.name, round(float(average), 2))

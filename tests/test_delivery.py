@@ -293,13 +293,25 @@ async def test_grade_reaches_student_and_both_parents_after_grace_in_their_langu
         emu.add_chat(800 + n)
         chats[800 + n] = locale
     await session.commit()
-    await grades.add(session, await act_as(session, "S03"), lesson.id, student, 5)
+    teacher = await act_as(session, "S03")
+    await grades.add(session, teacher, lesson.id, student, 5)
     await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
     assert all(emu.texts(chat) == [] for chat in chats), "the grace period holds the push"
+    running_from(monkeypatch, MONDAY + timedelta(minutes=2))
+    await grades.add(session, teacher, lesson.id, student, 3)  # a second grade inside the grace period
     running_from(monkeypatch, MONDAY + timedelta(minutes=4))
     await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
+    assert all(emu.texts(chat) == [] for chat in chats), "the first grade waits for the second"
+    running_from(monkeypatch, MONDAY + timedelta(minutes=6))
+    await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
     for chat, locale in chats.items():
-        (message,) = emu.bot_messages(chat)
+        (message,) = emu.bot_messages(chat)  # both grades in one message
         expected = "новая оценка 5 по предмету «Математика»" if locale == "ru" else "a new grade 5 in Математика"
         assert expected in message["text"], message["text"]
+        average = (
+            "Средний балл по предмету «Математика» за период «2 четверть»: 4.00"
+            if locale == "ru"
+            else ("Average in Математика for 2 четверть: 4.00")
+        )
+        assert average in message["text"] and message["text"].count("3") >= 1
         assert message.get("has_protected_content") is True
