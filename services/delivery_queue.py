@@ -5,6 +5,7 @@ worker and a plain select. A claimed row carries a lease: a worker that dies lea
 claimed again once the lease has passed.
 """
 
+import os
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -17,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Notification, Person, Preference, School, TelegramAccount
 from services import clock
 
-LEASE = timedelta(seconds=60)
+# How long a claimed row is a worker's; after that another may take it (DELIVERY_LEASE_SECONDS).
+LEASE = timedelta(seconds=float(os.environ.get("DELIVERY_LEASE_SECONDS", "60")))
 CATEGORY_FLAGS = {
     "grades": "push_grades",
     "absences": "push_absences",
