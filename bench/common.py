@@ -1,6 +1,7 @@
 """Shared pieces of the benchmarks: a fresh database, an emulator in its own process, counters."""
 
 import asyncio
+import contextlib
 import os
 import resource
 import secrets
@@ -74,12 +75,11 @@ async def emulator_process(port: int, *, limits: bool) -> AsyncIterator[str]:
     deadline = time.monotonic() + 30
     async with aiohttp.ClientSession() as http:
         while True:
-            try:
+            # Not listening yet is expected while the process starts: try again until the deadline.
+            with contextlib.suppress(aiohttp.ClientError):
                 async with http.get(url + "/emulator/stats") as response:
                     if response.status == 200:
                         break
-            except aiohttp.ClientError:
-                pass
             if time.monotonic() > deadline:
                 raise RuntimeError("the emulator did not start")
             await asyncio.sleep(0.2)

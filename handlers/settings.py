@@ -47,7 +47,6 @@ def view(preference: Preference) -> tuple[str, InlineKeyboardMarkup]:
 
 async def settings(message: Message, session: AsyncSession, viewer: Viewer) -> None:
     text, markup = view(await preferences.of(session, viewer))
-    await session.commit()
     await message.answer(text, reply_markup=markup)
 
 

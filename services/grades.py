@@ -63,6 +63,10 @@ def check_work_type(g: Gradable, work_type_id: int | None) -> WorkType | None:
     raise DiaryError(N_("This kind of work is not on the school's list."))
 
 
+def kind_of(g: Gradable, grade: Grade) -> WorkType | None:
+    return next((w for w in g.work_types if w.id == grade.work_type_id), None)
+
+
 def snapshot(grade: Grade) -> dict[str, object]:
     return {
         "value": grade.value,
@@ -176,7 +180,7 @@ async def change(
         before=before,
         after=snapshot(grade),
     )
-    work_type = next((w for w in g.work_types if w.id == grade.work_type_id), None)
+    work_type = kind_of(g, grade)
     await _push(session, grade, "grade_changed", work_type)
     await session.commit()
     return grade
@@ -198,7 +202,7 @@ async def delete(session: AsyncSession, viewer: Viewer, grade_id: int) -> Grade:
         before=snapshot(grade),
     )
     if not await outbox.cancel(session, f"grade:{grade.id}"):
-        work_type = next((w for w in g.work_types if w.id == grade.work_type_id), None)
+        work_type = kind_of(g, grade)
         await _push(session, grade, "grade_removed", work_type)
     await session.commit()
     return grade

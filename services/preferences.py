@@ -18,13 +18,14 @@ QUIET_PRESETS = {
 
 
 async def of(session: AsyncSession, viewer: Viewer) -> Preference:
+    """The account's preferences; an account from before preferences existed gets the defaults saved."""
     viewer.require_linked()
     assert viewer.account is not None
     preference = await session.get(Preference, viewer.account.id)
     if preference is None:
         preference = Preference(account_id=viewer.account.id)
         session.add(preference)
-        await session.flush()
+        await session.commit()
     return preference
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Notification, Person, School, SchoolClass, Student
 from services import clock, family, outbox
+from services.absences import tutor_class
 from services.errors import N_, NotFound
 from services.family import Child
 from services.roles import Viewer
@@ -128,8 +129,6 @@ class Receipt:
 
 async def receipts(session: AsyncSession, viewer: Viewer, class_id: int, week_start: date) -> list[Receipt]:
     """For the class teacher: which families have marked this week's summary seen."""
-    from services.absences import tutor_class
-
     school_class = await tutor_class(session, viewer, class_id)
     students = (
         await session.execute(
