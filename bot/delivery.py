@@ -50,12 +50,16 @@ class DeliveryWorker:
         self.stats: Counter[str] = Counter()
         self.stopping = asyncio.Event()
         self.acked: list[int] = []
+        self.ack_ready = asyncio.Event()
+        self.flush_lock = asyncio.Lock()
 
     async def run(self) -> None:
         """Real-time pushes go ahead of bulk ones; an empty queue is polled every `idle` seconds."""
+        acker = asyncio.create_task(self._ack_as_sent())
         try:
             await self._loop()
         finally:
+            acker.cancel()
             await asyncio.shield(self.flush())
 
     async def _loop(self) -> None:
@@ -83,15 +87,35 @@ class DeliveryWorker:
 
     async def acknowledged(self, delivery: Delivery, out: Outgoing) -> None:
         self.acked += await self.deliver(delivery, out)
+        self.ack_ready.set()
+
+    async def _ack_as_sent(self) -> None:
+        """Group commit: whatever was sent while the last UPDATE ran is marked by the next one. At a
+        few messages a second each is marked at once; at thousands one UPDATE covers many. A worker
+        killed outright so leaves only the sends of its last few milliseconds of unknown outcome."""
+        while True:
+            await self.ack_ready.wait()
+            self.ack_ready.clear()
+            try:
+                await self.flush()
+            except Exception:  # the database may be away for a moment; the ids wait for the next try
+                log.exception("marking pushes sent failed")
+                await asyncio.sleep(1)
+                self.ack_ready.set()
 
     async def flush(self) -> None:
-        """Mark what was sent, in one UPDATE: per-message commits would cap the rate. A worker that is
-        stopped flushes too; one killed outright leaves its in-flight rows to be claimed again after
-        the lease, and those are marked as of unknown outcome."""
-        sent, self.acked = self.acked, []
-        if sent:
-            async with self.sessionmaker() as session:
-                await delivery_queue.sent(session, sent)
+        """Mark what was sent, in one UPDATE. A worker that is stopped flushes too; one killed outright
+        leaves its unmarked rows to be claimed again after the lease, marked as of unknown outcome."""
+        async with self.flush_lock:
+            sent, self.acked = self.acked, []
+            if not sent:
+                return
+            try:
+                async with self.sessionmaker() as session:
+                    await delivery_queue.sent(session, sent)
+            except BaseException:
+                self.acked[:0] = sent
+                raise
             self.stats["pushes"] += len(sent)
 
     async def _pace(self, chat_id: int) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Notification, Person, Preference, School, TelegramAccount
@@ -28,6 +28,8 @@ CATEGORY_FLAGS = {
     "reminders": "push_reminders",
     "notes": "push_absences",
 }
+# Marks a row that may have reached Telegram already; such repeats are counted apart from duplicates.
+UNKNOWN = "outcome unknown"
 STAFF_CATEGORIES = frozenset({"reminders", "notes"})  # pushes to staff need no family consent
 
 
@@ -103,7 +105,7 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
     await session.execute(
         update(Notification)
         .where(Notification.id.in_(ids), Notification.status == "claimed")
-        .values(last_error="outcome unknown: the worker stopped mid-send")
+        .values(last_error=UNKNOWN + ": the worker stopped mid-send")
     )
     await session.execute(
         update(Notification)
@@ -155,10 +157,16 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
 
 
 async def sent(session: AsyncSession, ids: list[int]) -> None:
+    """Mark rows sent; a row that was of unknown outcome keeps saying so, so possible repeats stay counted."""
     await session.execute(
         update(Notification)
         .where(Notification.id.in_(ids))
-        .values(status="sent", sent_at=clock.now(), lease_until=None, last_error=None)
+        .values(
+            status="sent",
+            sent_at=clock.now(),
+            lease_until=None,
+            last_error=case((Notification.last_error.like(UNKNOWN + "%"), Notification.last_error), else_=None),
+        )
     )
     await session.commit()
 
@@ -208,7 +216,7 @@ async def unknown_outcome(session: AsyncSession, ids: list[int], error: str) -> 
         .where(Notification.id.in_(ids))
         .values(
             status="pending",
-            last_error=("outcome unknown: " + error)[:500],
+            last_error=(UNKNOWN + ": " + error)[:500],
             lease_until=None,
             due_at=clock.now() + timedelta(seconds=5),
         )

@@ -26,6 +26,16 @@ async def emulator() -> AsyncIterator[tuple[Emulator, str]]:
     await runner.cleanup()
 
 
+@pytest.fixture
+async def emulator_with_limits() -> AsyncIterator[tuple[Emulator, str]]:
+    emu = Emulator(limits=True)
+    port = free_port()
+    runner = await serve(emu, "127.0.0.1", port)
+    yield emu, f"http://127.0.0.1:{port}"
+    await emu.close()
+    await runner.cleanup()
+
+
 def environment(tmp_path: Path, api_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "TELEGRAM_API_URL", "LOCALE")}
     env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}"
@@ -127,3 +137,98 @@ async def test_demo_prints_codes_and_runs_offline(tmp_path: Path, emulator: tupl
         assert emu.texts(2002)[0] == "Здравствуйте, Елизавета Сергеевна! Вы вошли как: родитель."
     finally:
         await stop(demo)
+
+
+async def test_worker_process_killed_mid_batch_loses_and_duplicates_nothing(
+    db_url: str, demo: None, sessionmaker, emulator_with_limits: tuple[Emulator, str], tmp_path: Path
+) -> None:
+    """`diary-bot run` is killed with SIGKILL while it sends; a new one picks up after the lease."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from models import Notification, Person, Preference, Student, TelegramAccount
+    from services.delivery_queue import UNKNOWN
+
+    emu, url = emulator_with_limits
+    now = datetime.now(UTC)
+    chats: dict[int, int] = {}
+    async with sessionmaker() as session:
+        people = list(await session.scalars(select(Person).join(Student).order_by(Person.id).limit(60)))
+        for n, person in enumerate(people):
+            person.consent_at = now
+            account = TelegramAccount(telegram_user_id=700_000 + n, chat_id=700_000 + n, person_id=person.id)
+            session.add(account)
+            await session.flush()
+            # The real clock runs in the child process: no quiet hours, whatever the hour of the run.
+            preference = Preference(account_id=account.id)
+            session.add(preference)
+            await session.flush()
+            preference.quiet_from = preference.quiet_to = None  # as "off" in /settings
+            emu.add_chat(700_000 + n)
+            chats[person.id] = 700_000 + n
+            session.add(
+                Notification(
+                    person_id=person.id,
+                    category="absences",
+                    kind="reason_given",
+                    lane="realtime",
+                    due_at=now,
+                    status="pending",
+                    payload={"on_date": "2026-11-23", "reason": "illness"},
+                    topic=f"kill:{person.id}",
+                    dedup_key=f"kill:{person.id}",
+                )
+            )
+        await session.commit()
+
+    env = environment(tmp_path, url)
+    env.update(DATABASE_URL=db_url, DELIVERY_LEASE_SECONDS="3")
+
+    log = (tmp_path / "run.log").open("ab")
+
+    def start() -> "asyncio.Future[asyncio.subprocess.Process]":
+        return asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env, cwd=ROOT, stdout=log, stderr=log
+        )  # fmt: skip
+
+    async def delivered() -> int:
+        return sum(1 for chat in chats.values() if emu.texts(chat))
+
+    first = await start()
+    try:
+        deadline = asyncio.get_running_loop().time() + 90
+        while await delivered() < 15:
+            assert asyncio.get_running_loop().time() < deadline, "the worker sent nothing"
+            await asyncio.sleep(0.02)
+        first.kill()  # SIGKILL: no flush, no clean-up
+        await first.wait()
+    finally:
+        await stop(first)
+    async with sessionmaker() as session:
+        left = await session.scalar(select(func.count()).select_from(Notification).where(Notification.status != "sent"))
+    assert left, "the kill came mid-batch, with rows still claimed"
+    assert await delivered() < len(chats)
+
+    second = await start()
+    try:
+        deadline = asyncio.get_running_loop().time() + 90
+        while await delivered() < len(chats):
+            assert asyncio.get_running_loop().time() < deadline, "rows of the killed worker were lost"
+            await asyncio.sleep(0.1)
+        async with sessionmaker() as session:
+            while await session.scalar(
+                select(func.count()).select_from(Notification).where(Notification.status != "sent")
+            ):
+                assert asyncio.get_running_loop().time() < deadline, "the queue did not drain"
+                await asyncio.sleep(0.1)
+            unknown = set(
+                await session.scalars(select(Notification.person_id).where(Notification.last_error.like(UNKNOWN + "%")))
+            )
+    finally:
+        await stop(second)
+    repeated = {person for person, chat in chats.items() if len(emu.texts(chat)) > 1}
+    assert len(repeated) <= 2, "only sends in flight at the kill may repeat"
+    # Only a send the killed worker had in flight may repeat, and each such row says so.
+    assert repeated <= unknown
+    assert emu.too_many == 0
