@@ -51,8 +51,8 @@ def render_one(push: Push, ctx: PushContext, locale: str) -> tuple[str, list[tup
     subject = ctx.subjects.get(p.get("subject_id") or 0, "")
     on = _day(p.get("on_date"), locale)
     kind = push.kind
+    work = f" ({t(p['work_type'])})" if p.get("work_type") else ""
     if kind == "grade_created":
-        work = f" ({t(p['work_type'])})" if p.get("work_type") else ""
         text = t(
             N_("{student}: a new grade {value} in {subject}{work}, {date}."),
             student=student,
@@ -65,21 +65,25 @@ def render_one(push: Push, ctx: PushContext, locale: str) -> tuple[str, list[tup
             text += "\n" + t(N_("Teacher's comment: {comment}"), comment=p["comment"])
         return text + average_line(p, ctx, t), []
     if kind == "grade_changed":
-        return t(
-            N_("{student}: the grade in {subject} of {date} is changed to {value}."),
+        text = t(
+            N_("{student}: the grade in {subject}{work} of {date} is changed to {value}."),
             student=student,
             subject=subject,
+            work=work,
             date=on,
             value=p["value"],
-        ), []
+        )
+        return text + average_line(p, ctx, t), []
     if kind == "grade_removed":
-        return t(
-            N_("{student}: the grade {value} in {subject} of {date} is removed."),
+        text = t(
+            N_("{student}: the grade {value} in {subject}{work} of {date} is removed."),
             student=student,
             value=p["value"],
             subject=subject,
+            work=work,
             date=on,
-        ), []
+        )
+        return text + average_line(p, ctx, t), []
     if kind == "absence_marked":
         message = (
             N_("{student} was late for lesson {no} ({subject}), {date}.")

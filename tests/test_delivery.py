@@ -315,3 +315,44 @@ async def test_grade_reaches_student_and_both_parents_after_grace_in_their_langu
         )
         assert average in message["text"] and message["text"].count("3") >= 1
         assert message.get("has_protected_content") is True
+
+
+async def test_changed_and_removed_grades_carry_the_new_average(
+    demo: None, session: AsyncSession, sessionmaker, limited, monkeypatch
+) -> None:
+    from services import grades
+    from services.class_lists import lesson_students
+    from tests.journal_helpers import MONDAY, act_as, lesson_of
+
+    emu, bot = limited
+    running_from(monkeypatch, MONDAY)
+    lesson = await lesson_of(session, "S03", MONDAY.date(), "MATH", "5А")
+    (student, person), *_ = await lesson_students(session, lesson)
+    person.consent_at = MONDAY
+    account = TelegramAccount(telegram_user_id=810, chat_id=810, person_id=person.id, locale="en")
+    session.add(account)
+    await session.flush()
+    session.add(Preference(account_id=account.id))
+    emu.add_chat(810)
+    await session.commit()
+    teacher = await act_as(session, "S03")
+    five = await grades.add(session, teacher, lesson.id, student.id, 5)
+    three = await grades.add(session, teacher, lesson.id, student.id, 3)
+    running_from(monkeypatch, MONDAY + timedelta(minutes=10))
+    await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
+    assert "Average in Математика for 2 четверть: 4.00" in emu.texts(810)[-1]
+
+    await grades.change(session, teacher, three.id, value=4)
+    running_from(monkeypatch, MONDAY + timedelta(minutes=20))
+    await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
+    changed = emu.texts(810)[-1]
+    assert "the grade in Математика of" in changed and "is changed to 4" in changed, changed
+    assert "Average in Математика for 2 четверть: 4.50" in changed
+
+    await grades.delete(session, teacher, five.id)
+    running_from(monkeypatch, MONDAY + timedelta(minutes=30))
+    await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
+    removed = emu.texts(810)[-1]
+    assert "the grade 5 in Математика of" in removed and "is removed" in removed, removed
+    assert "Average in Математика for 2 четверть: 4.00" in removed
+    assert len(emu.texts(810)) == 3
