@@ -4,13 +4,13 @@ import logging
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.api_session import JsonSession
 from bot.i18n import DEFAULT_LOCALE, DOMAIN, LOCALES_DIR
 from bot.middlewares import CommandLeavesDialogMiddleware, DbSessionMiddleware, LocaleMiddleware, ViewerMiddleware
 from bot.settings import Settings
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def make_bot(settings: Settings) -> Bot:
     assert settings.bot_token is not None
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = JsonSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     return Bot(settings.bot_token.get_secret_value(), session=session, default=DefaultBotProperties())
 
 

@@ -88,10 +88,12 @@ class Emulator:
         # For load tests: any chat id is someone who has talked to the bot, and messages are counted, not kept.
         self.open_chats = open_chats
         self.delivered = 0
+        self.first_delivered_at = self.last_delivered_at = 0.0  # monotonic, for the sustained rate
         self.recent_sends: collections.deque[float] = collections.deque()
         self.chat_last_send: dict[int, float] = {}
         self.too_many = 0  # 429s answered
         self.failures: list[tuple[int, str, dict[str, Any]]] = []  # injected: (code, description, parameters)
+        self.stalls: list[float] = []  # injected: seconds to hold back the answer of the next sends
 
     # --- what a person does ---------------------------------------------------------------
     def _user(self, user_id: int, first_name: str | None, language_code: str | None) -> dict[str, Any]:
@@ -262,6 +264,10 @@ class Emulator:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         return chat
 
+    def stall_next(self, seconds: float) -> None:
+        """The next send is delivered but its answer is held back, as when the network drops a reply."""
+        self.stalls.append(seconds)
+
     def fail_next(self, code: int, description: str, **parameters: Any) -> None:
         """The next send answers with this error, as Telegram would (a 429, a 500, a 403 …)."""
         self.failures.append((code, description, parameters))
@@ -310,6 +316,8 @@ class Emulator:
         if params.get("protect_content") in (True, "true", "True"):
             message["has_protected_content"] = True
         self.delivered += 1
+        self.last_delivered_at = time.monotonic()
+        self.first_delivered_at = self.first_delivered_at or self.last_delivered_at
         if not self.open_chats:
             chat.messages.append(message)
         return message
@@ -496,6 +504,8 @@ class Emulator:
             if error.parameters:
                 body["parameters"] = error.parameters
             return web.json_response(body, status=error.code)
+        if self.stalls and request.match_info["method"].lower().startswith("send"):
+            await asyncio.sleep(self.stalls.pop(0))
         return web.json_response({"ok": True, "result": result})
 
     async def handle_file(self, request: web.Request) -> web.Response:
@@ -529,7 +539,8 @@ class Emulator:
         return web.json_response({"messages": chat.messages if chat else []})
 
     async def handle_control_stats(self, request: web.Request) -> web.Response:
-        return web.json_response({"delivered": self.delivered, "too_many": self.too_many})
+        span = self.last_delivered_at - self.first_delivered_at
+        return web.json_response({"delivered": self.delivered, "too_many": self.too_many, "span": span})
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=50 * 1024 * 1024)

@@ -5,16 +5,16 @@ from datetime import date
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from babel.dates import format_date
 
 from bot.i18n import translate
 from handlers.callbacks import ExplainCb, NoteCb, SummarySeenCb
+from handlers.journal_render import REASON_LABELS
+from handlers.summary_text import day_label, summary_text
 from services.delivery_queue import Delivery, Push
 from services.errors import N_
 from services.push_content import PushContext
 
 MARKS = {"absent": N_("absent"), "late": N_("late")}
-REASONS = {"excused": N_("excused"), "unexcused": N_("unexcused"), "illness": N_("illness")}
 PERIOD_MARKS = {"pass": N_("pass"), "na": N_("not certified")}
 NOTE_KINDS = {"illness": N_("illness"), "family": N_("family reasons"), "other": N_("other")}
 PROTECTED = frozenset({"grade_created", "grade_changed", "grade_removed", "period_grade"})
@@ -26,10 +26,6 @@ class Outgoing:
     protect: bool
     files: list[tuple[str, str]] = field(default_factory=list)  # (photo | document, file id)
     markup: InlineKeyboardMarkup | None = None
-
-
-def _day(value: str | None, locale: str) -> str:
-    return format_date(date.fromisoformat(value), "EEE, d MMMM", locale=locale) if value else "—"
 
 
 def average_line(p: dict[str, Any], ctx: PushContext, t: Any) -> str:
@@ -49,7 +45,7 @@ def render_one(push: Push, ctx: PushContext, locale: str) -> tuple[str, list[tup
     t = lambda message, **params: translate(message, locale, **params)  # noqa: E731
     student = ctx.students.get(p.get("student_id") or 0, "")
     subject = ctx.subjects.get(p.get("subject_id") or 0, "")
-    on = _day(p.get("on_date"), locale)
+    on = day_label(p.get("on_date"), locale)
     kind = push.kind
     work = f" ({t(p['work_type'])})" if p.get("work_type") else ""
     if kind == "grade_created":
@@ -104,7 +100,7 @@ def render_one(push: Push, ctx: PushContext, locale: str) -> tuple[str, list[tup
             N_("{student}: the absence of {date} is recorded as: {reason}."),
             student=student,
             date=on,
-            reason=t(REASONS.get(p.get("reason", ""), p.get("reason", ""))),
+            reason=t(REASON_LABELS.get(p.get("reason", ""), p.get("reason", ""))),
         ), []
     if kind in ("homework_created", "homework_changed"):
         homework = ctx.homework.get(p.get("homework_id") or 0)
@@ -117,7 +113,7 @@ def render_one(push: Push, ctx: PushContext, locale: str) -> tuple[str, list[tup
         )
         files = [(a.kind, a.file_id) for a in ctx.attachments.get(homework.id, [])]
         return t(
-            message, student=student, subject=subject, due=_day(p.get("due_on"), locale), text=homework.text
+            message, student=student, subject=subject, due=day_label(p.get("due_on"), locale), text=homework.text
         ), files
     if kind == "period_grade":
         value = str(p["value"])
@@ -195,40 +191,6 @@ def render_one(push: Push, ctx: PushContext, locale: str) -> tuple[str, list[tup
     if kind == "weekly_summary":
         return summary_text(p, student, locale), []
     return "", []
-
-
-def summary_text(p: dict[str, Any], student: str, locale: str) -> str:
-    t = lambda message, **params: translate(message, locale, **params)  # noqa: E731
-    lines = [
-        t(N_("{student}: the week from {date}"), student=student, date=_day(p["week_start"], locale)),
-        t(N_("Grades:")),
-    ]
-    if not p["grades"]:
-        lines.append("  " + t(N_("none this week")))
-    for subject, values in p["grades"].items():
-        period = p["period_avg"].get(subject)
-        lines.append(
-            "  "
-            + t(
-                N_("{subject}: {values} (week {week}, period {period})"),
-                subject=subject,
-                values=" ".join(str(v) for v in values),
-                week=f"{p['week_avg'][subject]:.2f}",
-                period=f"{period:.2f}" if period is not None else "—",
-            )
-        )
-    lines.append(t(N_("Absences:")))
-    if not p["absences"]:
-        lines.append("  " + t(N_("none")))
-    for on, no, subject, _mark, reason in p["absences"]:
-        shown = t(REASONS[reason]) if reason else t(N_("no reason yet"))
-        lines.append(f"  {_day(on, locale)}, {no} {subject}: {shown}")
-    lines.append(t(N_("Homework for next week:")))
-    if not p["homework"]:
-        lines.append("  " + t(N_("nothing yet")))
-    for due, subject, text in p["homework"]:
-        lines.append(f"  {_day(due, locale)} · {subject}: {text}")
-    return "\n".join(lines)
 
 
 def render(delivery: Delivery, ctx: PushContext) -> Outgoing:

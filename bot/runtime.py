@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from bot import event_loop
 from bot.i18n import translate
 from bot.settings import Settings, SettingsError, get_settings
 from models.db import make_engine, make_sessionmaker
@@ -71,4 +72,4 @@ async def run_bot(settings: Settings) -> None:
 def run_forever(settings: Settings) -> None:
     setup_logging(settings)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_bot(settings))
+        event_loop.run(run_bot(settings))

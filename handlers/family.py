@@ -10,10 +10,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.pushes import summary_text
 from handlers.callbacks import ChildCb, SummarySeenCb
 from handlers.journal_render import REASON_LABELS, day, short_day
 from handlers.render import chunks
+from handlers.summary_text import summary_text
 from services import family, summaries
 from services.family import Child, ChooseChild
 from services.roles import Viewer

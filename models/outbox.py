@@ -11,7 +11,7 @@ from models.base import Base, CreatedAt, UTCDateTime
 
 class Notification(CreatedAt, Base):
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_due", "status", "lane", "due_at"),)
+    __table_args__ = (Index("ix_notifications_due", "status", "lane", "due_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)

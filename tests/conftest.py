@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.api_session import JsonSession
 from bot.app import make_dispatcher
 from bot.emulator import Emulator, serve
 from models import Base
@@ -137,7 +137,7 @@ async def harness(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterat
     emulator = Emulator()
     port = free_port()
     runner = await serve(emulator, "127.0.0.1", port)
-    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")))
+    bot = Bot(TOKEN, session=JsonSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")))
     dp = make_dispatcher(sessionmaker)
     polling = asyncio.create_task(dp.start_polling(bot, handle_as_tasks=False, handle_signals=False, polling_timeout=1))
     try:

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.api_session import JsonSession
 from bot.delivery import DeliveryWorker
 from bot.emulator import Emulator, serve
 from models import Notification, Person, Preference, TelegramAccount
@@ -38,7 +38,7 @@ async def limited() -> AsyncIterator[tuple[Emulator, Bot]]:
     emu = Emulator(limits=True)
     port = free_port()
     runner = await serve(emu, "127.0.0.1", port)
-    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")))
+    bot = Bot(TOKEN, session=JsonSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")))
     yield emu, bot
     await bot.session.close()
     await emu.close()
@@ -199,6 +199,23 @@ async def test_server_errors_back_off_then_deliver(
     assert worker.stats["retried"] == 1
     assert row.status == "sent" and row.attempts == 2 and row.sent_at > NOON + timedelta(seconds=0.9)
     assert len(emu.texts(chat)) == 1
+
+
+async def test_send_without_an_answer_goes_again_counted_as_unknown_outcome(
+    demo: None, at_noon: None, session: AsyncSession, sessionmaker, limited
+) -> None:
+    emu, bot = limited
+    ((person_id, chat),) = await accounts_for(session, emu, 1)
+    queue(session, person_id, 0)
+    await session.commit()
+    emu.stall_next(3)  # delivered, but the answer comes after the worker stopped waiting
+    worker = DeliveryWorker(bot, sessionmaker, send_timeout=1)
+    await drain(worker, sessionmaker)
+    row = await session.scalar(select(Notification))
+    await session.refresh(row)
+    assert worker.stats["unknown outcome"] == 1
+    assert row.status == "sent" and row.last_error.startswith("outcome unknown")
+    assert len(emu.texts(chat)) == 2, "a possible repeat, counted apart; nothing lost"
 
 
 async def test_quiet_hours_hold_and_release_as_one_message(

@@ -4,11 +4,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.api_session import JsonSession
 from bot.emulator import Emulator, serve
 from tests.conftest import TOKEN, free_port
 
@@ -18,7 +18,7 @@ async def pair() -> AsyncIterator[tuple[Emulator, Bot]]:
     emu = Emulator()
     port = free_port()
     runner = await serve(emu, "127.0.0.1", port)
-    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")))
+    bot = Bot(TOKEN, session=JsonSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")))
     yield emu, bot
     await bot.session.close()
     await emu.close()
