@@ -13,7 +13,7 @@ from models.journal import (
     PeriodGrade,
     WorkType,
 )
-from models.outbox import Notification
+from models.outbox import Notification, SummaryRun
 from models.people import Guardianship, Person, RoleGrant, Student, TeachingAssignment
 from models.school import AcademicPeriod, School, SchoolClass, Subject, TimetableSlot
 
@@ -39,6 +39,7 @@ __all__ = [
     "SchoolClass",
     "Student",
     "Subject",
+    "SummaryRun",
     "TeachingAssignment",
     "TelegramAccount",
     "TimetableSlot",

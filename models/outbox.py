@@ -1,9 +1,9 @@
 """The transactional outbox: one row per push to one recipient, written with the change."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, CreatedAt, UTCDateTime
@@ -32,3 +32,16 @@ class Notification(CreatedAt, Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     # A weekly summary's "Seen" button (000 §2.12): when the family marked it read.
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SummaryRun(CreatedAt, Base):
+    """A school's weekly summaries, all queued: the scheduler's minute-by-minute check skips the
+    school instead of building its summaries again (000 §2.12)."""
+
+    __tablename__ = "summary_runs"
+    __table_args__ = (UniqueConstraint("school_id", "week_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    week_start: Mapped[date]
+    queued: Mapped[int] = mapped_column(default=0)

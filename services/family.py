@@ -168,7 +168,15 @@ async def homework_due(session: AsyncSession, kids: list[Child], start: date, en
         by_class[kid.class_id].append(kid)
     rows = (
         await session.execute(
-            select(Homework, Lesson.class_id, Lesson.subgroup, Subject.name)
+            select(
+                Homework.id,
+                Homework.student_id,
+                Homework.text,
+                Homework.due_on,
+                Lesson.class_id,
+                Lesson.subgroup,
+                Subject.name,
+            )
             .join(Lesson, Lesson.id == Homework.lesson_id)
             .join(Subject, Subject.id == Lesson.subject_id)
             .where(
@@ -183,19 +191,19 @@ async def homework_due(session: AsyncSession, kids: list[Child], start: date, en
     files: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for a in await session.scalars(
         select(HomeworkAttachment)
-        .where(HomeworkAttachment.homework_id.in_([h.id for h, *_ in rows]))
+        .where(HomeworkAttachment.homework_id.in_([row.id for row in rows]))
         .order_by(HomeworkAttachment.id)
     ):
         files[a.homework_id].append((a.kind, a.file_id))
-    for homework, class_id, subgroup, subject in rows:
+    for homework_id, student_id, text, due_on, class_id, subgroup, subject in rows:
+        # One Task for the whole class: a district's week is a million (task, child) pairs.
+        task = Task(homework_id, subject, due_on, text, files.get(homework_id, []))
         for kid in by_class[class_id]:
-            if homework.student_id is not None and homework.student_id != kid.student_id:
+            if student_id is not None and student_id != kid.student_id:
                 continue
             if subgroup is not None and kid.subgroup != subgroup:
                 continue
-            result[kid.student_id].append(
-                Task(homework.id, subject, homework.due_on, homework.text, files[homework.id])
-            )
+            result[kid.student_id].append(task)
     return result
 
 

@@ -18,11 +18,12 @@ async def tick(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, int]
         if not await leader.try_lead(session):
             return done
         schools = list(await session.scalars(select(School)))
+    due = []
     for school in schools:
         async with sessionmaker() as session:
             done["reminders"] += await reminders.for_school(session, school, clock.now())
         week = summaries.due_week(school, clock.now())
         if week is not None:
-            async with sessionmaker() as session:
-                done["summaries"] += await summaries.queue_week(session, school, week)
+            due.append((school, week))
+    done["summaries"] = await summaries.queue_weeks(sessionmaker, due)
     return done

@@ -1,15 +1,17 @@
 """Weekly summaries (000 §2.12): built in bulk for a whole school and queued for every consenting
 student and parent, one message per child; the family marks it seen and the tutor sees who has."""
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import Notification, Person, School, SchoolClass, Student
+from models import Notification, Person, School, SchoolClass, Student, SummaryRun
 from services import clock, family, outbox
 from services.absences import tutor_class
 from services.errors import N_, NotFound
@@ -17,9 +19,19 @@ from services.family import Child
 from services.roles import Viewer
 
 CHUNK = 2000  # students per round of queries: memory stays flat, queries grow with N / CHUNK only
+CONCURRENCY = 3  # schools built at once
 
 
-def payload_of(summary: family.WeekSummary) -> dict[str, Any]:
+def payload_of(summary: family.WeekSummary, shaped: dict[int, list[Any]] | None = None) -> dict[str, Any]:
+    """The summary as the push carries it; `shaped` keeps each homework's row across the children of
+    a class, who share it."""
+    shaped = {} if shaped is None else shaped
+    homework = []
+    for t in summary.homework_next_week:
+        row = shaped.get(t.homework_id)
+        if row is None:
+            row = shaped[t.homework_id] = [t.due_on.isoformat() if t.due_on else None, t.subject, t.text[:300]]
+        homework.append(row)
     return {
         "student_id": summary.student_id,
         "week_start": summary.week_start.isoformat(),
@@ -27,14 +39,44 @@ def payload_of(summary: family.WeekSummary) -> dict[str, Any]:
         "week_avg": {s: g.average for s, g in summary.week.items()},
         "period_avg": summary.period_averages,
         "absences": [[m.on_date.isoformat(), m.lesson_no, m.subject, m.mark, m.reason] for m in summary.absences],
-        "homework": [
-            [t.due_on.isoformat() if t.due_on else None, t.subject, t.text[:300]] for t in summary.homework_next_week
-        ],
+        "homework": homework,
     }
 
 
+async def queue_weeks(sessionmaker: async_sessionmaker[AsyncSession], due: list[tuple[School, date]]) -> int:
+    """Several schools' weeks side by side, each in its own session: while one school's queries run
+    in the database the next one's summaries are built here, and both cores work."""
+    bind = sessionmaker.kw.get("bind")
+    # SQLite has one writer at a time: schools side by side would only wait on its lock.
+    gate = asyncio.Semaphore(CONCURRENCY if bind is not None and bind.dialect.name == "postgresql" else 1)
+
+    async def one(school: School, week_start: date) -> int:
+        async with gate, sessionmaker() as session:
+            return await queue_week(session, school, week_start)
+
+    queued = sum(await asyncio.gather(*(one(school, week) for school, week in due)))
+    if queued > CHUNK:
+        async with sessionmaker() as session:
+            await refresh_statistics(session)
+    return queued
+
+
+async def refresh_statistics(session: AsyncSession) -> None:
+    """After a broadcast is queued, PostgreSQL's planner must know the outbox grew a hundredfold, or
+    the delivery worker's claims get plans made for an empty table until autovacuum comes round."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(text("ANALYZE notifications"))
+        await session.commit()
+
+
 async def queue_week(session: AsyncSession, school: School, week_start: date) -> int:
-    """Queue the week's summaries of a school; running it again adds nothing (dedup keys)."""
+    """Queue the week's summaries of a school; running it again adds nothing (dedup keys), and once
+    the school's run is complete it is not built again."""
+    done = await session.scalar(
+        select(SummaryRun.id).where(SummaryRun.school_id == school.id, SummaryRun.week_start == week_start)
+    )
+    if done is not None:
+        return 0
     today = week_start + timedelta(days=6)
     period = await family.current_period(session, school.id, min(today, clock.school_today(school)))
     kids = [
@@ -54,8 +96,9 @@ async def queue_week(session: AsyncSession, school: School, week_start: date) ->
         families = await outbox.family_of(session, [k.student_id for k in chunk])
         built = await family.summaries(session, chunk, week_start, period)
         rows = []
+        shaped: dict[int, list[Any]] = {}
         for kid in chunk:
-            payload = payload_of(built[kid.student_id])
+            payload = payload_of(built[kid.student_id], shaped)
             for recipient in families[kid.student_id]:
                 key = f"summary:{week_start.isoformat()}:s{kid.student_id}:p{recipient.person_id}"
                 rows.append(
@@ -86,6 +129,11 @@ async def queue_week(session: AsyncSession, school: School, week_start: date) ->
             await session.execute(insert(Notification), fresh)
             queued += len(fresh)
         await session.commit()
+    session.add(SummaryRun(school_id=school.id, week_start=week_start, queued=queued))
+    try:
+        await session.commit()
+    except IntegrityError:  # another instance finished the same school at the same moment
+        await session.rollback()
     return queued
 
 

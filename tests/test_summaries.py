@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery import DeliveryWorker
 from handlers.callbacks import SummarySeenCb
 from models import Notification, Person, School, TelegramAccount
-from services import attendance, grades, jobs
+from services import attendance, family, grades, jobs
 from services.class_lists import lesson_students
 from services.summaries import due_week
 from tests.conftest import BotHarness
@@ -47,6 +47,14 @@ async def test_summary_reaches_each_family_once_per_child(
     first = await jobs.tick(sessionmaker)
     again = await jobs.tick(sessionmaker)
     assert first["summaries"] == 2 and again["summaries"] == 0, "one per child, and never twice"
+    built = family.summaries
+
+    async def not_again(*_args: object) -> None:
+        raise AssertionError("a school whose week is queued is not built again each minute")
+
+    monkeypatch.setattr(family, "summaries", not_again)
+    assert (await jobs.tick(sessionmaker))["summaries"] == 0
+    monkeypatch.setattr(family, "summaries", built)
     await drain(DeliveryWorker(harness.bot, sessionmaker), sessionmaker)
     summaries = [m for m in emu.bot_messages(7001) if "the week from" in (m.get("text") or "")]
     assert len(summaries) == 2
