@@ -56,10 +56,14 @@ async def analyze(engine: AsyncEngine) -> None:
 class QueryCounter:
     def __init__(self, engine: AsyncEngine) -> None:
         self.count = 0
+        self.engine = engine
         event.listen(engine.sync_engine, "before_cursor_execute", self._count)
 
     def _count(self, *_args: object) -> None:
         self.count += 1
+
+    def stop(self) -> None:
+        event.remove(self.engine.sync_engine, "before_cursor_execute", self._count)
 
 
 def peak_rss_mib() -> float:

@@ -7,10 +7,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import ExplainCb, NoteCb
+from handlers.keyboards import Keyboard
 from services import absence_notes
 from services.errors import N_
 from services.roles import Viewer
@@ -28,7 +28,7 @@ async def on_explain(query: CallbackQuery, callback_data: ExplainCb, viewer: Vie
     viewer.require_diary_access()
     await query.answer()
     if not callback_data.kind:
-        kb = InlineKeyboardBuilder()
+        kb = Keyboard()
         for kind, label in KIND_LABELS.items():
             kb.button(
                 text=_(label), callback_data=ExplainCb(student=callback_data.student, day=callback_data.day, kind=kind)

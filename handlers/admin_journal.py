@@ -6,17 +6,17 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import JournalCb, SubstituteCb
 from handlers.journal_render import short_day
+from handlers.keyboards import Keyboard
 from services import clock, journal_views, lessons
 from services.roles import Role, Viewer
 
 
 async def journal_step(session: AsyncSession, viewer: Viewer, cb: JournalCb) -> tuple[str, InlineKeyboardMarkup]:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     if not cb.cls:
         for school_class in await journal_views.readable_classes(session, viewer):
             kb.button(text=school_class.name, callback_data=JournalCb(cls=school_class.id))
@@ -74,7 +74,7 @@ async def substitute_step(
     session: AsyncSession, viewer: Viewer, cb: SubstituteCb
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     admin = viewer.require_any(Role.ADMIN)
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     staff = await lessons.teachers(session, admin.school_id)
     if not cb.teacher:
         for person in staff:

@@ -7,11 +7,11 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import ChildCb, SummarySeenCb
 from handlers.journal_render import REASON_LABELS, day, short_day
+from handlers.keyboards import Keyboard
 from handlers.render import chunks
 from handlers.summary_text import summary_text
 from services import family, summaries
@@ -23,7 +23,7 @@ MAX_FILES = 10
 
 
 def picker(kids: list[Child], view: str) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for kid in kids:
         kb.button(text=f"{kid.name}, {kid.class_name}", callback_data=ChildCb(view=view, student=kid.student_id))
     kb.adjust(1)
@@ -33,7 +33,7 @@ def picker(kids: list[Child], view: str) -> InlineKeyboardMarkup:
 def switcher(kids: list[Child], view: str, current: Child) -> InlineKeyboardMarkup | None:
     if len(kids) < 2:
         return None
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for kid in kids:
         if kid.student_id != current.student_id:
             kb.button(text="↔ " + kid.name.split()[0], callback_data=ChildCb(view=view, student=kid.student_id))
@@ -133,7 +133,7 @@ async def show(
         lines, files = await homework_lines(session, kid, today)
     elif view == "schedule":
         lines = await schedule_lines(session, kid, today, span)
-        kb = InlineKeyboardBuilder.from_markup(markup) if markup else InlineKeyboardBuilder()
+        kb = Keyboard.from_markup(markup) if markup else Keyboard()
         for key, label in (("today", _("today")), ("tomorrow", _("tomorrow")), ("week", _("the week"))):
             if key != (span or "today"):
                 kb.button(text=label, callback_data=ChildCb(view="schedule", student=kid.student_id, span=key))

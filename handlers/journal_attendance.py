@@ -4,12 +4,12 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import AttCb, LessonCb
 from handlers.journal_render import day, short_name
 from handlers.journal_today import card_view
+from handlers.keyboards import Keyboard
 from services import attendance
 from services.attendance import Sheet
 from services.roles import Viewer
@@ -37,7 +37,7 @@ def sheet_view(sheet: Sheet, draft: dict[int, str]) -> tuple[str, InlineKeyboard
             ),
         ]
     )
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for student, person in sheet.students:
         mark = draft.get(student.id, "present")
         # «ОТ» is how the regulations write an absence (004 §4).

@@ -5,12 +5,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import GradeCb, GradeEditCb, LessonCb
 from handlers.journal_render import day, short_name
 from handlers.journal_today import actions
+from handlers.keyboards import Keyboard
 from services import grades
 from services.class_lists import lesson_students
 from services.roles import Viewer
@@ -27,7 +27,7 @@ async def students_view(
     given: dict[int, list[str]] = {}
     for grade in await grades.of_lesson(session, lesson_id):
         given.setdefault(grade.student_id, []).append(str(grade.value))
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     students = await lesson_students(session, g.lesson)
     for student, person in students:
         marks = ", ".join(given.get(student.id, []))
@@ -51,7 +51,7 @@ async def value_view(
     person = students.get(student_id)
     if person is None:
         return await students_view(session, viewer, lesson_id, _("This student is not in this lesson."))
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for value in range(g.school.grade_min, g.school.grade_max + 1):
         kb.button(
             text=str(value), callback_data=GradeCb(lesson=lesson_id, op="v", student=student_id, value=value, seq=seq)
@@ -76,7 +76,7 @@ async def value_view(
 async def type_view(session: AsyncSession, viewer: Viewer, cb: GradeCb) -> tuple[str, InlineKeyboardMarkup]:
     g = await grades.gradable(session, viewer, cb.lesson)
     grades.check_value(g.school, cb.value)
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for wt in g.work_types:
         kb.button(
             text=_(wt.name),
@@ -123,7 +123,7 @@ async def on_grade(
         nxt = await next_student(session, viewer, cb.lesson, 0 if cb.op == "seq" else cb.student)
         if cb.op == "w" and not cb.seq:
             text, markup = await students_view(session, viewer, cb.lesson, notice)
-            kb = InlineKeyboardBuilder.from_markup(markup)
+            kb = Keyboard.from_markup(markup)
             kb.row(
                 InlineKeyboardButton(
                     text=_("Add a comment to {value}").format(value=cb.value),
@@ -181,7 +181,7 @@ async def on_grade_edit(
         )
     else:
         grade, g = await grades.editable(session, viewer, cb.grade)
-        kb = InlineKeyboardBuilder()
+        kb = Keyboard()
         for value in range(g.school.grade_min, g.school.grade_max + 1):
             if value != grade.value:
                 kb.button(text=str(value), callback_data=GradeEditCb(grade=grade.id, op="set", value=value))

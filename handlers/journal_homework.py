@@ -7,11 +7,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import HomeworkCb, LessonCb
 from handlers.journal_render import day, short_day, short_name
+from handlers.keyboards import Keyboard
 from services import homework, lessons
 from services.class_lists import lesson_students
 from services.homework import Attachment
@@ -58,7 +58,7 @@ async def got_topic(message: Message, session: AsyncSession, viewer: Viewer, sta
 
 
 def homework_keyboard(lesson_id: int, hw_id: int | None) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     if hw_id is None:
         kb.button(text=_("For one student"), callback_data=HomeworkCb(lesson=lesson_id, op="one"))
     else:
@@ -83,7 +83,7 @@ async def ask_homework(
     existing = await homework.of_lesson(session, lesson.id)
     markup = homework_keyboard(lesson.id, None)
     if existing:
-        kb = InlineKeyboardBuilder.from_markup(markup)
+        kb = Keyboard.from_markup(markup)
         for number, item in enumerate(existing, start=1):
             lines.append(_("Already given ({number}): {text}").format(number=number, text=item.text[:200]))
             kb.row(
@@ -152,7 +152,7 @@ async def homework_action(
         await state.set_state(None)
         await query.message.edit_reply_markup(reply_markup=None)
     elif cb.op == "one":
-        kb = InlineKeyboardBuilder()
+        kb = Keyboard()
         students = await lesson_students(session, lesson)
         for student, person in students:
             kb.button(
@@ -166,7 +166,7 @@ async def homework_action(
         await state.update_data(lesson=lesson.id, hw=None, student=cb.student)
         await query.message.edit_text(_("Send this student's homework: text, photos or documents with a caption."))
     elif cb.op == "due":
-        kb = InlineKeyboardBuilder()
+        kb = Keyboard()
         for nxt in await lessons.upcoming_lesson_dates(session, lesson, count=4):
             kb.button(
                 text=short_day(nxt),

@@ -6,17 +6,17 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import DayCb, LessonCb
 from handlers.journal_render import card_status, day, lesson_title
+from handlers.keyboards import Keyboard
 from services import clock, journal_views
 from services.journal_views import LessonCard
 from services.roles import Viewer
 
 
-def actions(kb: InlineKeyboardBuilder, lesson_id: int) -> None:
+def actions(kb: Keyboard, lesson_id: int) -> None:
     kb.button(text=_("Attend."), callback_data=LessonCb(id=lesson_id, act="att"))
     kb.button(text=_("Grades"), callback_data=LessonCb(id=lesson_id, act="grades"))
     kb.button(text=_("Topic"), callback_data=LessonCb(id=lesson_id, act="topic"))
@@ -25,7 +25,7 @@ def actions(kb: InlineKeyboardBuilder, lesson_id: int) -> None:
 
 def day_view(cards: list[LessonCard], on: date, window_days: int, today: date) -> tuple[str, InlineKeyboardMarkup]:
     lines = [_("Your lessons, {day}:").format(day=day(on))]
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     sizes: list[int] = []
     if not cards:
         lines.append(_("No lessons on this day."))
@@ -84,7 +84,7 @@ async def card_view(session: AsyncSession, viewer: Viewer, lesson_id: int) -> tu
     ]
     if lesson.topic:
         lines.append(_("Topic: {topic}").format(topic=lesson.topic))
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     actions(kb, lesson.id)
     kb.button(text="◀ " + _("the day"), callback_data=DayCb(day=lesson.on_date.toordinal()))
     kb.adjust(4, 1)

@@ -4,17 +4,17 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import PeriodCb
 from handlers.journal_render import PERIOD_MARKS, period_value
+from handlers.keyboards import Keyboard
 from services import period_grades
 from services.roles import Viewer
 
 
 async def step(session: AsyncSession, viewer: Viewer, cb: PeriodCb) -> tuple[str, InlineKeyboardMarkup]:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     person = viewer.require_linked()
     if not cb.cls:
         for school_class in await period_grades.classes_for(session, viewer):

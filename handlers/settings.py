@@ -4,11 +4,10 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import SettingsCb
-from handlers.keyboards import language_keyboard
+from handlers.keyboards import Keyboard, language_keyboard
 from models import Preference
 from services import preferences
 from services.errors import N_
@@ -33,7 +32,7 @@ def view(preference: Preference) -> tuple[str, InlineKeyboardMarkup]:
         "Notifications: tap to turn on or off.\nQuiet hours: {quiet} — pushes then wait until "
         "morning and come as one message."
     ).format(quiet=quiet)
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for category in preferences.CATEGORIES:
         on = getattr(preference, f"push_{category}")
         kb.button(text=("✅ " if on else "⬜ ") + _(LABELS[category]), callback_data=SettingsCb(op="t", value=category))

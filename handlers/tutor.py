@@ -8,12 +8,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.absence_notes import KIND_LABELS
 from handlers.callbacks import NoteCb, ReasonCb
 from handlers.journal_render import REASON_LABELS, day, short_day
+from handlers.keyboards import Keyboard
 from services import absence_notes, absences, clock, family, journal_views, summaries
 from services.absences import AbsentDay
 from services.roles import Viewer
@@ -32,7 +32,7 @@ def absences_view(days: list[AbsentDay]) -> tuple[str, InlineKeyboardMarkup | No
             "“by lesson” gives it one lesson at a time."
         )
     ]
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     shown = days[:15]
     for number, item in enumerate(shown, start=1):
         flag = " ⚠️ " + _("over 2 working days") if item.overdue else ""
@@ -57,7 +57,7 @@ async def show_absences(message: Message, session: AsyncSession, viewer: Viewer)
     text, markup = absences_view(await absences.unexplained(session, viewer))
     await message.answer(text, reply_markup=markup)
     for note, name in await absence_notes.waiting(session, viewer):
-        kb = InlineKeyboardBuilder()
+        kb = Keyboard()
         kb.button(text="✅ " + _("Confirm"), callback_data=NoteCb(note=note.id, op="ok"))
         kb.button(text="✖ " + _("Reject"), callback_data=NoteCb(note=note.id, op="no"))
         body = _("A note from the family waits for your decision: {name}, {day}: {kind}.").format(
@@ -77,7 +77,7 @@ async def reason_action(
         if item is None:
             await query.answer(_("There is no such absence in the journal."), show_alert=True)
             return
-        kb = InlineKeyboardBuilder()
+        kb = Keyboard()
         for missed in item.lessons:
             for reason in ("illness", "excused", "unexcused"):
                 kb.button(
@@ -102,7 +102,7 @@ async def reason_action(
         student_id=cb.student or None,
         on_date=date.fromordinal(cb.day) if cb.day else None,
     )
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(
         text=_("Add a note or a document"),
         callback_data=ReasonCb(reason=cb.reason, att=cb.att, student=cb.student, day=cb.day, op="note"),
