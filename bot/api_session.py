@@ -10,10 +10,9 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import InputFile
 from aiohttp import ClientError
+from aiohttp.payload import BytesPayload
 
 from models.db import json_dumps
-
-JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 class JsonSession(AiohttpSession):
@@ -46,8 +45,8 @@ class JsonSession(AiohttpSession):
         try:
             async with session.post(
                 url,
-                data=self.json_dumps(payload).encode(),
-                headers=JSON_HEADERS,
+                # A ready payload: aiohttp would otherwise look up a payload type for every request.
+                data=BytesPayload(self.json_dumps(payload).encode(), content_type="application/json"),
                 timeout=self.timeout if timeout is None else timeout,
             ) as resp:
                 raw_result = await resp.text()

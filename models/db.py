@@ -15,11 +15,6 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # orjson: the outbox payloads are read and written thousands of times a second by the worker.
     kwargs.setdefault("json_serializer", json_dumps)
     kwargs.setdefault("json_deserializer", orjson.loads)
-    if url.startswith("postgresql+asyncpg"):
-        # asyncpg keeps statements prepared, and after five runs PostgreSQL may plan one generically:
-        # blind to the values of a thousand-id IN list it picks plans 100 times slower (the weekly
-        # summaries of a district). A plan made for the values costs a millisecond.
-        kwargs.setdefault("connect_args", {"server_settings": {"plan_cache_mode": "force_custom_plan"}})
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
 

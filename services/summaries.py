@@ -69,9 +69,18 @@ async def refresh_statistics(session: AsyncSession) -> None:
         await session.commit()
 
 
+async def plans_for_the_values(session: AsyncSession) -> None:
+    """For this transaction, PostgreSQL plans each query for its values. asyncpg keeps statements
+    prepared, and after five runs of one (a school's thousand-id IN list) PostgreSQL may switch to a
+    generic plan, blind to the values and a hundred times slower here."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 async def queue_week(session: AsyncSession, school: School, week_start: date) -> int:
     """Queue the week's summaries of a school; running it again adds nothing (dedup keys), and once
     the school's run is complete it is not built again."""
+    await plans_for_the_values(session)
     done = await session.scalar(
         select(SummaryRun.id).where(SummaryRun.school_id == school.id, SummaryRun.week_start == week_start)
     )
@@ -92,6 +101,7 @@ async def queue_week(session: AsyncSession, school: School, week_start: date) ->
     due = clock.now()
     queued = 0
     for start in range(0, len(kids), CHUNK):
+        await plans_for_the_values(session)  # each chunk is a transaction of its own
         chunk = kids[start : start + CHUNK]
         families = await outbox.family_of(session, [k.student_id for k in chunk])
         built = await family.summaries(session, chunk, week_start, period)
