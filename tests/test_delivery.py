@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.api_session import JsonSession
 from bot.delivery import DeliveryWorker
 from bot.emulator import Emulator, serve
-from models import Notification, Person, Preference, TelegramAccount
-from services import clock
+from models import Guardianship, Notification, Person, Preference, Student, TelegramAccount
+from services import clock, grades
+from services.class_lists import lesson_students
 from tests.conftest import TOKEN, free_port
+from tests.journal_helpers import MONDAY, act_as, lesson_of
 
 # Monday 23 November 2026, 12:00 in Barnaul: outside quiet hours.
 NOON = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
@@ -282,11 +284,6 @@ async def test_worker_cancelled_mid_batch_loses_and_duplicates_nothing(
 async def test_grade_reaches_student_and_both_parents_after_grace_in_their_languages(
     demo: None, session: AsyncSession, sessionmaker, limited, monkeypatch
 ) -> None:
-    from models import Guardianship, Student
-    from services import grades
-    from services.class_lists import lesson_students
-    from tests.journal_helpers import MONDAY, act_as, lesson_of
-
     emu, bot = limited
     running_from(monkeypatch, MONDAY)
     lesson = await lesson_of(session, "S03", MONDAY.date(), "MATH", "5А")
@@ -337,10 +334,6 @@ async def test_grade_reaches_student_and_both_parents_after_grace_in_their_langu
 async def test_changed_and_removed_grades_carry_the_new_average(
     demo: None, session: AsyncSession, sessionmaker, limited, monkeypatch
 ) -> None:
-    from services import grades
-    from services.class_lists import lesson_students
-    from tests.journal_helpers import MONDAY, act_as, lesson_of
-
     emu, bot = limited
     running_from(monkeypatch, MONDAY)
     lesson = await lesson_of(session, "S03", MONDAY.date(), "MATH", "5А")
