@@ -58,7 +58,7 @@ class AnsweredInMemory(BaseSession):
         yield b""
 
     async def close(self) -> None:
-        pass
+        """Nothing was opened, so there is nothing to close."""
 
 
 def tap(n: int, data: str) -> Update:
