@@ -17,6 +17,11 @@ from services.push_content import PushContext
 MARKS = {"absent": N_("absent"), "late": N_("late")}
 PERIOD_MARKS = {"pass": N_("pass"), "na": N_("not certified")}
 NOTE_KINDS = {"illness": N_("illness"), "family": N_("family reasons"), "other": N_("other")}
+GRADE_MESSAGES = {
+    "grade_created": N_("{student}: a new grade {value} in {subject}{work}, {date}."),
+    "grade_changed": N_("{student}: the grade in {subject}{work} of {date} is changed to {value}."),
+    "grade_removed": N_("{student}: the grade {value} in {subject}{work} of {date} is removed."),
+}
 PROTECTED = frozenset({"grade_created", "grade_changed", "grade_removed", "period_grade"})
 
 
@@ -48,37 +53,10 @@ def render_one(push: Push, ctx: PushContext, locale: str) -> tuple[str, list[tup
     on = day_label(p.get("on_date"), locale)
     kind = push.kind
     work = f" ({t(p['work_type'])})" if p.get("work_type") else ""
-    if kind == "grade_created":
-        text = t(
-            N_("{student}: a new grade {value} in {subject}{work}, {date}."),
-            student=student,
-            value=p["value"],
-            subject=subject,
-            work=work,
-            date=on,
-        )
-        if p.get("comment"):
+    if kind in GRADE_MESSAGES:
+        text = t(GRADE_MESSAGES[kind], student=student, value=p["value"], subject=subject, work=work, date=on)
+        if kind == "grade_created" and p.get("comment"):
             text += "\n" + t(N_("Teacher's comment: {comment}"), comment=p["comment"])
-        return text + average_line(p, ctx, t), []
-    if kind == "grade_changed":
-        text = t(
-            N_("{student}: the grade in {subject}{work} of {date} is changed to {value}."),
-            student=student,
-            subject=subject,
-            work=work,
-            date=on,
-            value=p["value"],
-        )
-        return text + average_line(p, ctx, t), []
-    if kind == "grade_removed":
-        text = t(
-            N_("{student}: the grade {value} in {subject}{work} of {date} is removed."),
-            student=student,
-            value=p["value"],
-            subject=subject,
-            work=work,
-            date=on,
-        )
         return text + average_line(p, ctx, t), []
     if kind == "absence_marked":
         message = (

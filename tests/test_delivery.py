@@ -65,6 +65,14 @@ async def accounts_for(session: AsyncSession, emu: Emulator, count: int) -> list
     return result
 
 
+async def one_push(session: AsyncSession, emu: Emulator) -> tuple[int, int]:
+    """(person id, chat id) of one consenting person with one push due now."""
+    ((person_id, chat),) = await accounts_for(session, emu, 1)
+    queue(session, person_id, 0)
+    await session.commit()
+    return person_id, chat
+
+
 def queue(
     session: AsyncSession,
     person_id: int,
@@ -157,9 +165,7 @@ async def test_429_without_retry_after_still_pauses(
     demo: None, at_noon: None, session: AsyncSession, sessionmaker, limited
 ) -> None:
     emu, bot = limited
-    ((person_id, chat),) = await accounts_for(session, emu, 1)
-    queue(session, person_id, 0)
-    await session.commit()
+    _person_id, chat = await one_push(session, emu)
     emu.fail_next(429, "Too Many Requests")
     worker = DeliveryWorker(bot, sessionmaker)
     await drain(worker, sessionmaker, timeout=30)
@@ -170,9 +176,7 @@ async def test_blocked_account_is_marked_and_later_rows_skipped(
     demo: None, at_noon: None, session: AsyncSession, sessionmaker, limited
 ) -> None:
     emu, bot = limited
-    ((person_id, chat),) = await accounts_for(session, emu, 1)
-    queue(session, person_id, 0)
-    await session.commit()
+    person_id, chat = await one_push(session, emu)
     emu.block(chat)
     worker = DeliveryWorker(bot, sessionmaker)
     await drain(worker, sessionmaker)
@@ -190,9 +194,7 @@ async def test_server_errors_back_off_then_deliver(
     demo: None, at_noon: None, session: AsyncSession, sessionmaker, limited
 ) -> None:
     emu, bot = limited
-    ((person_id, chat),) = await accounts_for(session, emu, 1)
-    queue(session, person_id, 0)
-    await session.commit()
+    _person_id, chat = await one_push(session, emu)
     emu.fail_next(500, "Internal Server Error")
     worker = DeliveryWorker(bot, sessionmaker)
     await drain(worker, sessionmaker)
@@ -207,9 +209,7 @@ async def test_send_without_an_answer_goes_again_counted_as_unknown_outcome(
     demo: None, at_noon: None, session: AsyncSession, sessionmaker, limited
 ) -> None:
     emu, bot = limited
-    ((person_id, chat),) = await accounts_for(session, emu, 1)
-    queue(session, person_id, 0)
-    await session.commit()
+    _person_id, chat = await one_push(session, emu)
     emu.stall_next(3)  # delivered, but the answer comes after the worker stopped waiting
     worker = DeliveryWorker(bot, sessionmaker, send_timeout=1)
     await drain(worker, sessionmaker)
