@@ -99,7 +99,7 @@ async def run(updates: int) -> None:
             teacher = await session.scalar(select(Person).where(Person.staff_ref == "S03"))
             assert teacher is not None
             account = TelegramAccount(
-                telegram_user_id=TEACHER_CHAT, chat_id=TEACHER_CHAT, person_id=teacher.id, locale="ru"
+                telegram_user_id=TEACHER_CHAT, chat_id=TEACHER_CHAT, person_id=teacher.id, locale="ru", scope="all"
             )
             session.add(account)
             await session.flush()

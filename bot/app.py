@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.api_session import JsonSession
 from bot.i18n import DEFAULT_LOCALE, DOMAIN, LOCALES_DIR
-from bot.middlewares import CommandLeavesDialogMiddleware, DbSessionMiddleware, LocaleMiddleware, ViewerMiddleware
+from bot.middlewares import (
+    CommandLeavesDialogMiddleware,
+    DbSessionMiddleware,
+    LocaleMiddleware,
+    PrivateChatsOnlyMiddleware,
+    ViewerMiddleware,
+)
 from bot.settings import Settings
 from handlers import build_router
 from handlers.errors import ErrorReplyMiddleware
@@ -37,10 +43,12 @@ def make_storage(settings: Settings) -> BaseStorage:
 
 def make_dispatcher(sessionmaker: async_sessionmaker[AsyncSession], storage: BaseStorage | None = None) -> Dispatcher:
     dp = Dispatcher(storage=storage or MemoryStorage())
-    # Order matters: session, then who is writing, then their language, then error replies.
+    i18n = I18n(path=LOCALES_DIR, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
+    # Order matters: private chats only, the session, who is writing, their language, error replies.
+    dp.update.outer_middleware(PrivateChatsOnlyMiddleware(i18n))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(ViewerMiddleware())
-    dp.update.outer_middleware(LocaleMiddleware(I18n(path=LOCALES_DIR, default_locale=DEFAULT_LOCALE, domain=DOMAIN)))
+    dp.update.outer_middleware(LocaleMiddleware(i18n))
     dp.update.outer_middleware(ErrorReplyMiddleware())
     dp.message.outer_middleware(CommandLeavesDialogMiddleware())
     dp.include_router(build_router())

@@ -172,7 +172,7 @@ class DeliveryWorker:
         for kind, file_id in out.files:
             await self._pace(chat_id)
             send = self.bot.send_photo if kind == "photo" else self.bot.send_document
-            await send(chat_id, file_id, request_timeout=self.send_timeout)
+            await send(chat_id, file_id, protect_content=out.protect, request_timeout=self.send_timeout)
             self.stats["files"] += 1
 
     async def deliver(self, delivery: Delivery, out: Outgoing) -> list[int]:

@@ -50,6 +50,7 @@ class Chat:
     user: dict[str, Any]
     messages: list[dict[str, Any]] = field(default_factory=list)  # everything, both sides, as now
     blocked: bool = False
+    group: dict[str, Any] | None = None  # a group chat's own object; None for a private chat
 
 
 class Emulator:
@@ -107,7 +108,36 @@ class Emulator:
         return chat.user
 
     def _chat_of(self, user: dict[str, Any]) -> dict[str, Any]:
+        chat = self.chats.get(user["id"])
+        if chat is not None and chat.group is not None:
+            return chat.group
         return {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+
+    def add_group(self, group_id: int, title: str = "5А родители") -> None:
+        """A group chat the bot is a member of (its id is negative, as Telegram's are)."""
+        assert group_id < 0
+        self.chats[group_id] = Chat(
+            {"id": group_id, "first_name": title}, group={"id": group_id, "type": "group", "title": title}
+        )
+
+    async def say_in_group(self, group_id: int, user_id: int, text: str, **kwargs: Any) -> list[dict[str, Any]]:
+        """A member writes in a group; returns what the bot sent to the group in reply."""
+        user = self._user(user_id, None, kwargs.get("language_code"))
+        before = len(self.bot_messages(group_id))
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        group = self.chats[group_id]
+        message = {
+            "message_id": next(self.message_ids),
+            "date": int(time.time()),
+            "from": user,
+            "chat": group.group,
+            **content,
+        }
+        group.messages.append(message)
+        await self.wait_processed(await self._push("message", message))
+        return self.bot_messages(group_id)[before:]
 
     async def _push(self, kind: str, payload: dict[str, Any]) -> int:
         update_id = next(self.update_ids)
@@ -166,10 +196,11 @@ class Emulator:
             "message", self._incoming(user, photo=photo, **({"caption": caption} if caption else {}))
         )
 
-    async def press(self, user_id: int, message_id: int, data: str) -> int:
-        """Press an inline button; `data` may be any string, as a forged press would be."""
+    async def press(self, user_id: int, message_id: int, data: str, *, chat_id: int | None = None) -> int:
+        """Press an inline button; `data` may be any string, as a forged press would be. In a
+        group (`chat_id`), any member may press a button of a message there."""
         user = self._user(user_id, None, None)
-        message = self._find(user_id, message_id)
+        message = self._find(chat_id if chat_id is not None else user_id, message_id)
         query = {
             "id": secrets.token_hex(8),
             "from": user,

@@ -4,14 +4,42 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import Message, TelegramObject, User
-from aiogram.utils.i18n import I18nMiddleware
+from aiogram.enums import ChatType
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Chat, Message, TelegramObject, Update, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import LOCALES
+from handlers.account import CHOSEN_LOCALE
 from services.roles import Viewer, load_viewer
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class PrivateChatsOnlyMiddleware(BaseMiddleware):
+    """The diary lives in private chats. An update from a group (or from no chat at all) reaches no
+    handler and no database: a command there gets one line saying so, anything else silence."""
+
+    def __init__(self, i18n: I18n) -> None:
+        self.i18n = i18n
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        chat: Chat | None = data.get("event_chat")
+        if chat is not None and chat.type == ChatType.PRIVATE:
+            return await handler(event, data)
+        assert isinstance(event, Update)
+        user: User | None = data.get("event_from_user")
+        code = ((user.language_code if user else None) or "").split("-")[0].lower()
+        text = self.i18n.gettext(
+            "I work in private messages only, so that nobody else reads a child's diary. Write to me directly.",
+            locale=code if code in LOCALES else self.i18n.default_locale,
+        )
+        if event.message is not None and (event.message.text or "").startswith("/"):
+            await event.message.answer(text)
+        elif event.callback_query is not None:
+            await event.callback_query.answer(text, show_alert=True)
+        return None
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -43,6 +71,11 @@ class LocaleMiddleware(I18nMiddleware):
         viewer: Viewer | None = data.get("viewer")
         if viewer is not None and viewer.account is not None and viewer.account.locale in LOCALES:
             return viewer.account.locale
+        state: FSMContext | None = data.get("state")
+        if viewer is not None and viewer.account is None and state is not None:
+            chosen = (await state.get_data()).get(CHOSEN_LOCALE)
+            if chosen in LOCALES:
+                return str(chosen)
         user: User | None = data.get("event_from_user")
         if user is not None and user.language_code:
             code = user.language_code.split("-")[0].lower()

@@ -22,7 +22,6 @@ GRADE_MESSAGES = {
     "grade_changed": N_("{student}: the grade in {subject}{work} of {date} is changed to {value}."),
     "grade_removed": N_("{student}: the grade {value} in {subject}{work} of {date} is removed."),
 }
-PROTECTED = frozenset({"grade_created", "grade_changed", "grade_removed", "period_grade"})
 
 
 @dataclass
@@ -184,7 +183,8 @@ def render(delivery: Delivery, ctx: PushContext) -> Outgoing:
     buttons = []
     for push in delivery.pushes:
         p = push.payload
-        if push.kind == "absence_marked" and p.get("mark") == "absent":
+        own = delivery.explains_own_absences
+        if push.kind == "absence_marked" and p.get("mark") == "absent" and own:
             day = date.fromisoformat(p["on_date"]).toordinal()
             data = ExplainCb(student=p["student_id"], day=day).pack()
             if all(b.callback_data != data for b in buttons):
@@ -211,4 +211,5 @@ def render(delivery: Delivery, ctx: PushContext) -> Outgoing:
                 [InlineKeyboardButton(text="👁 " + label, callback_data=SummarySeenCb(n=delivery.pushes[0].id).pack())]
             ]
         )
-    return Outgoing("\n\n".join(texts)[:4096], any(p.kind in PROTECTED for p in delivery.pushes), files, markup)
+    # Every push carries a child's diary data or a family's note: none of it may be forwarded or saved.
+    return Outgoing("\n\n".join(texts)[:4096], True, files, markup)

@@ -25,7 +25,7 @@ class NoteText(StatesGroup):
 
 async def on_explain(query: CallbackQuery, callback_data: ExplainCb, viewer: Viewer, state: FSMContext) -> None:
     assert isinstance(query.message, Message)
-    viewer.require_diary_access()
+    absence_notes.require_may_explain(viewer, callback_data.student)
     await query.answer()
     if not callback_data.kind:
         kb = Keyboard()
@@ -66,6 +66,7 @@ async def on_note(
         await query.answer(_("Confirmed: the reason is set."))
         await query.message.edit_reply_markup(reply_markup=None)
         return
+    await absence_notes.pending_note(session, viewer, callback_data.note)
     await state.set_state(NoteText.rejection)
     await state.update_data(note=callback_data.note)
     await query.answer()

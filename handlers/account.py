@@ -2,6 +2,7 @@
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -12,6 +13,8 @@ from handlers.keyboards import consent_keyboard, language_keyboard, logout_keybo
 from handlers.render import consent_text, menu_text, sync_chat_commands, when
 from services import linking
 from services.roles import Viewer
+
+CHOSEN_LOCALE = "chosen_locale"  # the conversation's key for a language chosen before linking
 
 
 async def language(message: Message) -> None:
@@ -25,14 +28,12 @@ async def language_chosen(
     viewer: Viewer,
     bot: Bot,
     i18n: I18n,
+    state: FSMContext,
 ) -> None:
     assert isinstance(query.message, Message)
-    await linking.set_locale(
-        session,
-        telegram_user_id=query.from_user.id,
-        chat_id=query.message.chat.id,
-        locale=callback_data.locale,
-    )
+    if not await linking.set_locale(session, viewer, callback_data.locale):
+        # Someone who never linked has no account row; the choice stays with the conversation.
+        await state.update_data({CHOSEN_LOCALE: callback_data.locale})
     i18n.current_locale = callback_data.locale
     await query.answer()
     await query.message.edit_text(_("Language: English"))

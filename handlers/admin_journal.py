@@ -23,8 +23,7 @@ async def journal_step(session: AsyncSession, viewer: Viewer, cb: JournalCb) -> 
         kb.adjust(4)
         return _("The journal: choose the class."), kb.as_markup()
     if not cb.subject:
-        await journal_views.readable_classes(session, viewer)
-        for subject in await journal_views.class_subjects(session, cb.cls):
+        for subject in await journal_views.class_subjects(session, viewer, cb.cls):
             kb.button(text=subject.name, callback_data=JournalCb(cls=cb.cls, subject=subject.id))
         kb.adjust(2)
         return _("Choose the subject."), kb.as_markup()

@@ -1,6 +1,124 @@
-"""Typed callback data for every inline button the bot shows."""
+"""Typed callback data for every inline button the bot shows.
+
+Every field is checked when a press is unpacked: ids within the database's integer range, dates
+within the years a diary can hold, operations from their enum. A forged or stale press that fails
+these reaches no handler: the fallback answers it as a button that is no longer active.
+"""
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import AfterValidator, Field
+
+MAX_ID = 2**31 - 1  # the database's INTEGER
+FIRST_DAY = date(2000, 1, 1).toordinal()
+LAST_DAY = date(2100, 12, 31).toordinal()
+
+
+def _day_or_none(value: int) -> int:
+    if value != 0 and not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError("not a day of the diary")
+    return value
+
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+OptionalId = Annotated[int, Field(ge=0, le=MAX_ID)]  # 0: not chosen yet
+Day = Annotated[int, Field(ge=FIRST_DAY, le=LAST_DAY)]  # a date as its ordinal
+OptionalDay = Annotated[int, AfterValidator(_day_or_none)]
+GradeValue = Annotated[int, Field(ge=0, le=100)]  # 0: not chosen yet; the school's scale is checked in services
+
+
+class LessonAct(StrEnum):
+    OPEN = "open"
+    ATTENDANCE = "att"
+    GRADES = "grades"
+    TOPIC = "topic"
+    HOMEWORK = "hw"
+
+
+class AttOp(StrEnum):
+    TOGGLE = "t"
+    ALL_PRESENT = "all"
+    SAVE = "save"
+    CANCEL = "cancel"
+
+
+class GradeOp(StrEnum):
+    PICK_STUDENT = "s"
+    PICK_VALUE = "v"
+    SAVE = "w"  # the work type is picked, and the grade saved
+    SEQUENCE = "seq"
+    SKIP = "skip"
+    COMMENT = "c"
+
+
+class GradeEditOp(StrEnum):
+    OPEN = "open"
+    SET = "set"
+    DELETE = "del"
+
+
+class HomeworkOp(StrEnum):
+    DUE = "due"
+    SET_DUE = "setdue"
+    ONE = "one"
+    STUDENT = "student"
+    EDIT = "edit"
+    DELETE = "del"
+    DONE = "done"
+
+
+class ReasonOp(StrEnum):
+    SET = "set"
+    LESSONS = "lessons"
+    NOTE = "note"
+
+
+class ReasonValue(StrEnum):
+    ILLNESS = "illness"
+    EXCUSED = "excused"
+    UNEXCUSED = "unexcused"
+    NONE = "-"  # opening the day's lessons, no reason yet
+
+
+class ChildView(StrEnum):
+    GRADES = "grades"
+    HOMEWORK = "homework"
+    SCHEDULE = "schedule"
+    ATTENDANCE = "attendance"
+    SUMMARY = "summary"
+
+
+class ScheduleSpan(StrEnum):
+    DEFAULT = ""
+    TODAY = "today"
+    TOMORROW = "tomorrow"
+    WEEK = "week"
+
+
+class SettingsOp(StrEnum):
+    TOGGLE = "t"
+    QUIET = "q"
+    LANGUAGE = "lang"
+
+
+class NoteKind(StrEnum):
+    NOT_CHOSEN = ""
+    ILLNESS = "illness"
+    FAMILY = "family"
+    OTHER = "other"
+
+
+class NoteOp(StrEnum):
+    CONFIRM = "ok"
+    REJECT = "no"
+
+
+class Locale(StrEnum):
+    RU = "ru"
+    EN = "en"
 
 
 class ConsentCb(CallbackData, prefix="consent"):
@@ -8,7 +126,7 @@ class ConsentCb(CallbackData, prefix="consent"):
 
 
 class LanguageCb(CallbackData, prefix="lang"):
-    locale: str
+    locale: Locale
 
 
 class LogoutCb(CallbackData, prefix="logout"):
@@ -18,121 +136,121 @@ class LogoutCb(CallbackData, prefix="logout"):
 class DayCb(CallbackData, prefix="day"):
     """A teacher's day in /today; the date as its ordinal."""
 
-    day: int
+    day: Day
 
 
 class LessonCb(CallbackData, prefix="ls"):
-    """An action on a lesson: open, att, grades, topic, hw."""
+    """An action on a lesson."""
 
-    id: int
-    act: str
+    id: Id
+    act: LessonAct
 
 
 class AttCb(CallbackData, prefix="at"):
-    """The attendance sheet: t (toggle a student), all (everyone present), save, cancel."""
+    """The attendance sheet: toggle a student, everyone present, save, cancel."""
 
-    lesson: int
-    op: str
-    student: int = 0
+    lesson: Id
+    op: AttOp
+    student: OptionalId = 0
 
 
 class GradeCb(CallbackData, prefix="gr"):
-    """Grade entry: s (pick student), v (pick value), w (pick work type, saves), seq (whole class),
-    skip (next in sequence), c (add comment)."""
+    """Grade entry: pick a student, a value, a work type (saves); the whole class in sequence,
+    skip to the next in sequence, add a comment."""
 
-    lesson: int
-    op: str
-    student: int = 0
-    value: int = 0
-    wt: int = 0
+    lesson: Id
+    op: GradeOp
+    student: OptionalId = 0
+    value: GradeValue = 0
+    wt: OptionalId = 0
     seq: bool = False
 
 
 class GradeEditCb(CallbackData, prefix="ge"):
-    """A given grade: open, set (new value), del."""
+    """A given grade: open, set a new value, delete."""
 
-    grade: int
-    op: str
-    value: int = 0
+    grade: Id
+    op: GradeEditOp
+    value: GradeValue = 0
 
 
 class HomeworkCb(CallbackData, prefix="hw"):
-    """Homework: due (choose a due date), setdue, one (for one student), student, edit, del, done."""
+    """Homework: choose a due date, set it, for one student, pick the student, edit, delete, done."""
 
-    lesson: int
-    op: str
-    hw: int = 0
-    day: int = 0
-    student: int = 0
+    lesson: Id
+    op: HomeworkOp
+    hw: OptionalId = 0
+    day: OptionalDay = 0
+    student: OptionalId = 0
 
 
 class ReasonCb(CallbackData, prefix="rs"):
     """An absence reason for one missed lesson (att) or a student's whole day (student + day)."""
 
-    reason: str
-    att: int = 0
-    student: int = 0
-    day: int = 0
-    op: str = "set"
+    reason: ReasonValue
+    att: OptionalId = 0
+    student: OptionalId = 0
+    day: OptionalDay = 0
+    op: ReasonOp = ReasonOp.SET
 
 
 class PeriodCb(CallbackData, prefix="pg"):
     """Period grades: pick class, period, subject, student, then value."""
 
-    cls: int = 0
-    period: int = 0
-    subject: int = 0
-    student: int = 0
-    value: str = ""
+    cls: OptionalId = 0
+    period: OptionalId = 0
+    subject: OptionalId = 0
+    student: OptionalId = 0
+    value: Annotated[str, Field(max_length=4)] = ""
 
 
 class JournalCb(CallbackData, prefix="jr"):
     """The admin's journal: class, subject, the week's Monday as an ordinal."""
 
-    cls: int = 0
-    subject: int = 0
-    week: int = 0
+    cls: OptionalId = 0
+    subject: OptionalId = 0
+    week: OptionalDay = 0
 
 
 class SubstituteCb(CallbackData, prefix="sb"):
     """Substitution: the absent teacher, their lesson, the substitute (0 gives the lesson back)."""
 
-    teacher: int = 0
-    lesson: int = 0
-    to: int = -1
+    teacher: OptionalId = 0
+    lesson: OptionalId = 0
+    to: Annotated[int, Field(ge=-1, le=MAX_ID)] = -1
 
 
 class ChildCb(CallbackData, prefix="ch"):
-    """The family's diary: which view (grades, homework, schedule, attendance, summary) of which child."""
+    """The family's diary: which view of which child."""
 
-    view: str
-    student: int = 0
-    span: str = ""
+    view: ChildView
+    student: OptionalId = 0
+    span: ScheduleSpan = ScheduleSpan.DEFAULT
 
 
 class SettingsCb(CallbackData, prefix="st"):
     """Settings: toggle a category, set quiet hours (a preset), or open the language choice."""
 
-    op: str
-    value: str = ""
+    op: SettingsOp
+    value: Annotated[str, Field(max_length=16)] = ""
 
 
 class SummarySeenCb(CallbackData, prefix="sn"):
     """The weekly summary's "Seen" button: the outbox row it came from."""
 
-    n: int
+    n: Id
 
 
 class ExplainCb(CallbackData, prefix="ex"):
     """A family explains a day's absence: the student, the day's ordinal, then the kind of reason."""
 
-    student: int
-    day: int
-    kind: str = ""
+    student: Id
+    day: Day
+    kind: NoteKind = NoteKind.NOT_CHOSEN
 
 
 class NoteCb(CallbackData, prefix="nt"):
-    """The class teacher's decision on a family's note: ok or no."""
+    """The class teacher's decision on a family's note."""
 
-    note: int
-    op: str
+    note: Id
+    op: NoteOp

@@ -41,8 +41,8 @@ async def codes(message: Message, command: CommandObject, session: AsyncSession,
     days = get_settings().link_code_days
     lines = [
         ngettext(
-            "New link codes, valid for {days} day; earlier unused codes of these people no longer work:",
-            "New link codes, valid for {days} days; earlier unused codes of these people no longer work:",
+            "New link codes, valid for {days} day. Codes handed out earlier still work until one of them is used:",
+            "New link codes, valid for {days} days. Codes handed out earlier still work until one of them is used:",
             days,
         ).format(days=days)
     ]

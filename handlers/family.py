@@ -145,13 +145,14 @@ async def show(
         summary = (await family.summaries(session, [kid], family.week_start(today), period))[kid.student_id]
         lines = summary_lines(kid, summary)
     parts = chunks(lines)
+    # A child's diary is not to be forwarded or saved out of the chat (152-FZ).
     for n, part in enumerate(parts):
-        await target.answer(part, reply_markup=markup if n == len(parts) - 1 else None)
+        await target.answer(part, reply_markup=markup if n == len(parts) - 1 else None, protect_content=True)
     for kind, file_id in files:
         if kind == "photo":
-            await bot.send_photo(target.chat.id, file_id)
+            await bot.send_photo(target.chat.id, file_id, protect_content=True)
         else:
-            await bot.send_document(target.chat.id, file_id)
+            await bot.send_document(target.chat.id, file_id, protect_content=True)
 
 
 def kid_school(viewer: Viewer) -> int:

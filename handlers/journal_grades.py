@@ -150,12 +150,14 @@ async def on_grade(
 
 async def on_comment(message: Message, session: AsyncSession, viewer: Viewer, state: FSMContext) -> None:
     data = await state.get_data()
-    await state.set_state(None)
     grade_id = data.get("last_grade")
     if not grade_id or not message.text:
+        await state.set_state(None)
         await message.answer(_("The comment was not saved: send it as text right after the grade."))
         return
     grade = await grades.change(session, viewer, grade_id, comment=message.text)
+    # Cleared only once saved: a refused comment (too long) can be sent again, shorter.
+    await state.set_state(None)
     await message.answer(_("Comment saved to grade {value}.").format(value=grade.value))
 
 

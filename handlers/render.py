@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommand, BotCommandScopeChat
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
@@ -72,9 +72,11 @@ def bot_commands(commands: list[Command], locale: str) -> list[BotCommand]:
 
 async def set_default_commands(bot: Bot) -> None:
     """What people who have not linked yet see, in each language (Russian for the rest)."""
+    # Private chats only: in a group the bot offers nothing (it answers there with one line).
+    private = BotCommandScopeAllPrivateChats()
     for locale in LOCALES:
-        await bot.set_my_commands(bot_commands(public_commands(), locale), language_code=locale)
-    await bot.set_my_commands(bot_commands(public_commands(), DEFAULT_LOCALE))
+        await bot.set_my_commands(bot_commands(public_commands(), locale), scope=private, language_code=locale)
+    await bot.set_my_commands(bot_commands(public_commands(), DEFAULT_LOCALE), scope=private)
 
 
 async def sync_chat_commands(bot: Bot, chat_id: int, viewer: Viewer | None, locale: str) -> None:

@@ -2,10 +2,12 @@
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.account import CHOSEN_LOCALE
 from handlers.keyboards import consent_keyboard
 from handlers.render import consent_text, greeting, menu_text, sync_chat_commands
 from services import linking
@@ -13,15 +15,15 @@ from services.roles import Viewer
 
 
 async def start_with_code(
-    message: Message, command: CommandObject, session: AsyncSession, bot: Bot, i18n: I18n
+    message: Message, command: CommandObject, session: AsyncSession, bot: Bot, i18n: I18n, state: FSMContext
 ) -> None:
     assert message.from_user is not None
+    chosen = (await state.get_data()).get(CHOSEN_LOCALE)  # a language picked before linking
     result = await linking.link(
         session,
         telegram_user_id=message.from_user.id,
-        chat_id=message.chat.id,
         code_text=command.args or "",
-        language_code=message.from_user.language_code,
+        language_code=chosen or message.from_user.language_code,
     )
     viewer = result.viewer
     assert viewer.account is not None

@@ -55,7 +55,8 @@ def absences_view(days: list[AbsentDay]) -> tuple[str, InlineKeyboardMarkup | No
 
 async def show_absences(message: Message, session: AsyncSession, viewer: Viewer) -> None:
     text, markup = absences_view(await absences.unexplained(session, viewer))
-    await message.answer(text, reply_markup=markup)
+    # Children's absences and the families' notes stay in this chat.
+    await message.answer(text, reply_markup=markup, protect_content=True)
     for note, name in await absence_notes.waiting(session, viewer):
         kb = Keyboard()
         kb.button(text="✅ " + _("Confirm"), callback_data=NoteCb(note=note.id, op="ok"))
@@ -63,7 +64,9 @@ async def show_absences(message: Message, session: AsyncSession, viewer: Viewer)
         body = _("A note from the family waits for your decision: {name}, {day}: {kind}.").format(
             name=name, day=day(note.on_date), kind=_(KIND_LABELS[note.kind])
         )
-        await message.answer(body + (f"\n{note.text}" if note.text else ""), reply_markup=kb.as_markup())
+        await message.answer(
+            body + (f"\n{note.text}" if note.text else ""), reply_markup=kb.as_markup(), protect_content=True
+        )
 
 
 async def reason_action(
@@ -89,6 +92,13 @@ async def reason_action(
         await query.message.edit_text(f"{item.student_name}, {day(item.on_date)}", reply_markup=kb.as_markup())
         return
     if cb.op == "note":
+        await absences.reasonable_absences(
+            session,
+            viewer,
+            attendance_id=cb.att or None,
+            student_id=cb.student or None,
+            on_date=date.fromordinal(cb.day) if cb.day else None,
+        )
         await state.set_state(ReasonNote.text)
         await state.update_data(reason=cb.reason, att=cb.att, student=cb.student, day=cb.day)
         await query.answer()
@@ -181,7 +191,7 @@ async def show_class(message: Message, session: AsyncSession, viewer: Viewer) ->
         lines.append(_("Not yet: {names}").format(names=", ".join(not_yet)))
     text = "\n".join(lines)
     while text:
-        await message.answer(text[:4000])
+        await message.answer(text[:4000], protect_content=True)
         text = text[4000:]
 
 

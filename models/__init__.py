@@ -1,6 +1,6 @@
 """SQLAlchemy models of the diary: importing this package registers every table."""
 
-from models.accounts import LinkAttempt, LinkCode, Preference, TelegramAccount
+from models.accounts import LinkAttemptWindow, LinkCode, Preference, TelegramAccount
 from models.audit import AuditEntry
 from models.base import Base
 from models.journal import (
@@ -28,7 +28,7 @@ __all__ = [
     "Homework",
     "HomeworkAttachment",
     "Lesson",
-    "LinkAttempt",
+    "LinkAttemptWindow",
     "LinkCode",
     "Notification",
     "PeriodGrade",

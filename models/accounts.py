@@ -19,6 +19,8 @@ class TelegramAccount(CreatedAt, Base):
     # Unique: a person who links a new Telegram account loses the old link.
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"), unique=True)
     locale: Mapped[str | None] = mapped_column(String(8))
+    # Which side of the person this account was linked for: family, staff or all (services.roles.Scope).
+    scope: Mapped[str | None] = mapped_column(String(8))
     linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -31,21 +33,23 @@ class LinkCode(CreatedAt, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(16))
+    # The roles it links: family, staff or all (services.roles.Scope); a class teacher's are family.
+    scope: Mapped[str] = mapped_column(String(8))
     issued_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class LinkAttempt(Base):
-    """A failed /start with a code, counted to refuse guessing."""
+class LinkAttemptWindow(Base):
+    """Codes tried in one fixed time window, by one Telegram user ("u<id>") or by everyone ("*"):
+    counted with one atomic upsert, so quick parallel guesses cannot slip past the limit."""
 
-    __tablename__ = "link_attempts"
+    __tablename__ = "link_attempt_windows"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    tries: Mapped[int] = mapped_column(default=0)
 
 
 class Preference(Base):

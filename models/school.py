@@ -21,6 +21,8 @@ class School(CreatedAt, Base):
     locale: Mapped[str] = mapped_column(String(8), default="ru")
     summary_weekday: Mapped[int] = mapped_column(default=6)
     summary_time: Mapped[time] = mapped_column(default=time(12, 0))
+    # "school" or "college" (002): in a college an adult student explains his own absences.
+    kind: Mapped[str] = mapped_column(String(16), default="school", server_default="school")
 
 
 class AcademicPeriod(Base):

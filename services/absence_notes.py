@@ -15,6 +15,19 @@ from services.roles import Viewer
 KINDS = {"illness": "illness", "family": "excused", "other": "excused"}  # what a confirmed note sets
 
 
+def require_may_explain(viewer: Viewer, student_id: int) -> Person:
+    """A parent explains their child's absence; a student his own only in a college, where students
+    are adults (002), never in a school. Checked at the button's press and again on saving."""
+    person = viewer.require_diary_access()
+    if student_id in viewer.child_student_ids:
+        return person
+    if student_id == viewer.own_student_id:
+        if viewer.school is not None and viewer.school.kind == "college":
+            return person
+        raise NotAllowed(N_("Absences are explained by a parent; ask yours to do it in the bot."))
+    raise NotAllowed(N_("You can see only your own child's diary."))
+
+
 async def explain(
     session: AsyncSession,
     viewer: Viewer,
@@ -25,9 +38,7 @@ async def explain(
     text: str | None,
     file_id: str | None,
 ) -> AbsenceNote:
-    person = viewer.require_diary_access()
-    if student_id not in viewer.child_student_ids and student_id != viewer.own_student_id:
-        raise NotAllowed(N_("You can see only your own child's diary."))
+    person = require_may_explain(viewer, student_id)
     if kind not in KINDS:
         raise DiaryError(N_("Choose illness, family reasons or other."))
     if not (text or "").strip() and not file_id:
@@ -96,10 +107,9 @@ async def waiting(session: AsyncSession, viewer: Viewer) -> list[tuple[AbsenceNo
     return [(note, f"{last} {first}") for note, last, first in rows]
 
 
-async def decide(
-    session: AsyncSession, viewer: Viewer, note_id: int, *, confirm: bool, comment: str | None = None
-) -> AbsenceNote:
-    person = viewer.require_linked()
+async def pending_note(session: AsyncSession, viewer: Viewer, note_id: int) -> AbsenceNote:
+    """A note this class teacher may still decide; checked at the press, before a comment is typed."""
+    viewer.require_linked()
     note = await session.get(AbsenceNote, note_id)
     if note is None:
         raise NotFound(N_("There is no such note."))
@@ -108,6 +118,14 @@ async def decide(
         raise NotAllowed(N_("Only the class teacher of this student's class gives absence reasons."))
     if note.status != "pending":
         raise DiaryError(N_("This note has been decided already."))
+    return note
+
+
+async def decide(
+    session: AsyncSession, viewer: Viewer, note_id: int, *, confirm: bool, comment: str | None = None
+) -> AbsenceNote:
+    person = viewer.require_linked()
+    note = await pending_note(session, viewer, note_id)
     if confirm:
         await absences.give_reason(
             session,

@@ -84,6 +84,34 @@ async def unexplained(session: AsyncSession, viewer: Viewer, class_id: int | Non
     return list(days.values())
 
 
+async def reasonable_absences(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    attendance_id: int | None = None,
+    student_id: int | None = None,
+    on_date: date | None = None,
+) -> list[tuple[Attendance, Lesson]]:
+    """The absences a reason would cover, once the class teacher's right to give it is checked;
+    asked at the press of "add a note" too, before the note is typed."""
+    viewer.require_any(Role.TUTOR, Role.ADMIN)
+    query = select(Attendance, Lesson).join(Lesson, Lesson.id == Attendance.lesson_id)
+    if attendance_id is not None:
+        query = query.where(Attendance.id == attendance_id)
+    elif student_id is not None and on_date is not None:
+        query = query.where(Attendance.student_id == student_id, Lesson.on_date == on_date)
+    else:
+        raise DiaryError(N_("Choose the absence."))
+    rows = [(a, lesson) for a, lesson in (await session.execute(query)).all() if a.mark in ("absent", "late")]
+    if not rows:
+        raise NotFound(N_("There is no such absence in the journal."))
+    class_ids = {lesson.class_id for _a, lesson in rows}
+    if not class_ids <= viewer.tutor_class_ids:
+        # Teachers mark absence only; reasons are the class teacher's (004 §4).
+        raise NotAllowed(N_("Only the class teacher of this student's class gives absence reasons."))
+    return rows
+
+
 async def give_reason(
     session: AsyncSession,
     viewer: Viewer,
@@ -99,20 +127,9 @@ async def give_reason(
     person = viewer.require_any(Role.TUTOR, Role.ADMIN)
     if reason not in REASONS:
         raise DiaryError(N_("A reason is excused, unexcused or illness."))
-    query = select(Attendance, Lesson).join(Lesson, Lesson.id == Attendance.lesson_id)
-    if attendance_id is not None:
-        query = query.where(Attendance.id == attendance_id)
-    elif student_id is not None and on_date is not None:
-        query = query.where(Attendance.student_id == student_id, Lesson.on_date == on_date)
-    else:
-        raise DiaryError(N_("Choose the absence."))
-    rows = [(a, lesson) for a, lesson in (await session.execute(query)).all() if a.mark in ("absent", "late")]
-    if not rows:
-        raise NotFound(N_("There is no such absence in the journal."))
-    class_ids = {lesson.class_id for _a, lesson in rows}
-    if not class_ids <= viewer.tutor_class_ids:
-        # Teachers mark absence only; reasons are the class teacher's (004 §4).
-        raise NotAllowed(N_("Only the class teacher of this student's class gives absence reasons."))
+    rows = await reasonable_absences(
+        session, viewer, attendance_id=attendance_id, student_id=student_id, on_date=on_date
+    )
     school = await session.get(School, person.school_id)
     assert school is not None
     moment = clock.now()

@@ -9,7 +9,7 @@ from models import Attendance, Lesson, Person, SchoolClass, Student
 from services import audit, clock, outbox
 from services.class_lists import lesson_students, require_in_lesson
 from services.errors import N_, DiaryError
-from services.journal_policy import require_editable, require_lesson_reader, require_lesson_writer, require_not_future
+from services.journal_policy import require_editable, require_lesson_reader, require_lesson_writer, require_started
 from services.lessons import get_lesson, school_of
 from services.roles import Viewer
 
@@ -43,7 +43,7 @@ async def check_can_mark(session: AsyncSession, viewer: Viewer, lesson_id: int) 
     lesson = await get_lesson(session, lesson_id)
     await require_lesson_writer(session, viewer, lesson)
     school = await school_of(session, lesson)
-    require_not_future(school, lesson.on_date)
+    require_started(school, lesson)
     require_editable(school, lesson.on_date)
     return lesson
 

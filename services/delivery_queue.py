@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row, Select, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Notification, Person, Preference, School, TelegramAccount
+from models import Notification, Person, Preference, School, Student, TelegramAccount
 from services import clock
+from services.roles import Scope
 
 # How long a claimed row is a worker's; after that another may take it (DELIVERY_LEASE_SECONDS).
 LEASE = timedelta(seconds=float(os.environ.get("DELIVERY_LEASE_SECONDS", "60")))
@@ -50,6 +51,8 @@ class Delivery:
     locale: str
     timezone: str
     pushes: list[Push] = field(default_factory=list)
+    # A student who may not explain his own absences (a school's, not a college's) gets no button for it.
+    explains_own_absences: bool = True
 
 
 def in_quiet_hours(local: time, start: time | None, end: time | None) -> bool:
@@ -121,7 +124,14 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
         # A weekly summary is one message per child; other pushes due together go as one message.
         key = (row.account_id, row.id if row.kind == "weekly_summary" else 0)
         delivery = deliveries.setdefault(
-            key, Delivery(row.account_id, row.chat_id, row.account_locale or row.school_locale, row.timezone)
+            key,
+            Delivery(
+                row.account_id,
+                row.chat_id,
+                row.account_locale or row.school_locale,
+                row.timezone,
+                explains_own_absences=row.own_student_id is None or row.school_kind == "college",
+            ),
         )
         delivery.pushes.append(Push(row.id, row.kind, row.category, row.payload))
     for reason, settled in skipped.items():
@@ -163,7 +173,11 @@ def _recipients(ids: list[int]) -> Select[Any]:
             Person.consent_at,
             Person.active,
             TelegramAccount.id.label("account_id"),
-            TelegramAccount.chat_id,
+            # A push goes to the person's private chat, whose id is the user's id, never to a group.
+            TelegramAccount.telegram_user_id.label("chat_id"),
+            TelegramAccount.scope,
+            Student.id.label("own_student_id"),
+            School.kind.label("school_kind"),
             TelegramAccount.locale.label("account_locale"),
             TelegramAccount.blocked_at,
             Preference.account_id.is_not(None).label("has_preference"),
@@ -177,6 +191,7 @@ def _recipients(ids: list[int]) -> Select[Any]:
         .join(School, School.id == Person.school_id)
         .outerjoin(TelegramAccount, TelegramAccount.person_id == Person.id)
         .outerjoin(Preference, Preference.account_id == TelegramAccount.id)
+        .outerjoin(Student, Student.person_id == Person.id)
         .where(Notification.id.in_(ids))
         .order_by(Notification.due_at, Notification.id)
     )
@@ -187,6 +202,11 @@ def _not_sent_because(row: Row[Any]) -> str | None:
         return "not linked"
     if row.blocked_at is not None:
         return "unreachable"
+    # An account linked for one side of a person gets that side's pushes only.
+    if row.category in STAFF_CATEGORIES and row.scope == Scope.FAMILY:
+        return "not linked as staff"
+    if row.category not in STAFF_CATEGORIES and row.scope == Scope.STAFF:
+        return "not linked as family"
     if row.category not in STAFF_CATEGORIES and (row.consent_at is None or not row.active):
         return "no consent"
     flag = CATEGORY_FLAGS.get(row.category)

@@ -9,7 +9,7 @@ from models import Grade, Lesson, School, SchoolClass, WorkType
 from services import audit, clock, outbox
 from services.class_lists import require_in_lesson
 from services.errors import N_, DiaryError, NotAllowed, NotFound
-from services.journal_policy import require_editable, require_lesson_writer, require_not_future
+from services.journal_policy import require_editable, require_lesson_writer, require_started
 from services.lessons import get_lesson, school_of
 from services.roles import Viewer
 
@@ -42,9 +42,19 @@ async def gradable(session: AsyncSession, viewer: Viewer, lesson_id: int) -> Gra
             name=school_class.name,
         )
     school = await school_of(session, lesson)
-    require_not_future(school, lesson.on_date)
+    require_started(school, lesson)
     require_editable(school, lesson.on_date)
     return Gradable(lesson, school, school_class, await work_types(session, school.id))
+
+
+MAX_COMMENT = 500  # like a topic: a comment is a line for the family, not a letter
+
+
+def check_comment(comment: str | None) -> str | None:
+    text = (comment or "").strip()
+    if len(text) > MAX_COMMENT:
+        raise DiaryError(N_("The comment is too long: at most {limit} characters."), limit=MAX_COMMENT)
+    return text or None
 
 
 def check_value(school: School, value: int) -> None:
@@ -118,7 +128,7 @@ async def add(
         on_date=g.lesson.on_date,
         value=value,
         work_type_id=work_type_id,
-        comment=(comment or "").strip() or None,
+        comment=check_comment(comment),
         given_by=person.id,
     )
     session.add(grade)
@@ -165,7 +175,7 @@ async def change(
         check_work_type(g, work_type_id)
         grade.work_type_id = work_type_id
     if comment is not None:
-        grade.comment = comment.strip() or None
+        grade.comment = check_comment(comment)
     if snapshot(grade) == before:
         return grade
     grade.updated_at = clock.now()

@@ -10,7 +10,7 @@ from models import Homework, HomeworkAttachment, Lesson
 from services import audit, clock, outbox
 from services.class_lists import lesson_students, require_in_lesson
 from services.errors import N_, DiaryError, NotFound
-from services.journal_policy import require_lesson_writer
+from services.journal_policy import require_editable, require_lesson_writer
 from services.lessons import get_lesson, next_lesson_date, school_of
 from services.roles import Viewer
 
@@ -28,6 +28,7 @@ class Attachment:
 async def set_topic(session: AsyncSession, viewer: Viewer, lesson_id: int, topic: str) -> Lesson:
     lesson = await get_lesson(session, lesson_id)
     await require_lesson_writer(session, viewer, lesson)
+    require_editable(await school_of(session, lesson), lesson.on_date)
     person = viewer.require_linked()
     text = topic.strip()
     if not text:
@@ -111,6 +112,7 @@ async def post(
 ) -> Homework:
     lesson = await get_lesson(session, lesson_id)
     await require_lesson_writer(session, viewer, lesson)
+    require_editable(await school_of(session, lesson), lesson.on_date)
     person = viewer.require_linked()
     if student_id is not None:
         await require_in_lesson(session, lesson, {student_id})
@@ -146,6 +148,7 @@ async def _own(session: AsyncSession, viewer: Viewer, homework_id: int) -> tuple
         raise NotFound(N_("This homework is not in the journal (it may have been removed)."))
     lesson = await get_lesson(session, homework.lesson_id)
     await require_lesson_writer(session, viewer, lesson)
+    require_editable(await school_of(session, lesson), lesson.on_date)
     return homework, lesson
 
 

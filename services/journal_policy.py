@@ -1,6 +1,7 @@
 """Who may read and change which part of the journal, and until when (DESIGN.md §1)."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,8 +12,9 @@ from services.roles import Role, Viewer
 
 
 def is_lesson_teacher(viewer: Viewer, lesson: Lesson) -> bool:
-    """The lesson's own teacher, or the substitute an admin gave it to (004 §4)."""
-    if viewer.person is None:
+    """The lesson's own teacher, or the substitute an admin gave it to (004 §4), acting as a teacher:
+    the same person linked for the family side only is a parent here, not the lesson's teacher."""
+    if viewer.person is None or Role.TEACHER not in viewer.roles:
         return False
     if lesson.substitute_id is not None:
         return viewer.person.id == lesson.substitute_id
@@ -54,7 +56,8 @@ def last_read_only_day(school: School, today: date) -> date:
 
 
 def require_editable(school: School, on: date) -> None:
-    """Grades and attendance older than the school's window are read-only (004 §3.16)."""
+    """A lesson's journal (attendance, grades, reasons, topic, homework) older than the school's
+    window is read-only (004 §3.16)."""
     today = clock.school_today(school)
     first_editable = today - timedelta(days=school.edit_window_days)
     if on < first_editable:
@@ -69,8 +72,16 @@ def require_editable(school: School, on: date) -> None:
         )
 
 
-def require_not_future(school: School, on: date) -> None:
-    if on > clock.school_today(school):
+# A roll call may open as the bell rings, a few minutes before the lesson's stated start.
+EARLY_MARKING = timedelta(minutes=10)
+
+
+def require_started(school: School, lesson: Lesson) -> None:
+    """Attendance and grades belong to a lesson that has begun, by its start time in the school's zone."""
+    starts = datetime.combine(lesson.on_date, lesson.starts_at, ZoneInfo(school.timezone))
+    if clock.now() < starts - EARLY_MARKING:
         raise NotAllowed(
-            N_("The lesson of {date} has not happened yet; marks are given on or after its day."), date=on.isoformat()
+            N_("The lesson of {date} at {time} has not begun yet; attendance and grades are given from its start."),
+            date=lesson.on_date.isoformat(),
+            time=lesson.starts_at.strftime("%H:%M"),
         )

@@ -223,7 +223,7 @@ async def journal_page(
     ):
         raise NotFound(N_("There is no such class or subject."))
     allowed = Role.ADMIN in viewer.roles or class_id in viewer.tutor_class_ids
-    if not allowed:
+    if not allowed and Role.TEACHER in viewer.roles:
         allowed = (
             await session.scalar(
                 select(TeachingAssignment.id).where(
@@ -284,7 +284,10 @@ async def readable_classes(session: AsyncSession, viewer: Viewer) -> list[School
     return list(await session.scalars(query.order_by(SchoolClass.grade_level, SchoolClass.name)))
 
 
-async def class_subjects(session: AsyncSession, class_id: int) -> list[Subject]:
+async def class_subjects(session: AsyncSession, viewer: Viewer, class_id: int) -> list[Subject]:
+    """The subjects of a class whose journal this person reads: an admin's school, a tutor's own class."""
+    if class_id not in {c.id for c in await readable_classes(session, viewer)}:
+        raise NotAllowed(N_("You can read the journal of your own classes and subjects only."))
     return list(
         await session.scalars(
             select(Subject)

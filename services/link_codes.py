@@ -21,7 +21,7 @@ from models import (
 from models.base import utcnow
 from services import audit
 from services.errors import N_, NotAllowed, NotFound
-from services.roles import Role, Viewer
+from services.roles import Role, Scope, Viewer, scope_for_role
 
 # No 0/O, 1/I/L: a code is read aloud and typed from paper.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -59,16 +59,17 @@ class CodeFilter:
     role: Role | None = None
 
 
-async def _scope_for(session: AsyncSession, actor: Viewer | None, flt: CodeFilter) -> CodeFilter:
-    """Tutors hand codes to their own class only (002 §3.1, 004 §3.10); admins to anyone."""
+async def _scope_for(session: AsyncSession, actor: Viewer | None, flt: CodeFilter) -> tuple[CodeFilter, Scope]:
+    """Tutors hand codes to their own class's families only, and those codes link no staff role;
+    staff codes come from the administrator alone (002 §3.1, 004 §3.10)."""
     if actor is None:  # the command line: the machine's operator is the administrator
-        return flt
+        return flt, scope_for_role(flt.role)
     actor.require_any(Role.ADMIN, Role.TUTOR)
     assert actor.school is not None
     flt = CodeFilter(school=actor.school.external_id, class_ref=flt.class_ref, role=flt.role)
     if Role.ADMIN in actor.roles:
-        return flt
-    if flt.role in (Role.ADMIN, Role.TEACHER):
+        return flt, scope_for_role(flt.role)
+    if flt.role in (Role.ADMIN, Role.TEACHER, Role.TUTOR):
         raise NotAllowed(N_("Staff get their codes from the school administrator."))
     own = {
         c.external_id
@@ -78,10 +79,10 @@ async def _scope_for(session: AsyncSession, actor: Viewer | None, flt: CodeFilte
         flt = CodeFilter(school=flt.school, class_ref=next(iter(own)), role=flt.role)
     if flt.class_ref not in own:
         raise NotAllowed(N_("You can issue codes only for the students and parents of your own class."))
-    return flt
+    return flt, Scope.FAMILY
 
 
-def _people_query(flt: CodeFilter, school_ids: list[int], class_ids: list[int] | None) -> Select:
+def _people_query(flt: CodeFilter, scope: Scope, school_ids: list[int], class_ids: list[int] | None) -> Select:
     query = select(Person).where(Person.active.is_(True), Person.school_id.in_(school_ids))
     students_in_class = select(Student.person_id)
     parents_in_class = select(Guardianship.parent_id).join(Student, Student.id == Guardianship.student_id)
@@ -98,7 +99,11 @@ def _people_query(flt: CodeFilter, school_ids: list[int], class_ids: list[int] |
         query = query.where(role_clauses[flt.role])
     elif class_ids is not None:
         query = query.where(or_(role_clauses[Role.STUDENT], role_clauses[Role.PARENT]))
-    linked = select(TelegramAccount.person_id).where(TelegramAccount.person_id.is_not(None))
+    # Linked for what the code would carry already: a teacher linked as staff still gets a family code.
+    covering = [s.value for s in Scope if s.covers(scope)]
+    linked = select(TelegramAccount.person_id).where(
+        TelegramAccount.person_id.is_not(None), TelegramAccount.scope.in_(covering)
+    )
     return query.where(Person.id.not_in(linked)).order_by(Person.last_name, Person.first_name, Person.id)
 
 
@@ -123,8 +128,10 @@ async def _resolve(session: AsyncSession, flt: CodeFilter) -> tuple[list[int], l
     return school_ids, class_ids
 
 
-async def _describe(session: AsyncSession, people: list[Person]) -> dict[int, tuple[tuple[Role, ...], str | None]]:
-    """Each person's roles and class (their own or their children's), in few queries."""
+async def _describe(
+    session: AsyncSession, people: list[Person], scope: Scope
+) -> dict[int, tuple[tuple[Role, ...], str | None]]:
+    """Each person's roles within the scope, and class (their own or their children's), in few queries."""
     ids = [p.id for p in people]
     roles: dict[int, set[Role]] = {i: set() for i in ids}
     classes: dict[int, list[str]] = {i: [] for i in ids}
@@ -152,17 +159,18 @@ async def _describe(session: AsyncSession, people: list[Person]) -> dict[int, tu
     for person_id in await session.scalars(select(SchoolClass.tutor_id).where(SchoolClass.tutor_id.in_(ids))):
         roles[person_id].add(Role.TUTOR)
     order = list(Role)
-    return {i: (tuple(sorted(roles[i], key=order.index)), ", ".join(classes[i]) or None) for i in ids}
+    return {i: (tuple(sorted(roles[i] & scope.roles, key=order.index)), ", ".join(classes[i]) or None) for i in ids}
 
 
 async def issue_codes(
     session: AsyncSession, flt: CodeFilter, *, days: int, actor: Viewer | None = None
 ) -> list[IssuedCode]:
-    """A fresh code for each matching person not yet linked; their older unused codes stop working."""
-    flt = await _scope_for(session, actor, flt)
+    """A fresh code for each matching person not yet linked for its scope. Codes issued earlier keep
+    working until one of them links (or they are revoked): a printed sheet is never silently void."""
+    flt, scope = await _scope_for(session, actor, flt)
     school_ids, class_ids = await _resolve(session, flt)
-    people = list(await session.scalars(_people_query(flt, school_ids, class_ids)))
-    return await issue_codes_for(session, people, days=days, role=flt.role, actor=actor)
+    people = list(await session.scalars(_people_query(flt, scope, school_ids, class_ids)))
+    return await issue_codes_for(session, people, days=days, scope=scope, actor=actor)
 
 
 async def issue_codes_for(
@@ -170,20 +178,15 @@ async def issue_codes_for(
     people: list[Person],
     *,
     days: int,
-    role: Role | None = None,
+    scope: Scope = Scope.ALL,
     actor: Viewer | None = None,
 ) -> list[IssuedCode]:
-    """Codes for these people, already authorised by the caller; commits."""
+    """Codes for these people, already authorised by the caller; each links the roles of its scope."""
     if not people:
         return []
     now = utcnow()
     ids = [p.id for p in people]
-    await session.execute(
-        update(LinkCode)
-        .where(LinkCode.person_id.in_(ids), LinkCode.used_at.is_(None), LinkCode.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    described = await _describe(session, people)
+    described = await _describe(session, people, scope)
     issued: list[IssuedCode] = []
     actor_id = actor.person.id if actor and actor.person else None
     for person in people:
@@ -193,7 +196,7 @@ async def issue_codes_for(
             LinkCode(
                 code_hash=hash_code(code),
                 person_id=person.id,
-                role=(role or (roles[0] if roles else Role.STUDENT)).value,
+                scope=scope.value,
                 issued_by=actor_id,
                 expires_at=now + timedelta(days=days),
             )
@@ -207,7 +210,7 @@ async def issue_codes_for(
         school_id=people[0].school_id,
         actor_person_id=actor_id,
         actor_telegram_id=actor.telegram_user_id if actor else None,
-        after={"persons": ids, "days": days},
+        after={"persons": ids, "days": days, "scope": scope.value},
     )
     await session.commit()
     return issued
@@ -215,13 +218,14 @@ async def issue_codes_for(
 
 async def revoke_codes(session: AsyncSession, flt: CodeFilter, *, actor: Viewer | None = None) -> int:
     """Revoke the unused codes of everyone the filter matches; returns how many were revoked."""
-    flt = await _scope_for(session, actor, flt)
+    flt, scope = await _scope_for(session, actor, flt)
     school_ids, class_ids = await _resolve(session, flt)
-    people = select(_people_query(flt, school_ids, class_ids).subquery().c.id)
+    people = select(_people_query(flt, scope, school_ids, class_ids).subquery().c.id)
     result = await session.execute(
         update(LinkCode)
         .where(
             LinkCode.person_id.in_(people),
+            LinkCode.scope.in_([s.value for s in Scope if scope.covers(s)]),
             LinkCode.used_at.is_(None),
             LinkCode.revoked_at.is_(None),
         )

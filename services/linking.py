@@ -1,22 +1,31 @@
 """Linking a Telegram account to a person with a code, unlinking, language and consent."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import LinkAttempt, LinkCode, Person, Preference, TelegramAccount
+from models import LinkCode, Person, Preference, TelegramAccount
 from models.base import utcnow
-from services import audit
+from services import audit, link_attempts
 from services.errors import N_, DiaryError, NotAllowed
+from services.link_attempts import own_unit_of_work
 from services.link_codes import hash_code, normalize_code
-from services.roles import CONSENT_ROLES, Viewer, roles_of
+from services.roles import CONSENT_ROLES, STAFF_ROLES, Scope, Viewer, roles_of, within_scope
 
-MAX_FAILED_ATTEMPTS = 5
-ATTEMPT_WINDOW = timedelta(minutes=15)
 LOCALES = ("ru", "en")
 WHOM_TO_ASK = N_("Students and parents get codes from their class teacher; staff from the school administrator.")
+REFUSALS = {
+    "wrong": N_("This code is not right. Check it letter by letter and send /start CODE again. {whom}"),
+    "used": N_("This code has already been used. Ask for a new one. {whom}"),
+    "revoked": N_("This code was cancelled by the school. Ask for a new one. {whom}"),
+    "expired": N_("This code has expired. Ask for a new one. {whom}"),
+    "inactive": N_("This person is no longer active in the school roster. {whom}"),
+    "narrower": N_(
+        "This person is already linked from another Telegram account as staff, and a class teacher's "
+        "code cannot move that link. Ask the school administrator. {whom}"
+    ),
+}
 
 
 class LinkRefused(DiaryError):
@@ -29,107 +38,130 @@ class LinkResult:
     replaced_chat_id: int | None  # the chat the person was linked from before, now unlinked
 
 
-async def _account(session: AsyncSession, telegram_user_id: int, chat_id: int) -> TelegramAccount:
+async def _account(session: AsyncSession, telegram_user_id: int) -> TelegramAccount:
     account = await session.scalar(select(TelegramAccount).where(TelegramAccount.telegram_user_id == telegram_user_id))
     if account is None:
-        account = TelegramAccount(telegram_user_id=telegram_user_id, chat_id=chat_id)
+        # A private chat's id is its user's id; an account's chat is never a group (pushes go there).
+        account = TelegramAccount(telegram_user_id=telegram_user_id, chat_id=telegram_user_id)
         session.add(account)
         await session.flush()
         session.add(Preference(account_id=account.id))
-    account.chat_id = chat_id
+    account.chat_id = telegram_user_id
     return account
 
 
-async def _refuse(session: AsyncSession, telegram_user_id: int, message: str) -> LinkRefused:
-    """Count the failed attempt and keep it even though the link is refused."""
-    now = utcnow()
-    await session.execute(
-        delete(LinkAttempt).where(
-            LinkAttempt.telegram_user_id == telegram_user_id, LinkAttempt.at < now - ATTEMPT_WINDOW
+async def _refuse(session: AsyncSession, telegram_user_id: int, reason: str) -> LinkRefused:
+    """The refusal is audited in its own unit of work: it stays although the update rolls back."""
+    async with own_unit_of_work(session) as own:
+        audit.record(
+            own,
+            action="link_refused",
+            entity="telegram_account",
+            entity_id=None,
+            actor_telegram_id=telegram_user_id,
+            after={"reason": reason},
         )
+    return LinkRefused(REFUSALS[reason], whom=WHOM_TO_ASK)
+
+
+async def _usable_code(session: AsyncSession, telegram_user_id: int, code_text: str) -> tuple[LinkCode, Person]:
+    """The code and its person, or the refusal. Reads only: a refusal's audit is written apart."""
+    normalized = normalize_code(code_text)
+    code = None
+    if normalized:
+        code = await session.scalar(select(LinkCode).where(LinkCode.code_hash == hash_code(normalized)))
+    if code is None:
+        raise await _refuse(session, telegram_user_id, "wrong")
+    if code.used_at is not None:
+        raise await _refuse(session, telegram_user_id, "used")
+    if code.revoked_at is not None:
+        raise await _refuse(session, telegram_user_id, "revoked")
+    if code.expires_at <= utcnow():
+        raise await _refuse(session, telegram_user_id, "expired")
+    person = await session.get(Person, code.person_id)
+    assert person is not None
+    if not person.active:
+        raise await _refuse(session, telegram_user_id, "inactive")
+    return code, person
+
+
+async def _scope_after_link(session: AsyncSession, telegram_user_id: int, person: Person, code: LinkCode) -> Scope:
+    """What the account will hold. A new account takes a person's link over, but a family code
+    never takes a staff link away: only the administrator's code moves a teacher's account."""
+    scope = Scope(code.scope)
+    accounts = await session.scalars(select(TelegramAccount).where(TelegramAccount.person_id == person.id))
+    for linked in accounts:
+        held = Scope(linked.scope or Scope.ALL)
+        if linked.telegram_user_id == telegram_user_id:
+            scope = scope.union(held)  # the same person adding a side: a teacher who is also a parent
+        elif (held.roles - scope.roles) & STAFF_ROLES:
+            raise await _refuse(session, telegram_user_id, "narrower")
+    return scope
+
+
+async def _unlink_previous(session: AsyncSession, person: Person, account: TelegramAccount) -> int | None:
+    """One person, one account: the old account loses the link; returns its chat."""
+    previous = await session.scalar(
+        select(TelegramAccount).where(TelegramAccount.person_id == person.id, TelegramAccount.id != account.id)
     )
-    session.add(LinkAttempt(telegram_user_id=telegram_user_id, at=now))
+    if previous is None:
+        return None
+    previous.person_id = None
+    previous.linked_at = None
+    previous.scope = None
     audit.record(
         session,
-        action="link_refused",
+        action="unlinked_by_new_account",
         entity="telegram_account",
-        entity_id=None,
-        actor_telegram_id=telegram_user_id,
-        after={"reason": message},
+        entity_id=previous.id,
+        school_id=person.school_id,
+        actor_person_id=person.id,
+        actor_telegram_id=account.telegram_user_id,
+        before={"telegram_user_id": previous.telegram_user_id},
     )
-    await session.commit()
-    return LinkRefused(message, whom=WHOM_TO_ASK)
+    await session.flush()
+    return previous.chat_id
 
 
 async def link(
     session: AsyncSession,
     *,
     telegram_user_id: int,
-    chat_id: int,
     code_text: str,
     language_code: str | None = None,
 ) -> LinkResult:
-    now = utcnow()
-    failed = await session.scalar(
-        select(func.count())
-        .select_from(LinkAttempt)
-        .where(
-            LinkAttempt.telegram_user_id == telegram_user_id,
-            LinkAttempt.at > now - ATTEMPT_WINDOW,
-        )
-    )
-    if (failed or 0) >= MAX_FAILED_ATTEMPTS:
+    """Link this Telegram account to the code's person, for the roles the code carries."""
+    counted = await link_attempts.count_try(session, telegram_user_id)
+    if not counted.allowed:
         # Refused without looking at the code, so guessing gains nothing.
         raise LinkRefused(N_("Too many wrong codes. Try again in 15 minutes. {whom}"), whom=WHOM_TO_ASK)
-    normalized = normalize_code(code_text)
-    code = None
-    if normalized:
-        code = await session.scalar(select(LinkCode).where(LinkCode.code_hash == hash_code(normalized)))
-    if code is None:
-        raise await _refuse(
-            session,
-            telegram_user_id,
-            N_("This code is not right. Check it letter by letter and send /start CODE again. {whom}"),
-        )
-    if code.used_at is not None:
-        raise await _refuse(session, telegram_user_id, N_("This code has already been used. Ask for a new one. {whom}"))
-    if code.revoked_at is not None or code.expires_at <= now:
-        raise await _refuse(session, telegram_user_id, N_("This code has expired. Ask for a new one. {whom}"))
-    person = await session.get(Person, code.person_id)
-    assert person is not None
-    if not person.active:
-        raise await _refuse(
-            session, telegram_user_id, N_("This person is no longer active in the school roster. {whom}")
-        )
-
-    account = await _account(session, telegram_user_id, chat_id)
-    replaced_chat_id = None
-    previous = await session.scalar(
-        select(TelegramAccount).where(TelegramAccount.person_id == person.id, TelegramAccount.id != account.id)
-    )
-    if previous is not None:
-        # One person, one account: linking from a new Telegram account drops the old link.
-        previous.person_id = None
-        previous.linked_at = None
-        replaced_chat_id = previous.chat_id
-        audit.record(
-            session,
-            action="unlinked_by_new_account",
-            entity="telegram_account",
-            entity_id=previous.id,
-            school_id=person.school_id,
-            actor_person_id=person.id,
-            actor_telegram_id=telegram_user_id,
-            before={"telegram_user_id": previous.telegram_user_id},
-        )
-        await session.flush()
-    before = {"person_id": account.person_id} if account.person_id else None
+    code, person = await _usable_code(session, telegram_user_id, code_text)
+    scope = await _scope_after_link(session, telegram_user_id, person, code)
+    # Everything above only read; the writes start here, in the update's own transaction.
+    await link_attempts.give_back(session, counted)
+    now = utcnow()
+    account = await _account(session, telegram_user_id)
+    replaced_chat_id = await _unlink_previous(session, person, account)
+    before = {"person_id": account.person_id, "scope": account.scope} if account.person_id else None
     account.person_id = person.id
+    account.scope = scope.value
     account.linked_at = now
     account.blocked_at = None
     if account.locale is None and language_code in LOCALES:
         account.locale = language_code
     code.used_at = now
+    # Codes printed earlier for what this account now holds could only take the link away.
+    await session.execute(
+        update(LinkCode)
+        .where(
+            LinkCode.person_id == person.id,
+            LinkCode.id != code.id,
+            LinkCode.used_at.is_(None),
+            LinkCode.revoked_at.is_(None),
+            LinkCode.scope.in_([s.value for s in Scope if scope.covers(s)]),
+        )
+        .values(revoked_at=now)
+    )
     audit.record(
         session,
         action="linked",
@@ -139,10 +171,10 @@ async def link(
         actor_person_id=person.id,
         actor_telegram_id=telegram_user_id,
         before=before,
-        after={"person_id": person.id, "code_id": code.id},
+        after={"person_id": person.id, "code_id": code.id, "scope": scope.value},
     )
     await session.commit()
-    viewer = await roles_of(session, person)
+    viewer = within_scope(await roles_of(session, person), scope)
     viewer.telegram_user_id = telegram_user_id
     viewer.account = account
     return LinkResult(viewer=viewer, replaced_chat_id=replaced_chat_id)
@@ -160,6 +192,7 @@ async def unlink(session: AsyncSession, viewer: Viewer) -> None:
     assert viewer.account is not None
     viewer.account.person_id = None
     viewer.account.linked_at = None
+    viewer.account.scope = None
     audit.record(
         session,
         action="logout",
@@ -173,12 +206,21 @@ async def unlink(session: AsyncSession, viewer: Viewer) -> None:
     await session.commit()
 
 
-async def set_locale(session: AsyncSession, *, telegram_user_id: int, chat_id: int, locale: str) -> None:
+def check_locale(locale: str) -> str:
     if locale not in LOCALES:
         raise DiaryError(N_("This language is not available. Choose Russian or English."))
-    account = await _account(session, telegram_user_id, chat_id)
-    account.locale = locale
+    return locale
+
+
+async def set_locale(session: AsyncSession, viewer: Viewer, locale: str) -> bool:
+    """Store the language on the account; False for someone who never linked, who has no account
+    row and gets none for a button press (the caller keeps the choice with the conversation)."""
+    check_locale(locale)
+    if viewer.account is None:
+        return False
+    viewer.account.locale = locale
     await session.commit()
+    return True
 
 
 def consent_subject(viewer: Viewer) -> Person:

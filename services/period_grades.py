@@ -35,16 +35,17 @@ async def _context(
         school.id
     }:
         raise NotFound(N_("There is no such class, subject or period."))
-    if class_id in viewer.tutor_class_ids:
-        return school_class, subject, period, school
-    teaches = await session.scalar(
-        select(TeachingAssignment.id).where(
-            TeachingAssignment.class_id == class_id,
-            TeachingAssignment.subject_id == subject_id,
-            TeachingAssignment.teacher_id == person.id,
-            TeachingAssignment.active.is_(True),
-        )
+    taught = select(TeachingAssignment.id).where(
+        TeachingAssignment.class_id == class_id,
+        TeachingAssignment.subject_id == subject_id,
+        TeachingAssignment.active.is_(True),
     )
+    if class_id in viewer.tutor_class_ids:
+        # The class teacher grades every subject of the class, and only those (000 §4.4).
+        if await session.scalar(taught.limit(1)) is None:
+            raise NotFound(N_("Class {name} does not study {subject}."), name=school_class.name, subject=subject.name)
+        return school_class, subject, period, school
+    teaches = await session.scalar(taught.where(TeachingAssignment.teacher_id == person.id).limit(1))
     if teaches is None:
         raise NotAllowed(
             N_("Period grades are set by the class teacher, or by the teacher of this subject in this class.")
@@ -52,11 +53,22 @@ async def _context(
     return school_class, subject, period, school
 
 
+async def _require_in_class(session: AsyncSession, student_id: int, class_id: int) -> None:
+    in_class = await session.scalar(
+        select(Student.id)
+        .join(Person, Person.id == Student.person_id)
+        .where(Student.id == student_id, Student.class_id == class_id, Person.active.is_(True))
+    )
+    if in_class is None:
+        raise NotAllowed(N_("This student is not in this class."))
+
+
 async def standing(
     session: AsyncSession, viewer: Viewer, *, class_id: int, subject_id: int, period_id: int, student_id: int
 ) -> Standing:
     """The student's current grades and average in that subject and period, beside the choice."""
     _c, _s, period, _school = await _context(session, viewer, class_id, subject_id, period_id)
+    await _require_in_class(session, student_id, class_id)
     values = list(
         await session.scalars(
             select(Grade.value)
@@ -107,13 +119,13 @@ async def set_grade(
             low=school.grade_min,
             high=school.grade_max,
         )
-    in_class = await session.scalar(
-        select(Student.id)
-        .join(Person, Person.id == Student.person_id)
-        .where(Student.id == student_id, Student.class_id == class_id, Person.active.is_(True))
-    )
-    if in_class is None:
-        raise NotAllowed(N_("This student is not in this class."))
+    if period.starts_on > clock.school_today(school):
+        raise NotAllowed(
+            N_("{period} has not begun yet (it starts on {date}); its grades are given at its end."),
+            period=period.name,
+            date=period.starts_on.isoformat(),
+        )
+    await _require_in_class(session, student_id, class_id)
     row = await session.scalar(
         select(PeriodGrade).where(
             PeriodGrade.student_id == student_id,

@@ -27,6 +27,38 @@ ROLE_LABELS = {
 }
 # Students and parents get diary data only after consenting (004 §3.8).
 CONSENT_ROLES = frozenset({Role.STUDENT, Role.PARENT})
+STAFF_ROLES = frozenset({Role.ADMIN, Role.TEACHER, Role.TUTOR})
+FAMILY_ROLES = CONSENT_ROLES
+
+
+class Scope(StrEnum):
+    """The side of a person a link code (and so an account) carries: a class teacher hands out
+    codes for the family side only, staff codes come from the administrator (002 §3.1, 004 §3.10)."""
+
+    FAMILY = "family"
+    STAFF = "staff"
+    ALL = "all"
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        if self is Scope.FAMILY:
+            return FAMILY_ROLES
+        if self is Scope.STAFF:
+            return STAFF_ROLES
+        return frozenset(Role)
+
+    def covers(self, other: "Scope") -> bool:
+        return other.roles <= self.roles
+
+    def union(self, other: "Scope") -> "Scope":
+        return self if self.covers(other) else other if other.covers(self) else Scope.ALL
+
+
+def scope_for_role(role: Role | None) -> Scope:
+    """The scope of a code issued for one role (or for all of a person's roles)."""
+    if role is None:
+        return Scope.ALL
+    return Scope.STAFF if role in STAFF_ROLES else Scope.FAMILY
 
 
 @dataclass
@@ -134,7 +166,19 @@ async def load_viewer(session: AsyncSession, telegram_user_id: int) -> Viewer:
     if found is None or found[1] is None:
         return Viewer(telegram_user_id=telegram_user_id, account=found[0] if found else None)
     account, person, school = found
-    viewer = await roles_of(session, person, school)
+    viewer = within_scope(await roles_of(session, person, school), Scope(account.scope or Scope.ALL))
     viewer.telegram_user_id = telegram_user_id
     viewer.account = account
+    return viewer
+
+
+def within_scope(viewer: Viewer, scope: Scope) -> Viewer:
+    """Only the roles the account was linked for: a family code never yields a staff role."""
+    viewer.roles = viewer.roles & scope.roles
+    if Role.TUTOR not in viewer.roles:
+        viewer.tutor_class_ids = frozenset()
+    if Role.PARENT not in viewer.roles:
+        viewer.child_student_ids = frozenset()
+    if Role.STUDENT not in viewer.roles:
+        viewer.own_student_id = None
     return viewer

@@ -163,8 +163,9 @@ async def test_first_grade_takes_no_grades_with_a_reason(
 
 
 async def test_teacher_who_is_a_parent_marks_own_lessons_only(
-    demo: None, session: AsyncSession, harness: BotHarness
+    demo: None, session: AsyncSession, harness: BotHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    freeze(monkeypatch, MONDAY + timedelta(hours=6))  # 16:00 in Barnaul: the day's lessons have begun
     emu = harness.emu
     await linked_teacher(session, emu, "S06", 4300)  # English, group 1; mother of P050 in 9В
     today = (await emu.say(4300, "/today"))[0]

@@ -89,6 +89,7 @@ class Applier:
                 locale=r.locale,
                 summary_weekday=r.summary_weekday,
                 summary_time=r.summary_time,
+                kind=r.kind,
             )
             self.count("schools", created, changed)
             self.schools[r.school_id] = school

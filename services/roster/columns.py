@@ -27,6 +27,7 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
         "locale",
         "summary_weekday",
         "summary_time",
+        "kind",
     ),
     "staff": ("middle_name", "active"),
     "classes": ("tutor_id", "grading"),

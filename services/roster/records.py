@@ -16,6 +16,7 @@ class SchoolRow:
     locale: str = "ru"
     summary_weekday: int = 6
     summary_time: time = time(12, 0)
+    kind: str = "school"  # or "college": adult students explain their own absences (002)
 
 
 @dataclass

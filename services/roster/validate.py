@@ -28,6 +28,7 @@ YES = {"yes", "y", "true", "1", "да", "д"}
 NO = {"no", "n", "false", "0", "нет", "н"}
 STAFF_ROLES = ("admin", "teacher")
 PERIOD_KINDS = ("quarter", "half", "year")
+SCHOOL_KINDS = ("school", "college")
 # Latin letters that look like Cyrillic ones, as people type class names on a Latin layout.
 LATIN_TO_CYRILLIC = str.maketrans("ABCEHKMOPTXYaceopxyk", "АВСЕНКМОРТХУасеорхук")
 CLASS_NAME = re.compile(r"^(\d{1,2})\s*-?\s*([^\d\s-]{1,3})$")
@@ -257,6 +258,7 @@ class Validator:
             locale = r.choice("locale", ("ru", "en"), required=False, default="ru")
             weekday = r.integer("summary_weekday", 1, 7, required=False, default=6)
             at = r.clock("summary_time", required=False, default=time(12, 0))
+            kind = r.choice("kind", SCHOOL_KINDS, required=False, default="school")
             if r.ok and school_id and name and tz:
                 result[school_id] = SchoolRow(
                     r.number,
@@ -269,6 +271,7 @@ class Validator:
                     locale or "ru",
                     weekday or 6,
                     at or time(12, 0),
+                    kind or "school",
                 )
         self.roster.schools = list(result.values())
         return result
