@@ -12,9 +12,9 @@ from datetime import date
 from common import QueryCounter, analyze, fresh_database, peak_rss_mib
 from sqlalchemy import func, select, text
 
+from bot import jobs
 from models import Notification, School
 from models.db import make_engine, make_sessionmaker
-from services import summaries
 
 WEEK = date(2026, 11, 23)
 PER_SCHOOL = 1000  # students
@@ -102,7 +102,7 @@ async def run(students: int) -> None:
         rss_before = peak_rss_mib()
         started = time.perf_counter()
         # As the scheduler does it: every school due, side by side.
-        queued = await summaries.queue_weeks(sessionmaker, [(school, WEEK) for school in all_schools])
+        queued = await jobs.queue_weeks(sessionmaker, [(school, WEEK) for school in all_schools])
         elapsed = time.perf_counter() - started
         queries = counter.count
         async with sessionmaker() as session:

@@ -4,10 +4,12 @@ import asyncio
 import contextlib
 import csv
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import DEFAULT_LOCALE, translate, translate_plural
 from bot.runtime import require_token, run_forever, settings_or_exit
@@ -23,6 +25,7 @@ app = typer.Typer(help="diary-bot: the Telegram front end of a school electronic
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
+T = TypeVar("T")
 DEMO_DIR = Path(__file__).resolve().parent.parent / "examples" / "demo-school"
 
 
@@ -114,13 +117,7 @@ def render_issue(issue: object) -> str:
 
 
 async def _import(url: str, path: Path, dry_run: bool) -> ImportReport:
-    await upgrade(url)
-    engine = make_engine(url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            return await import_roster(session, path, dry_run=dry_run)
-    finally:
-        await engine.dispose()
+    return await _with_session(url, lambda s: import_roster(s, path, dry_run=dry_run), save=not dry_run)
 
 
 @app.command("import")
@@ -169,16 +166,10 @@ async def _bot_username() -> str | None:
 
 
 async def _codes(url: str, flt: CodeFilter, days: int, revoke: bool) -> tuple[list[IssuedCode], int, str | None]:
-    await upgrade(url)
-    engine = make_engine(url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            if revoke:
-                return [], await revoke_codes(session, flt), None
-            issued = await issue_codes(session, flt, days=days)
-        return issued, 0, (await _bot_username()) if issued else None
-    finally:
-        await engine.dispose()
+    if revoke:
+        return [], await _with_session(url, lambda s: revoke_codes(s, flt)), None
+    issued = await _with_session(url, lambda s: issue_codes(s, flt, days=days))
+    return issued, 0, (await _bot_username()) if issued else None
 
 
 @app.command()
@@ -240,17 +231,24 @@ def codes(
     )
 
 
-async def _with_session(url: str, work):  # type: ignore[no-untyped-def]
+async def _with_session(url: str, work: Callable[[AsyncSession], Awaitable[T]], *, save: bool = True) -> T:
+    """A command's one unit of work: committed once when the work returns (unless it only checks),
+    rolled back on any error."""
     await upgrade(url)
     engine = make_engine(url)
     try:
         async with make_sessionmaker(engine)() as session:
-            return await work(session)
+            result = await work(session)
+            if save:
+                await session.commit()
+            else:
+                await session.rollback()
+            return result
     finally:
         await engine.dispose()
 
 
-def run_service(work):  # type: ignore[no-untyped-def]
+def run_service(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run one service call; a domain error is the operator's message and exit code 1."""
     settings = settings_or_exit()
     try:
@@ -398,18 +396,16 @@ async def _demo_codes(url: str, days: int, picks: list[tuple[str, str]]) -> None
 
     from models import Person
 
-    engine = make_engine(url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            for ref, label in picks:
-                person = await session.scalar(
-                    select(Person).where(
-                        or_(Person.staff_ref == ref, Person.parent_ref == ref, Person.student_ref == ref)
-                    )
-                )
-                if person is None:
-                    continue
+    async def issue(session: AsyncSession) -> list[str]:
+        lines = []
+        for ref, label in picks:
+            person = await session.scalar(
+                select(Person).where(or_(Person.staff_ref == ref, Person.parent_ref == ref, Person.student_ref == ref))
+            )
+            if person is not None:
                 code = (await issue_codes_for(session, [person], days=days))[0]
-                typer.echo(f"{label}: {person.full_name} — /start {code.code}")
-    finally:
-        await engine.dispose()
+                lines.append(f"{label}: {person.full_name} — /start {code.code}")
+        return lines
+
+    for line in await _with_session(url, issue):
+        typer.echo(line)

@@ -98,7 +98,7 @@ class DeliveryWorker:
     async def step(self) -> bool:
         """Claim a batch and start sending it; False when nothing is due."""
         for lane in ("realtime", "bulk"):
-            async with self.sessionmaker() as session:
+            async with self.sessionmaker() as session, session.begin():
                 deliveries = await delivery_queue.claim(session, lane=lane, limit=self.batch)
                 if not deliveries:
                     continue
@@ -144,7 +144,7 @@ class DeliveryWorker:
             if not sent:
                 return
             try:
-                async with self.sessionmaker() as session:
+                async with self.sessionmaker() as session, session.begin():
                     await delivery_queue.sent(session, sent)
             except BaseException:
                 self.acked[:0] = sent
@@ -193,7 +193,7 @@ class DeliveryWorker:
                 await self._unreachable(delivery, ids, str(error))
                 return []
             self.stats["failed"] += 1
-            async with self.sessionmaker() as session:
+            async with self.sessionmaker() as session, session.begin():
                 await delivery_queue.retry(session, ids, str(error), max_attempts=0)
             return []
         except TelegramNetworkError as error:
@@ -202,7 +202,7 @@ class DeliveryWorker:
                 return []
             # The request went out and no answer came: Telegram may have delivered it.
             self.stats["unknown outcome"] += 1
-            async with self.sessionmaker() as session:
+            async with self.sessionmaker() as session, session.begin():
                 await delivery_queue.unknown_outcome(session, ids, "send timed out")
             return []
         except TelegramAPIError as error:
@@ -220,15 +220,15 @@ class DeliveryWorker:
         """Every send of this bot waits out the pause; the rows go back to the queue untouched."""
         self.stats["429"] += 1
         self.paused_until = max(self.paused_until, time.monotonic() + pause)
-        async with self.sessionmaker() as session:
+        async with self.sessionmaker() as session, session.begin():
             await delivery_queue.requeue(session, ids, timedelta(seconds=pause))
 
     async def _retry(self, ids: list[int], error: Exception) -> None:
         self.stats["retried"] += 1
-        async with self.sessionmaker() as session:
+        async with self.sessionmaker() as session, session.begin():
             await delivery_queue.retry(session, ids, str(error))
 
     async def _unreachable(self, delivery: Delivery, ids: list[int], error: str) -> None:
         self.stats["unreachable"] += 1
-        async with self.sessionmaker() as session:
+        async with self.sessionmaker() as session, session.begin():
             await delivery_queue.unreachable(session, delivery.account_id, ids, error)

@@ -43,7 +43,8 @@ class PrivateChatsOnlyMiddleware(BaseMiddleware):
 
 
 class DbSessionMiddleware(BaseMiddleware):
-    """One session per update; services commit it, anything left open is rolled back."""
+    """One session per update. Services only flush; the error middleware inside commits once when
+    the handler returns, and anything left open when the session closes is rolled back."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker

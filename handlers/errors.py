@@ -1,7 +1,10 @@
-"""The one place that turns domain errors into the user's message, and failures into an apology.
+"""The one place that ends an update's unit of work: committed once when the handler returns,
+rolled back on any error, the domain error turned into the user's message and any other failure
+into an apology.
 
 It is a middleware inside the locale and session middlewares, so the reply is in the user's
-language and a half-done change is rolled back before anything is said.
+language and a half-done change is rolled back before anything is said. Committing here, not
+outside, means a commit that fails still reaches the user as "nothing was saved".
 """
 
 import logging
@@ -9,9 +12,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import TelegramObject, Update
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translate
 from services.errors import DiaryError
@@ -40,22 +45,38 @@ class ErrorReplyMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         assert isinstance(event, Update)
+        session: AsyncSession | None = data.get("session")
         try:
-            return await handler(event, data)
+            result = await handler(event, data)
+            if session is not None:
+                await session.commit()
+            return result
+        except TelegramBadRequest as error:
+            if "message is not modified" not in str(error):
+                await self._apologize(event, data)
+                return None
+            # The screen already shows what was saved: keep the change, nothing to say.
+            if session is not None:
+                await session.commit()
+            if event.callback_query is not None:
+                await event.callback_query.answer()
         except DiaryError as error:
-            if "session" in data:
-                await data["session"].rollback()
+            if session is not None:
+                await (session.commit() if error.keeps_record else session.rollback())
             await tell(event, data["bot"], translate(error.message, get_i18n().current_locale, **error.params))
         except Exception:
-            log.exception("update %s failed", event.update_id)
-            if "session" in data:
-                await data["session"].rollback()
-            try:
-                await tell(
-                    event,
-                    data["bot"],
-                    _("Something went wrong on our side and nothing was saved. Please try again in a minute."),
-                )
-            except Exception:  # Telegram itself may be what failed
-                log.warning("could not tell the user about the failure", exc_info=True)
+            await self._apologize(event, data)
         return None
+
+    async def _apologize(self, event: Update, data: dict[str, Any]) -> None:
+        log.exception("update %s failed", event.update_id)
+        if "session" in data:
+            await data["session"].rollback()
+        try:
+            await tell(
+                event,
+                data["bot"],
+                _("Something went wrong on our side and nothing was saved. Please try again in a minute."),
+            )
+        except Exception:  # Telegram itself may be what failed
+            log.warning("could not tell the user about the failure", exc_info=True)

@@ -15,7 +15,6 @@ from handlers.keyboards import Keyboard
 from services import homework, lessons
 from services.class_lists import lesson_students
 from services.homework import Attachment
-from services.journal_policy import require_lesson_writer
 from services.roles import Viewer
 
 
@@ -36,8 +35,7 @@ async def ask_topic(
     query: CallbackQuery, callback_data: LessonCb, session: AsyncSession, viewer: Viewer, state: FSMContext
 ) -> None:
     assert isinstance(query.message, Message)
-    lesson = await lessons.get_lesson(session, callback_data.id)
-    await require_lesson_writer(session, viewer, lesson)
+    lesson = await homework.writable_lesson(session, viewer, callback_data.id)
     await state.set_state(LessonText.topic)
     await state.update_data(lesson=lesson.id)
     await query.answer()
@@ -73,8 +71,7 @@ async def ask_homework(
     query: CallbackQuery, callback_data: LessonCb, session: AsyncSession, viewer: Viewer, state: FSMContext
 ) -> None:
     assert isinstance(query.message, Message)
-    lesson = await lessons.get_lesson(session, callback_data.id)
-    await require_lesson_writer(session, viewer, lesson)
+    lesson = await homework.writable_lesson(session, viewer, callback_data.id)
     due = await homework.default_due(session, lesson)
     await state.set_state(LessonText.homework)
     await state.update_data(lesson=lesson.id, hw=None, student=None)
@@ -145,8 +142,7 @@ async def homework_action(
 ) -> None:
     assert isinstance(query.message, Message)
     cb = callback_data
-    lesson = await lessons.get_lesson(session, cb.lesson)
-    await require_lesson_writer(session, viewer, lesson)
+    lesson = await homework.writable_lesson(session, viewer, cb.lesson)
     await query.answer()
     if cb.op == "done":
         await state.set_state(None)

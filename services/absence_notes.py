@@ -90,7 +90,7 @@ async def explain(
                 "file_id": file_id,
             },
         )
-    await session.commit()
+    await session.flush()
     return note
 
 
@@ -163,5 +163,5 @@ async def decide(
             "comment": note.comment,
         },
     )
-    await session.commit()
+    await session.flush()
     return note

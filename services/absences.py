@@ -173,5 +173,5 @@ async def give_reason(
                 "lessons": sorted(lesson.lesson_no for _a, lesson in items),
             },
         )
-    await session.commit()
+    await session.flush()
     return changed

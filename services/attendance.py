@@ -109,5 +109,5 @@ async def save(session: AsyncSession, viewer: Viewer, lesson_id: int, marks: dic
             },
         )
     lesson.attendance_saved_at = moment
-    await session.commit()
+    await session.flush()
     return changed

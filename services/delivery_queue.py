@@ -82,7 +82,6 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
     if len(picked) < limit:
         picked += await session.execute(locked(_due(lane, now, "pending").limit(limit - len(picked))))
     if not picked:
-        await session.commit()
         return []
     ids = [row_id for row_id, _person in picked]
     # Everything else already due to the same people joins the batch, so it goes as one message.
@@ -146,7 +145,7 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
             .where(Notification.id.in_(waiting))
             .values(status="pending", lease_until=None, due_at=morning)
         )
-    await session.commit()
+    await session.flush()
     return list(deliveries.values())
 
 
@@ -228,7 +227,7 @@ async def sent(session: AsyncSession, ids: list[int]) -> None:
             last_error=case((Notification.last_error.like(UNKNOWN + "%"), Notification.last_error), else_=None),
         )
     )
-    await session.commit()
+    await session.flush()
 
 
 async def retry(session: AsyncSession, ids: list[int], error: str, *, max_attempts: int = 8) -> None:
@@ -243,7 +242,7 @@ async def retry(session: AsyncSession, ids: list[int], error: str, *, max_attemp
         else:
             delay = min(300.0, 2.0**row.attempts) * random.uniform(0.5, 1.5)
             row.status, row.due_at = "pending", now + timedelta(seconds=delay)
-    await session.commit()
+    await session.flush()
 
 
 async def requeue(session: AsyncSession, ids: list[int], delay: timedelta) -> None:
@@ -253,7 +252,7 @@ async def requeue(session: AsyncSession, ids: list[int], delay: timedelta) -> No
         .where(Notification.id.in_(ids))
         .values(status="pending", lease_until=None, due_at=clock.now() + delay, attempts=Notification.attempts - 1)
     )
-    await session.commit()
+    await session.flush()
 
 
 async def unreachable(session: AsyncSession, account_id: int, ids: list[int], error: str) -> None:
@@ -265,7 +264,7 @@ async def unreachable(session: AsyncSession, account_id: int, ids: list[int], er
         .where(Notification.id.in_(ids))
         .values(status="skipped", last_error=error[:500], lease_until=None)
     )
-    await session.commit()
+    await session.flush()
 
 
 async def unknown_outcome(session: AsyncSession, ids: list[int], error: str) -> None:
@@ -281,4 +280,4 @@ async def unknown_outcome(session: AsyncSession, ids: list[int], error: str) -> 
             due_at=clock.now() + timedelta(seconds=5),
         )
     )
-    await session.commit()
+    await session.flush()

@@ -11,6 +11,11 @@ def N_(message: str) -> str:
 class DiaryError(Exception):
     """Something the user asked for cannot be done; nothing was changed."""
 
+    # A refusal that is itself recorded (a wrong link code is counted): the runner commits what the
+    # service wrote before raising, instead of rolling it back. The one named exception to
+    # "an error changes nothing".
+    keeps_record = False
+
     def __init__(self, message: str, **params: Any) -> None:
         super().__init__(message)
         self.message = message

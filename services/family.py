@@ -68,7 +68,7 @@ async def child(session: AsyncSession, viewer: Viewer, student_id: int | None) -
         chosen = kids[0]
     if preference is not None and preference.child_student_id != chosen.student_id:
         preference.child_student_id = chosen.student_id
-        await session.commit()
+        await session.flush()
     return chosen
 
 

@@ -144,7 +144,7 @@ async def add(
         after=snapshot(grade),
     )
     await _push(session, grade, "grade_created", work_type)
-    await session.commit()
+    await session.flush()
     return grade
 
 
@@ -192,7 +192,7 @@ async def change(
     )
     work_type = kind_of(g, grade)
     await _push(session, grade, "grade_changed", work_type)
-    await session.commit()
+    await session.flush()
     return grade
 
 
@@ -214,7 +214,7 @@ async def delete(session: AsyncSession, viewer: Viewer, grade_id: int) -> Grade:
     if not await outbox.cancel(session, f"grade:{grade.id}"):
         work_type = kind_of(g, grade)
         await _push(session, grade, "grade_removed", work_type)
-    await session.commit()
+    await session.flush()
     return grade
 
 

@@ -25,10 +25,17 @@ class Attachment:
     file_name: str | None = None
 
 
-async def set_topic(session: AsyncSession, viewer: Viewer, lesson_id: int, topic: str) -> Lesson:
+async def writable_lesson(session: AsyncSession, viewer: Viewer, lesson_id: int) -> Lesson:
+    """A lesson whose topic and homework this person may write now: asked at the button's press,
+    before anything is typed, and again when it is saved."""
     lesson = await get_lesson(session, lesson_id)
     await require_lesson_writer(session, viewer, lesson)
     require_editable(await school_of(session, lesson), lesson.on_date)
+    return lesson
+
+
+async def set_topic(session: AsyncSession, viewer: Viewer, lesson_id: int, topic: str) -> Lesson:
+    lesson = await writable_lesson(session, viewer, lesson_id)
     person = viewer.require_linked()
     text = topic.strip()
     if not text:
@@ -49,7 +56,7 @@ async def set_topic(session: AsyncSession, viewer: Viewer, lesson_id: int, topic
         before={"topic": before},
         after={"topic": text},
     )
-    await session.commit()
+    await session.flush()
     return lesson
 
 
@@ -110,9 +117,7 @@ async def post(
     due_on: date | None = None,  # type: ignore[assignment]
     student_id: int | None = None,
 ) -> Homework:
-    lesson = await get_lesson(session, lesson_id)
-    await require_lesson_writer(session, viewer, lesson)
-    require_editable(await school_of(session, lesson), lesson.on_date)
+    lesson = await writable_lesson(session, viewer, lesson_id)
     person = viewer.require_linked()
     if student_id is not None:
         await require_in_lesson(session, lesson, {student_id})
@@ -138,7 +143,7 @@ async def post(
         after=snapshot(homework, files),
     )
     await _push(session, lesson, homework, "homework_created")
-    await session.commit()
+    await session.flush()
     return homework
 
 
@@ -189,7 +194,7 @@ async def edit(
         after=after,
     )
     await _push(session, lesson, homework, "homework_changed")
-    await session.commit()
+    await session.flush()
     return homework
 
 
@@ -209,7 +214,7 @@ async def delete(session: AsyncSession, viewer: Viewer, homework_id: int) -> Hom
         before=snapshot(homework),
     )
     await outbox.cancel(session, f"homework:{homework.id}")
-    await session.commit()
+    await session.flush()
     return homework
 
 

@@ -63,8 +63,9 @@ def require_editable(school: School, on: date) -> None:
     if on < first_editable:
         raise NotAllowed(
             N_(
-                "The journal of {date} is closed: grades and attendance can be changed for {days} days only "
-                "(the earliest editable day now is {first}). Ask the school administration."
+                "The journal of {date} is closed: a lesson's grades, attendance, topic and homework can be "
+                "changed for {days} days only (the earliest editable day now is {first}). Ask the school "
+                "administration."
             ),
             date=on.isoformat(),
             days=school.edit_window_days,

@@ -78,7 +78,7 @@ async def _day(session: AsyncSession, school_id: int, on: date, slots_where: Any
             .order_by(Lesson.starts_at, Lesson.lesson_no, Lesson.subgroup)
         )
     )
-    await session.commit()
+    await session.flush()
     return lessons
 
 
@@ -180,7 +180,7 @@ async def _set_substitute(
         before={"substitute_id": before},
         after={"substitute_id": lesson.substitute_id},
     )
-    await session.commit()
+    await session.flush()
     return lesson
 
 

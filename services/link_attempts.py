@@ -1,13 +1,13 @@
 """Counting the codes tried, so guessing is capped per account and across all accounts.
 
-Each try is counted *before* its code is looked at, with one atomic upsert in its own short unit of
-work that is committed at once: fifty quick tries in parallel see the counts 1..50, never the same
-number, and the count survives the refusal's rollback. A code that turns out right gives its try
-back; a wrong one keeps it.
+Each try is counted *before* its code is looked at, with one atomic upsert (INSERT … ON CONFLICT DO
+UPDATE … RETURNING) in the update's own transaction. The row stays locked until that transaction
+ends, so fifty quick tries in parallel see the counts 1..50, never the same number; a refusal keeps
+its count (services.errors.DiaryError.keeps_record). A code that turns out right gives its try
+back; a wrong one keeps it. One connection per update: a second one for the count would let a crowd
+of simultaneous /start exhaust the pool, each holding one connection and waiting for another.
 """
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,14 +42,6 @@ def account_key(telegram_user_id: int) -> str:
     return f"u{telegram_user_id}"
 
 
-@asynccontextmanager
-async def own_unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
-    """A separate, immediately committed transaction on the same database: what it writes stays
-    even when the update's own transaction is rolled back."""
-    async with AsyncSession(session.bind, expire_on_commit=False) as own, own.begin():
-        yield own
-
-
 def _increment(dialect: str, key: str, window_start: datetime):  # type: ignore[no-untyped-def]
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(LinkAttemptWindow).values(key=key, window_start=window_start, tries=1)
@@ -63,15 +55,16 @@ async def count_try(session: AsyncSession, telegram_user_id: int) -> Try:
     """Count one try for this account and for everyone; it may go on while both are in their limits."""
     window_start = window_of(utcnow())
     mine_key = account_key(telegram_user_id)
-    async with own_unit_of_work(session) as own:
-        dialect = own.bind.dialect.name
-        # Windows are only ever read while current; older ones are dropped as tries come in.
-        await own.execute(delete(LinkAttemptWindow).where(LinkAttemptWindow.window_start < window_start - WINDOW))
-        mine = (await own.execute(_increment(dialect, mine_key, window_start))).scalar_one()
-        if mine > PER_ACCOUNT:
-            # One account over its own limit must not use up everyone else's.
-            return Try((mine_key,), window_start, allowed=False)
-        everyone = (await own.execute(_increment(dialect, EVERYONE, window_start))).scalar_one()
+    assert session.bind is not None
+    dialect = session.bind.dialect.name
+    mine = (await session.execute(_increment(dialect, mine_key, window_start))).scalar_one()
+    if mine > PER_ACCOUNT:
+        # One account over its own limit must not use up everyone else's.
+        return Try((mine_key,), window_start, allowed=False)
+    everyone = (await session.execute(_increment(dialect, EVERYONE, window_start))).scalar_one()
+    if everyone == 1:
+        # A new window has begun: the old ones are never read again.
+        await session.execute(delete(LinkAttemptWindow).where(LinkAttemptWindow.window_start < window_start))
     return Try((mine_key, EVERYONE), window_start, allowed=everyone <= ACROSS_ACCOUNTS)
 
 

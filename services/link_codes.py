@@ -59,16 +59,24 @@ class CodeFilter:
     role: Role | None = None
 
 
+def _administrators_scope(flt: CodeFilter) -> Scope:
+    """A class's sheet is for its families, whoever prints it: a teacher who is also a parent in the
+    class gets a parent's code there, and her staff code from the staff sheet."""
+    if flt.role is None and flt.class_ref is not None:
+        return Scope.FAMILY
+    return scope_for_role(flt.role)
+
+
 async def _scope_for(session: AsyncSession, actor: Viewer | None, flt: CodeFilter) -> tuple[CodeFilter, Scope]:
     """Tutors hand codes to their own class's families only, and those codes link no staff role;
     staff codes come from the administrator alone (002 §3.1, 004 §3.10)."""
     if actor is None:  # the command line: the machine's operator is the administrator
-        return flt, scope_for_role(flt.role)
+        return flt, _administrators_scope(flt)
     actor.require_any(Role.ADMIN, Role.TUTOR)
     assert actor.school is not None
     flt = CodeFilter(school=actor.school.external_id, class_ref=flt.class_ref, role=flt.role)
     if Role.ADMIN in actor.roles:
-        return flt, scope_for_role(flt.role)
+        return flt, _administrators_scope(flt)
     if flt.role in (Role.ADMIN, Role.TEACHER, Role.TUTOR):
         raise NotAllowed(N_("Staff get their codes from the school administrator."))
     own = {
@@ -212,7 +220,7 @@ async def issue_codes_for(
         actor_telegram_id=actor.telegram_user_id if actor else None,
         after={"persons": ids, "days": days, "scope": scope.value},
     )
-    await session.commit()
+    await session.flush()
     return issued
 
 
@@ -240,5 +248,5 @@ async def revoke_codes(session: AsyncSession, flt: CodeFilter, *, actor: Viewer 
         actor_person_id=actor.person.id if actor and actor.person else None,
         after={"count": count},
     )
-    await session.commit()
+    await session.flush()
     return count

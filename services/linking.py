@@ -9,7 +9,6 @@ from models import LinkCode, Person, Preference, TelegramAccount
 from models.base import utcnow
 from services import audit, link_attempts
 from services.errors import N_, DiaryError, NotAllowed
-from services.link_attempts import own_unit_of_work
 from services.link_codes import hash_code, normalize_code
 from services.roles import CONSENT_ROLES, STAFF_ROLES, Scope, Viewer, roles_of, within_scope
 
@@ -29,7 +28,10 @@ REFUSALS = {
 
 
 class LinkRefused(DiaryError):
-    """A code that cannot link: wrong, used, expired, or too many attempts."""
+    """A code that cannot link: wrong, used, expired, or too many attempts. The try is counted and
+    audited in the update's own transaction, which is committed although the link is refused."""
+
+    keeps_record = True
 
 
 @dataclass(frozen=True)
@@ -51,16 +53,16 @@ async def _account(session: AsyncSession, telegram_user_id: int) -> TelegramAcco
 
 
 async def _refuse(session: AsyncSession, telegram_user_id: int, reason: str) -> LinkRefused:
-    """The refusal is audited in its own unit of work: it stays although the update rolls back."""
-    async with own_unit_of_work(session) as own:
-        audit.record(
-            own,
-            action="link_refused",
-            entity="telegram_account",
-            entity_id=None,
-            actor_telegram_id=telegram_user_id,
-            after={"reason": reason},
-        )
+    """The refusal is audited; LinkRefused keeps the record (and the counted try) when raised."""
+    audit.record(
+        session,
+        action="link_refused",
+        entity="telegram_account",
+        entity_id=None,
+        actor_telegram_id=telegram_user_id,
+        after={"reason": reason},
+    )
+    await session.flush()
     return LinkRefused(REFUSALS[reason], whom=WHOM_TO_ASK)
 
 
@@ -137,7 +139,6 @@ async def link(
         raise LinkRefused(N_("Too many wrong codes. Try again in 15 minutes. {whom}"), whom=WHOM_TO_ASK)
     code, person = await _usable_code(session, telegram_user_id, code_text)
     scope = await _scope_after_link(session, telegram_user_id, person, code)
-    # Everything above only read; the writes start here, in the update's own transaction.
     await link_attempts.give_back(session, counted)
     now = utcnow()
     account = await _account(session, telegram_user_id)
@@ -173,7 +174,7 @@ async def link(
         before=before,
         after={"person_id": person.id, "code_id": code.id, "scope": scope.value},
     )
-    await session.commit()
+    await session.flush()
     viewer = within_scope(await roles_of(session, person), scope)
     viewer.telegram_user_id = telegram_user_id
     viewer.account = account
@@ -184,7 +185,7 @@ async def reachable_again(session: AsyncSession, viewer: Viewer) -> None:
     """Writing /start again after blocking the bot lets pushes flow again."""
     if viewer.account is not None and viewer.account.blocked_at is not None:
         viewer.account.blocked_at = None
-        await session.commit()
+        await session.flush()
 
 
 async def unlink(session: AsyncSession, viewer: Viewer) -> None:
@@ -203,7 +204,7 @@ async def unlink(session: AsyncSession, viewer: Viewer) -> None:
         actor_telegram_id=viewer.telegram_user_id,
         before={"person_id": person.id},
     )
-    await session.commit()
+    await session.flush()
 
 
 def check_locale(locale: str) -> str:
@@ -219,7 +220,7 @@ async def set_locale(session: AsyncSession, viewer: Viewer, locale: str) -> bool
     if viewer.account is None:
         return False
     viewer.account.locale = locale
-    await session.commit()
+    await session.flush()
     return True
 
 
@@ -252,7 +253,7 @@ async def _consent(session: AsyncSession, viewer: Viewer, action: str) -> Person
         before=before,
         after={"consent_at": person.consent_at.isoformat() if person.consent_at else None},
     )
-    await session.commit()
+    await session.flush()
     return person
 
 

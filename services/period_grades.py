@@ -181,7 +181,7 @@ async def set_grade(
             "value": value,
         },
     )
-    await session.commit()
+    await session.flush()
     return row
 
 

@@ -25,7 +25,7 @@ async def of(session: AsyncSession, viewer: Viewer) -> Preference:
     if preference is None:
         preference = Preference(account_id=viewer.account.id)
         session.add(preference)
-        await session.commit()
+        await session.flush()
     return preference
 
 
@@ -35,7 +35,7 @@ async def toggle(session: AsyncSession, viewer: Viewer, category: str) -> Prefer
     preference = await of(session, viewer)
     flag = f"push_{category}"
     setattr(preference, flag, not getattr(preference, flag))
-    await session.commit()
+    await session.flush()
     return preference
 
 
@@ -44,5 +44,5 @@ async def set_quiet(session: AsyncSession, viewer: Viewer, preset: str) -> Prefe
         raise DiaryError(N_("Choose quiet hours from the list."))
     preference = await of(session, viewer)
     preference.quiet_from, preference.quiet_to = QUIET_PRESETS[preset]
-    await session.commit()
+    await session.flush()
     return preference

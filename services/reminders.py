@@ -102,9 +102,7 @@ async def for_school(session: AsyncSession, school: School, now: datetime) -> in
             )
     if local.hour >= TUTOR_HOUR:
         items += await _tutor_items(session, school, classes, today)
-    queued = await _queue(session, items, now)
-    await session.commit()
-    return queued
+    return await _queue(session, items, now)
 
 
 async def _tutor_items(

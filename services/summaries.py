@@ -1,15 +1,13 @@
 """Weekly summaries (000 §2.12): built in bulk for a whole school and queued for every consenting
 student and parent, one message per child; the family marks it seen and the tutor sees who has."""
 
-import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, text, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Notification, Person, School, SchoolClass, Student, SummaryRun
 from services import clock, family, outbox
@@ -19,7 +17,6 @@ from services.family import Child
 from services.roles import Viewer
 
 CHUNK = 2000  # students per round of queries: memory stays flat, queries grow with N / CHUNK only
-CONCURRENCY = 3  # schools built at once
 
 
 def payload_of(summary: family.WeekSummary, shaped: dict[int, list[Any]] | None = None) -> dict[str, Any]:
@@ -43,30 +40,11 @@ def payload_of(summary: family.WeekSummary, shaped: dict[int, list[Any]] | None 
     }
 
 
-async def queue_weeks(sessionmaker: async_sessionmaker[AsyncSession], due: list[tuple[School, date]]) -> int:
-    """Several schools' weeks side by side, each in its own session: while one school's queries run
-    in the database the next one's summaries are built here, and both cores work."""
-    bind = sessionmaker.kw.get("bind")
-    # SQLite has one writer at a time: schools side by side would only wait on its lock.
-    gate = asyncio.Semaphore(CONCURRENCY if bind is not None and bind.dialect.name == "postgresql" else 1)
-
-    async def one(school: School, week_start: date) -> int:
-        async with gate, sessionmaker() as session:
-            return await queue_week(session, school, week_start)
-
-    queued = sum(await asyncio.gather(*(one(school, week) for school, week in due)))
-    if queued > CHUNK:
-        async with sessionmaker() as session:
-            await refresh_statistics(session)
-    return queued
-
-
 async def refresh_statistics(session: AsyncSession) -> None:
     """After a broadcast is queued, PostgreSQL's planner must know the outbox grew a hundredfold, or
     the delivery worker's claims get plans made for an empty table until autovacuum comes round."""
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         await session.execute(text("ANALYZE notifications"))
-        await session.commit()
 
 
 async def plans_for_the_values(session: AsyncSession) -> None:
@@ -78,8 +56,8 @@ async def plans_for_the_values(session: AsyncSession) -> None:
 
 
 async def queue_week(session: AsyncSession, school: School, week_start: date) -> int:
-    """Queue the week's summaries of a school; running it again adds nothing (dedup keys), and once
-    the school's run is complete it is not built again."""
+    """Queue the week's summaries of a school in the caller's transaction; running it again adds
+    nothing (dedup keys), and once the school's run is complete it is not built again."""
     await plans_for_the_values(session)
     done = await session.scalar(
         select(SummaryRun.id).where(SummaryRun.school_id == school.id, SummaryRun.week_start == week_start)
@@ -138,12 +116,11 @@ async def queue_week(session: AsyncSession, school: School, week_start: date) ->
         if fresh:
             await session.execute(insert(Notification), fresh)
             queued += len(fresh)
-        await session.commit()
+    # The school's week and the mark that it is done are one transaction: another instance that
+    # finished the same school first makes this flush (or the runner's commit) fail, and nothing is
+    # queued twice.
     session.add(SummaryRun(school_id=school.id, week_start=week_start, queued=queued))
-    try:
-        await session.commit()
-    except IntegrityError:  # another instance finished the same school at the same moment
-        await session.rollback()
+    await session.flush()
     return queued
 
 
@@ -169,7 +146,7 @@ async def mark_seen(session: AsyncSession, viewer: Viewer, notification_id: int)
         )
         .values(seen_at=clock.now())
     )
-    await session.commit()
+    await session.flush()
     if not result.rowcount:
         exists = await session.scalar(
             select(Notification.id).where(Notification.id == notification_id, Notification.person_id == person.id)

@@ -52,7 +52,7 @@ async def add(session: AsyncSession, school_ref: str | None, code: str, name: st
         school_id=school.id,
         after={"code": code, "name": name},
     )
-    await session.commit()
+    await session.flush()
     return row
 
 
@@ -74,5 +74,5 @@ async def disable(session: AsyncSession, school_ref: str | None, code: str) -> W
         before={"active": True},
         after={"active": False},
     )
-    await session.commit()
+    await session.flush()
     return row

@@ -116,6 +116,7 @@ async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterat
 async def demo(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with sessionmaker() as session:
         await import_roster(session, DEMO)
+        await session.commit()
 
 
 def free_port() -> int:

@@ -37,6 +37,7 @@ async def lesson_of(
     session: AsyncSession, staff_ref: str, on: date, subject: str | None = None, class_name: str | None = None
 ) -> Lesson:
     lessons = await lessons_of_teacher(session, await person(session, staff_ref), on)
+    await session.commit()  # the day's lessons are made on first sight: the bot's sessions must see them
     for lesson in lessons:
         subject_id = await session.scalar(select(Subject.external_id).where(Subject.id == lesson.subject_id))
         name = await session.scalar(select(SchoolClass.name).where(SchoolClass.id == lesson.class_id))

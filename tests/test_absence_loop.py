@@ -27,6 +27,7 @@ async def test_parent_explains_and_tutor_confirms(
     await link(session, emu, "S03", 9002, "en")  # 5А's class teacher
     lesson = await lesson_of(session, "S03", MONDAY.date(), "MATH", "5А")
     await attendance.save(session, await act_as(session, "S03"), lesson.id, {child: "absent"})
+    await session.commit()
     running_from(monkeypatch, MONDAY + timedelta(minutes=4))
     await drain(DeliveryWorker(harness.bot, sessionmaker), sessionmaker)
     push = emu.last(9001)

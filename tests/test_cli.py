@@ -175,7 +175,9 @@ def test_audit_shows_a_deleted_grade(env, monkeypatch) -> None:
             sid = (await lesson_students(session, lesson))[0][0].id
             teacher = await act_as(session, "S03")
             grade = await grades.add(session, teacher, lesson.id, sid, 4)
+            await session.commit()
             await grades.delete(session, teacher, grade.id)
+            await session.commit()
         await engine.dispose()
 
     asyncio.run(grade_then_delete())

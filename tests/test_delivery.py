@@ -309,10 +309,12 @@ async def test_grade_reaches_student_and_both_parents_after_grace_in_their_langu
     await session.commit()
     teacher = await act_as(session, "S03")
     await grades.add(session, teacher, lesson.id, student, 5)
+    await session.commit()
     await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
     assert all(emu.texts(chat) == [] for chat in chats), "the grace period holds the push"
     running_from(monkeypatch, MONDAY + timedelta(minutes=2))
     await grades.add(session, teacher, lesson.id, student, 3)  # a second grade inside the grace period
+    await session.commit()
     running_from(monkeypatch, MONDAY + timedelta(minutes=4))
     await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
     assert all(emu.texts(chat) == [] for chat in chats), "the first grade waits for the second"
@@ -347,12 +349,15 @@ async def test_changed_and_removed_grades_carry_the_new_average(
     await session.commit()
     teacher = await act_as(session, "S03")
     five = await grades.add(session, teacher, lesson.id, student.id, 5)
+    await session.commit()
     three = await grades.add(session, teacher, lesson.id, student.id, 3)
+    await session.commit()
     running_from(monkeypatch, MONDAY + timedelta(minutes=10))
     await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
     assert "Average in Математика for 2 четверть: 4.00" in emu.texts(810)[-1]
 
     await grades.change(session, teacher, three.id, value=4)
+    await session.commit()
     running_from(monkeypatch, MONDAY + timedelta(minutes=20))
     await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
     changed = emu.texts(810)[-1]
@@ -360,6 +365,7 @@ async def test_changed_and_removed_grades_carry_the_new_average(
     assert "Average in Математика for 2 четверть: 4.50" in changed
 
     await grades.delete(session, teacher, five.id)
+    await session.commit()
     running_from(monkeypatch, MONDAY + timedelta(minutes=30))
     await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
     removed = emu.texts(810)[-1]

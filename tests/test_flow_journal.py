@@ -17,6 +17,7 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def link(session: AsyncSession, emu, ref: str, user_id: int, locale: str = "ru") -> None:
     code = (await issue_codes_for(session, [await person(session, ref)], days=30))[0].code
+    await session.commit()
     await emu.say(user_id, f"/start {code}", language_code=locale)
 
 

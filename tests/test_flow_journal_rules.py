@@ -81,8 +81,10 @@ async def test_role_matrix(role: str, demo: None, session: AsyncSession, harness
     students = [s.id for s, _p in await lesson_students(session, lesson)]
     # one absence already marked by the lesson's teacher, for the reason action
     await attendance.save(session, await act_as(session, "S04"), lesson.id, {students[0]: "absent"})
+    await session.commit()
     if role == "substitute":
         await lessons.substitute(session, await act_as(session, "S01"), lesson.id, (await person(session, "S05")).id)
+        await session.commit()
     user = 4000
     ref = WHO[role]
     if ref is not None:
@@ -93,6 +95,7 @@ async def test_role_matrix(role: str, demo: None, session: AsyncSession, harness
             await session.execute(update(Person).where(Person.id == subject.id).values(consent_at=MONDAY))
         await session.commit()
         code = (await issue_codes_for(session, [subject], days=1))[0].code
+        await session.commit()
         await emu.say(user, f"/start {code}", language_code="en")
     else:
         await emu.say(user, "/start", language_code="en")
@@ -120,6 +123,7 @@ async def test_role_matrix(role: str, demo: None, session: AsyncSession, harness
 
 async def linked_teacher(session: AsyncSession, emu, ref: str, user: int) -> None:
     code = (await issue_codes_for(session, [await person(session, ref)], days=1))[0].code
+    await session.commit()
     await emu.say(user, f"/start {code}", language_code="en")
 
 
@@ -171,6 +175,7 @@ async def test_teacher_who_is_a_parent_marks_own_lessons_only(
     today = (await emu.say(4300, "/today"))[0]
     assert "(group 1)" in today["text"]
     lessons_today = await lessons.lessons_of_teacher(session, await person(session, "S06"), TODAY)
+    await session.commit()
     lesson = lessons_today[0]
     students = await lesson_students(session, lesson)
     assert all(s.subgroup == "1" for s, _p in students)

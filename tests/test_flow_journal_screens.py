@@ -32,6 +32,7 @@ async def test_days_and_grade_edit_and_delete(demo: None, session: AsyncSession,
     lesson = await lesson_of(session, "S03", TODAY, "MATH", "5А")
     sid = (await lesson_students(session, lesson))[0][0].id
     grade_id = (await grades.add(session, await act_as(session, "S03"), lesson.id, sid, 3)).id
+    await session.commit()
     today = await taps.tap(friday, "next day")
     students = await taps.tap(today, "Grades", after="1. 08:30 5А")
     values = await taps.tap(students, students["reply_markup"]["inline_keyboard"][0][0]["text"])
@@ -108,9 +109,11 @@ async def test_reasons_by_lesson_with_a_note_and_class_overview(
     lesson_id = lesson.id
     students = [s.id for s, _p in await lesson_students(session, lesson)]
     await attendance.save(session, await act_as(session, "S03"), lesson_id, {students[0]: "absent"})
+    await session.commit()
     other = await lesson_of(session, "S04", TODAY, "RUS", "5А")
     other_id = other.id
     await attendance.save(session, await act_as(session, "S04"), other_id, {students[0]: "absent"})
+    await session.commit()
     await link(session, emu, "S03", 5004, "en")
     waiting = (await emu.say(5004, "/absences"))[0]
     await emu.click(5004, waiting, "1: by lesson")
@@ -135,7 +138,9 @@ async def test_period_grade_with_average_beside_it(demo: None, session: AsyncSes
     sid = (await lesson_students(session, lesson))[0][0].id
     teacher = await act_as(session, "S03")
     await grades.add(session, teacher, lesson.id, sid, 5)
+    await session.commit()
     await grades.add(session, teacher, lesson.id, sid, 4)
+    await session.commit()
     await link(session, emu, "S03", 5005, "en")
     taps = Taps(emu, 5005)
     start = (await emu.say(5005, "/period"))[0]  # teaches 5А and 7Б: choose the class
@@ -160,6 +165,7 @@ async def test_admin_reads_the_journal_and_gives_a_substitute(
     lesson_id = lesson.id
     sid = (await lesson_students(session, lesson))[0][0].id
     await grades.add(session, await act_as(session, "S03"), lesson_id, sid, 5)
+    await session.commit()
     await link(session, emu, "S01", 5006, "en")
     taps = Taps(emu, 5006)
     classes = (await emu.say(5006, "/journal"))[0]

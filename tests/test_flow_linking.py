@@ -12,7 +12,9 @@ from tests.conftest import BotHarness
 async def code_for(session: AsyncSession, column, ref: str) -> str:
     person = await session.scalar(select(Person).where(column == ref))
     assert person is not None
-    return (await issue_codes_for(session, [person], days=30))[0].code
+    result = (await issue_codes_for(session, [person], days=30))[0].code
+    await session.commit()
+    return result
 
 
 async def account(session: AsyncSession, user_id: int) -> TelegramAccount | None:

@@ -60,12 +60,14 @@ async def test_attendance_save_records_differences_and_pushes_to_consenting_fami
     lesson = await lesson_of(session, "S03", TODAY, "MATH", "5А")
     students = [s.id for s, _p in await lesson_students(session, lesson)]
     changed = await attendance.save(session, teacher, lesson.id, {students[0]: "absent", students[1]: "late"})
+    await session.commit()
     assert set(changed) == {students[0], students[1]}
     pushes = list(await session.scalars(select(Notification).where(Notification.kind == "absence_marked")))
     assert pushes and {p.payload["student_id"] for p in pushes} == {students[0], students[1]}
     assert all(p.due_at > MONDAY for p in pushes), "absence pushes wait the grace period"
     # saving again with one change records only that one
     changed = await attendance.save(session, teacher, lesson.id, {students[0]: "absent"})
+    await session.commit()
     assert changed == [students[1]]
     rows = {a.student_id: a.mark for a in await session.scalars(select(Attendance))}
     assert rows == {students[0]: "absent", students[1]: "present"}
@@ -92,6 +94,7 @@ async def test_pushes_go_only_to_consenting_student_and_parents(demo: None, sess
     mother.consent_at = MONDAY
     await session.commit()
     await attendance.save(session, teacher, lesson.id, {p016: "absent"})
+    await session.commit()
     recipients = set(await session.scalars(select(Notification.person_id)))
     assert recipients == {mother.id}, "the student has not consented, the mother has"
 
@@ -122,8 +125,10 @@ async def test_substitute_marks_like_the_teacher(demo: None, session: AsyncSessi
     lesson = await lesson_of(session, "S03", TODAY, "MATH", "5А")
     admin = await act_as(session, "S01")
     await lessons.substitute(session, admin, lesson.id, (await person(session, "S07")).id)
+    await session.commit()
     sid = (await lesson_students(session, lesson))[0][0].id
     await attendance.save(session, await act_as(session, "S07"), lesson.id, {sid: "absent"})
+    await session.commit()
     with pytest.raises(NotAllowed):
         await attendance.save(session, await act_as(session, "S03"), lesson.id, {})
     with pytest.raises(NotAllowed):
@@ -144,14 +149,18 @@ async def test_grades_scale_window_first_grade_and_tombstones(
         with pytest.raises(DiaryError):
             await grades.add(session, teacher, lesson.id, sid, value)
     low = await grades.add(session, teacher, lesson.id, sid, 2)
+    await session.commit()
     high = await grades.add(session, teacher, lesson.id, sid, 5, test_type, "контрольная")
+    await session.commit()
     assert (low.value, high.value) == (2, 5)
     await grades.change(session, teacher, high.id, value=4)
+    await session.commit()
     pending = list(await session.scalars(select(Notification).where(Notification.topic.like(f"grade:{high.id}:%"))))
     assert pending and all(n.kind == "grade_created" and n.payload["value"] == 4 for n in pending), (
         "a correction inside the grace period replaces the pending push"
     )
     await grades.delete(session, teacher, low.id)
+    await session.commit()
     assert (await session.get(Grade, low.id)).deleted_at is not None
     assert [g.id for g in await grades.of_lesson(session, lesson.id)] == [high.id]
     actions = list(
@@ -179,7 +188,9 @@ async def test_edit_window_boundary(demo: None, session: AsyncSession, monkeypat
     lesson = await lesson_of(session, "S03", last_editable, "MATH", "5А")
     sid = (await lesson_students(session, lesson))[0][0].id
     await grades.add(session, teacher, lesson.id, sid, 3)
+    await session.commit()
     await attendance.save(session, teacher, lesson.id, {sid: "absent"})
+    await session.commit()
     closed = await lesson_of(session, "S03", first_closed, "MATH", "5А")
     with pytest.raises(NotAllowed) as refused:
         await grades.add(session, teacher, closed.id, sid, 3)
@@ -188,6 +199,7 @@ async def test_edit_window_boundary(demo: None, session: AsyncSession, monkeypat
         await attendance.save(session, teacher, closed.id, {sid: "absent"})
     tutor = await act_as(session, "S03")  # 5А's class teacher: the window binds reasons too
     await attendance.save(session, teacher, lesson.id, {sid: "absent"})
+    await session.commit()
     freeze(monkeypatch, MONDAY + timedelta(days=2))
     with pytest.raises(NotAllowed):
         await absences.give_reason(session, tutor, reason="illness", student_id=sid, on_date=last_editable)
@@ -200,14 +212,17 @@ async def test_homework_due_at_next_lesson_with_attachments(demo: None, session:
     hw = await homework.post(
         session, teacher, lesson.id, "№ 245, 247", attachments=[homework.Attachment("photo", "PHOTO-1")]
     )
+    await session.commit()
     assert hw.due_on is not None and hw.due_on > TODAY
     assert (await lessons.next_lesson_date(session, lesson)) == hw.due_on
     assert [a.file_id for a in await homework.attachments_of(session, hw.id)] == ["PHOTO-1"]
     await homework.set_topic(session, teacher, lesson.id, "Сложение дробей")
+    await session.commit()
     pushes = list(await session.scalars(select(Notification).where(Notification.kind == "homework_created")))
     assert len({p.person_id for p in pushes}) == len(pushes) > 15
     sid = (await lesson_students(session, lesson))[0][0].id
     own = await homework.post(session, teacher, lesson.id, "Переписать работу", student_id=sid)
+    await session.commit()
     assert own.student_id == sid
     with pytest.raises(DiaryError):
         await homework.post(session, teacher, lesson.id, "x", due_on=TODAY - timedelta(days=1))
@@ -222,6 +237,7 @@ async def test_tutor_gives_reasons_teacher_cannot(demo: None, session: AsyncSess
     await attendance.save(
         session, await act_as(session, "S03"), lesson.id, {students[0]: "absent", students[1]: "absent"}
     )
+    await session.commit()
     with pytest.raises(NotAllowed):  # S03 teaches 7Б but is 5А's tutor
         await absences.give_reason(
             session, await act_as(session, "S03"), reason="illness", student_id=students[0], on_date=TODAY
@@ -233,6 +249,7 @@ async def test_tutor_gives_reasons_teacher_cannot(demo: None, session: AsyncSess
     )
     assert not any(d.overdue for d in waiting)
     await absences.give_reason(session, tutor, reason="illness", student_id=students[0], on_date=TODAY)
+    await session.commit()
     assert [d.student_id for d in await absences.unexplained(session, tutor)] == [students[1]]
     with pytest.raises(DiaryError):
         await absences.give_reason(session, tutor, reason="holiday", attendance_id=waiting[0].lessons[0].attendance_id)
@@ -248,6 +265,7 @@ async def test_overdue_reasons_are_flagged(demo: None, session: AsyncSession, mo
     lesson = await lesson_of(session, "S04", TODAY, class_name="7Б")
     sid = (await lesson_students(session, lesson))[0][0].id
     await attendance.save(session, await act_as(session, "S04"), lesson.id, {sid: "absent"})
+    await session.commit()
     freeze(monkeypatch, MONDAY + timedelta(days=3))  # Thursday: past 2 working days
     waiting = await absences.unexplained(session, await act_as(session, "S04"))
     assert waiting and waiting[0].overdue

@@ -28,6 +28,7 @@ def test_codes_are_readable_and_strong() -> None:
 
 async def test_class_codes_go_to_students_and_parents_not_yet_linked(demo: None, session: AsyncSession) -> None:
     issued = await issue_codes(session, CodeFilter(class_ref="C5A"), days=30)
+    await session.commit()
     roles = {r for c in issued for r in c.roles}
     assert roles <= {Role.STUDENT, Role.PARENT, Role.TEACHER} and Role.STUDENT in roles
     assert sum(Role.STUDENT in c.roles for c in issued) == 15
@@ -38,27 +39,35 @@ async def test_class_codes_go_to_students_and_parents_not_yet_linked(demo: None,
     assert not plain & {s.code_hash for s in stored}, "only hashes are stored"
 
     await linking.link(session, telegram_user_id=5, code_text=issued[0].code)
+    await session.commit()
     again = await issue_codes(session, CodeFilter(class_ref="C5A"), days=30)
+    await session.commit()
     assert len(again) == len(issued) - 1
 
 
 async def test_role_and_school_filters(demo: None, session: AsyncSession) -> None:
     staff = await issue_codes(session, CodeFilter(school="L1", role=Role.TEACHER), days=30)
+    await session.commit()
     assert len(staff) == 8 and all(Role.TEACHER in c.roles for c in staff)
     admins = await issue_codes(session, CodeFilter(role=Role.ADMIN), days=30)
+    await session.commit()
     assert {c.full_name for c in admins} == {"Белова Галина Петровна", "Крылов Виктор Андреевич"}
 
 
 async def test_issuing_again_keeps_printed_codes_and_revoke_says_so(demo: None, session: AsyncSession) -> None:
     first = await issue_codes(session, CodeFilter(role=Role.ADMIN), days=30)
+    await session.commit()
     second = await issue_codes(session, CodeFilter(role=Role.ADMIN), days=30)
+    await session.commit()
     # a sheet printed earlier still works; once one code links, the person's other codes stop
     await linking.link(session, telegram_user_id=7, code_text=first[0].code)
+    await session.commit()
     with pytest.raises(linking.LinkRefused) as refused:
         await linking.link(session, telegram_user_id=8, code_text=second[0].code)
     assert refused.value.message.startswith("This code was cancelled by the school")
     assert await revoke_codes(session, CodeFilter(role=Role.ADMIN)) == 2  # the other admin's two
     assert await revoke_codes(session, CodeFilter(role=Role.ADMIN)) == 0
+    await session.commit()
     with pytest.raises(linking.LinkRefused) as refused:
         await linking.link(session, telegram_user_id=9, code_text=first[1].code)
     assert refused.value.message.startswith("This code was cancelled by the school")
@@ -66,7 +75,9 @@ async def test_issuing_again_keeps_printed_codes_and_revoke_says_so(demo: None, 
 
 async def test_code_is_single_use_case_and_dash_insensitive(demo: None, session: AsyncSession) -> None:
     code = (await issue_codes(session, CodeFilter(class_ref="C7B", role=Role.STUDENT), days=30))[0].code
+    await session.commit()
     result = await linking.link(session, telegram_user_id=11, code_text=code.lower().replace("-", " "))
+    await session.commit()
     assert Role.STUDENT in result.viewer.roles
     with pytest.raises(linking.LinkRefused) as refused:
         await linking.link(session, telegram_user_id=12, code_text=code)
@@ -75,6 +86,7 @@ async def test_code_is_single_use_case_and_dash_insensitive(demo: None, session:
 
 async def test_expired_code_is_refused(demo: None, session: AsyncSession) -> None:
     code = (await issue_codes(session, CodeFilter(class_ref="C7B", role=Role.STUDENT), days=30))[0].code
+    await session.commit()
     await session.execute(update(LinkCode).values(expires_at=utcnow() - timedelta(seconds=1)))
     await session.commit()
     with pytest.raises(linking.LinkRefused) as refused:
@@ -87,13 +99,16 @@ async def link_staff(session: AsyncSession, ref: str, user_id: int):
     from services.link_codes import issue_codes_for
 
     code = (await issue_codes_for(session, [person], days=1))[0].code
+    await session.commit()
     await linking.link(session, telegram_user_id=user_id, code_text=code)
+    await session.commit()
     return await load_viewer(session, user_id)
 
 
 async def test_tutor_issues_codes_for_own_class_only(demo: None, session: AsyncSession) -> None:
     tutor = await link_staff(session, "S03", 21)  # class teacher of 5А
     issued = await issue_codes(session, CodeFilter(), days=30, actor=tutor)
+    await session.commit()
     assert issued and all("5А" in (c.class_name or "") for c in issued)
     with pytest.raises(NotAllowed):
         await issue_codes(session, CodeFilter(class_ref="C7B"), days=30, actor=tutor)
@@ -110,6 +125,7 @@ async def test_plain_teacher_cannot_issue_codes(demo: None, session: AsyncSessio
 async def test_admin_issues_codes_for_any_class(demo: None, session: AsyncSession) -> None:
     admin = await link_staff(session, "S01", 23)
     issued = await issue_codes(session, CodeFilter(class_ref="C9V"), days=30, actor=admin)
+    await session.commit()
     assert sum(Role.STUDENT in c.roles for c in issued) == 15
 
 
@@ -121,8 +137,10 @@ async def test_tutor_code_of_a_teacher_who_is_a_parent_links_the_family_side_onl
 
     teacher = await session.scalar(select(Person).where(Person.staff_ref == "S06"))
     admin_code = (await issue_codes_for(session, [teacher], days=30, scope=Scope.STAFF))[0].code
+    await session.commit()
     tutor = await link_staff(session, "S05", 31)
     issued = await issue_codes(session, CodeFilter(), days=30, actor=tutor)
+    await session.commit()
     mother = next(c for c in issued if c.full_name == teacher.full_name)
     assert mother.roles == (Role.PARENT,), "the tutor's list shows the family side only"
     stored = await session.scalar(select(LinkCode).where(LinkCode.person_id == teacher.id, LinkCode.scope == "family"))
@@ -130,6 +148,7 @@ async def test_tutor_code_of_a_teacher_who_is_a_parent_links_the_family_side_onl
 
     # the tutor links the mother's code from a second account: a parent, never a teacher
     result = await linking.link(session, telegram_user_id=32, code_text=mother.code)
+    await session.commit()
     assert result.viewer.roles == {Role.PARENT}
     viewer = await load_viewer(session, 32)
     assert viewer.roles == {Role.PARENT} and not viewer.tutor_class_ids
@@ -139,8 +158,10 @@ async def test_tutor_code_of_a_teacher_who_is_a_parent_links_the_family_side_onl
     # the administrator's printed staff code was not revoked by the tutor's issue, and it takes
     # the person back; the tutor's family code cannot then take the teacher's link away
     staff = await linking.link(session, telegram_user_id=33, code_text=admin_code)
+    await session.commit()
     assert Role.TEACHER in staff.viewer.roles and Role.PARENT not in staff.viewer.roles
     again = await issue_codes(session, CodeFilter(), days=30, actor=tutor)
+    await session.commit()
     family_again = next(c for c in again if c.full_name == teacher.full_name).code
     with pytest.raises(linking.LinkRefused) as refused:
         await linking.link(session, telegram_user_id=32, code_text=family_again)
@@ -149,6 +170,7 @@ async def test_tutor_code_of_a_teacher_who_is_a_parent_links_the_family_side_onl
 
     # the teacher herself adds the family side on her own account: she then holds both
     both = await linking.link(session, telegram_user_id=33, code_text=family_again)
+    await session.commit()
     assert {Role.TEACHER, Role.PARENT} <= both.viewer.roles
 
 
@@ -158,6 +180,7 @@ async def test_tutor_cannot_issue_staff_codes_in_any_form(demo: None, session: A
         with pytest.raises(NotAllowed):
             await issue_codes(session, CodeFilter(role=role), days=30, actor=tutor)
     issued = await issue_codes(session, CodeFilter(), days=30, actor=tutor)
+    await session.commit()
     assert tutor.person is not None
     by_tutor = await session.scalars(select(LinkCode.scope).where(LinkCode.issued_by == tutor.person.id))
     assert set(by_tutor) == {"family"}
@@ -170,7 +193,7 @@ async def _try_wrong_codes(sessionmaker, users: list[int]) -> list[str]:
             try:
                 await linking.link(own, telegram_user_id=user, code_text=f"WRONG-{n:05d}")
             except linking.LinkRefused as refused:
-                await own.rollback()
+                await own.commit()  # as the update's runner does: the refusal keeps its count
                 return refused.message
         return "linked"
 

@@ -5,9 +5,10 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import jobs
 from bot.delivery import DeliveryWorker
 from models import Attendance, Notification
-from services import attendance, jobs
+from services import attendance
 from services.class_lists import lesson_students
 from tests.conftest import BotHarness
 from tests.journal_helpers import act_as, lesson_of, person
@@ -26,6 +27,7 @@ async def test_unmarked_lesson_and_unexplained_absence(
     marked = await lesson_of(session, "S03", MONDAY_NOON.date(), "MATH", "5А")
     sid = (await lesson_students(session, marked))[0][0].id
     await attendance.save(session, await act_as(session, "S03"), marked.id, {sid: "absent"})
+    await session.commit()
     await session.execute(update(Notification).values(status="sent"))
     await session.commit()
     await link(session, emu, "S03", 8001, "en")
@@ -58,6 +60,7 @@ async def test_threshold_alert_for_unexcused_absences(
     lesson = await lesson_of(session, "S03", MONDAY_AFTERNOON.date(), "MATH", "5А")
     sid = (await lesson_students(session, lesson))[0][0].id
     await attendance.save(session, await act_as(session, "S03"), lesson.id, {sid: "absent"})
+    await session.commit()
     await session.execute(update(Attendance).values(reason="unexcused"))
     await session.commit()
     monkeypatch.setattr("services.reminders.UNEXCUSED_LIMIT", 1)

@@ -23,6 +23,7 @@ from tests.roster_helpers import copy_demo, read_table, set_cell, snapshot, writ
 
 async def test_demo_loads_with_everything_linked_up(session: AsyncSession) -> None:
     report = await import_roster(session, DEMO)
+    await session.commit()
     assert report.created["students"] == 60 and report.created["staff"] == 9
     school = await session.scalar(select(School))
     assert school is not None and school.timezone == "Asia/Barnaul" and school.grade_max == 5
@@ -53,8 +54,10 @@ async def test_xlsx_and_csv_are_the_same_roster() -> None:
 
 async def test_importing_twice_changes_nothing(session: AsyncSession) -> None:
     await import_roster(session, DEMO)
+    await session.commit()
     before = await snapshot(session)
     report = await import_roster(session, ROOT / "examples" / "demo-school.xlsx")
+    await session.commit()
     assert not report.created and not report.updated and not report.deactivated
     after = await snapshot(session)
     assert after["audit_entries"] == before["audit_entries"] + 1
@@ -65,11 +68,13 @@ async def test_importing_twice_changes_nothing(session: AsyncSession) -> None:
 
 async def test_edited_roster_updates_rows_it_names(session: AsyncSession, tmp_path) -> None:
     await import_roster(session, DEMO)
+    await session.commit()
     folder = copy_demo(tmp_path)
     set_cell(folder, "students", 2, "last_name", "Павлова-Смирнова")
     set_cell(folder, "students", 3, "class_id", "C5A")
     set_cell(folder, "schools", 2, "edit_window_days", "10")
     report = await import_roster(session, folder)
+    await session.commit()
     assert report.updated["students"] == 2 and report.updated["schools"] == 1
     renamed = await session.scalar(select(Person).where(Person.student_ref == "P001"))
     assert renamed.last_name == "Павлова-Смирнова"
@@ -85,6 +90,7 @@ async def test_edited_roster_updates_rows_it_names(session: AsyncSession, tmp_pa
 
 async def test_leaving_student_is_deactivated_and_kept(session: AsyncSession, tmp_path) -> None:
     await import_roster(session, DEMO)
+    await session.commit()
     folder = copy_demo(tmp_path)
     set_cell(folder, "students", 5, "active", "no")
     rows = read_table(folder, "staff")
@@ -95,6 +101,7 @@ async def test_leaving_student_is_deactivated_and_kept(session: AsyncSession, tm
     parents = [r for r in read_table(folder, "parents") if "P060" not in r[4]]
     write_table(folder, "parents", parents)
     report = await import_roster(session, folder)
+    await session.commit()
     assert report.deactivated["students"] == 1
     gone = await session.scalar(select(Person).where(Person.student_ref == "P004"))
     assert gone is not None and gone.active is False
@@ -105,11 +112,13 @@ async def test_leaving_student_is_deactivated_and_kept(session: AsyncSession, tm
 
 async def test_dropped_timetable_rows_and_roles_follow_the_roster(session: AsyncSession, tmp_path) -> None:
     await import_roster(session, DEMO)
+    await session.commit()
     folder = copy_demo(tmp_path)
     slots = read_table(folder, "timetable")
     write_table(folder, "timetable", slots[:-1])
     set_cell(folder, "staff", 3, "roles", "teacher")  # S02 stops being an admin
     report = await import_roster(session, folder)
+    await session.commit()
     assert report.deactivated["timetable"] == 1
     assert len(list(await session.scalars(select(TimetableSlot).where(TimetableSlot.active.is_(False))))) == 1
     s02 = await session.scalar(select(Person).where(Person.staff_ref == "S02"))
@@ -119,9 +128,11 @@ async def test_dropped_timetable_rows_and_roles_follow_the_roster(session: Async
 
 async def test_without_parents_table_parents_are_left_alone(session: AsyncSession, tmp_path) -> None:
     await import_roster(session, DEMO)
+    await session.commit()
     folder = copy_demo(tmp_path)
     (folder / "parents.csv").unlink()
     report = await import_roster(session, folder)
+    await session.commit()
     assert "parents" in report.skipped_tables
     assert len(list(await session.scalars(select(Guardianship).where(Guardianship.active.is_(True))))) > 60
 
@@ -131,6 +142,7 @@ async def test_what_people_type_differently_is_normalised_and_reported(session: 
     set_cell(folder, "classes", 3, "name", " 5 a ")  # Latin a, a space, spaces around
     set_cell(folder, "students", 4, "last_name", "  Семёнов ")
     report = await import_roster(session, folder)
+    await session.commit()
     assert await session.scalar(select(SchoolClass.name).where(SchoolClass.external_id == "C5A")) == "5А"
     assert await session.scalar(select(Person.last_name).where(Person.student_ref == "P003")) == "Семёнов"
     notes = {(n.source, n.column): n for n in report.notes}
@@ -143,8 +155,11 @@ async def test_what_people_type_differently_is_normalised_and_reported(session: 
     assert notes[("students.csv", "last_name")].rows == (4,)
 
 
-async def test_dry_run_saves_nothing(session: AsyncSession) -> None:
-    report = await import_roster(session, DEMO, dry_run=True)
+async def test_dry_run_saves_nothing(db_url: str, session: AsyncSession) -> None:
+    """The command line's unit of work rolls a dry run back, whatever it would have created."""
+    from bot.cli import _import
+
+    report = await _import(db_url, DEMO, dry_run=True)
     assert report.created["students"] == 60
     assert all(v == 0 for v in (await snapshot(session)).values())
 
@@ -279,6 +294,7 @@ BAD_INPUTS = {
 @pytest.mark.parametrize("case", BAD_INPUTS.keys())
 async def test_bad_roster_is_refused_whole_with_a_clear_message(case: str, session: AsyncSession, tmp_path) -> None:
     await import_roster(session, DEMO)
+    await session.commit()
     folder = copy_demo(tmp_path)
     set_cell(folder, "students", 2, "last_name", "Изменённая")  # a valid change that must not land
     edit, source, row, column, message = BAD_INPUTS[case]
@@ -323,11 +339,13 @@ async def test_csv_with_excel_bom_is_accepted(session: AsyncSession, tmp_path) -
     path = folder / "staff.csv"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     report = await import_roster(session, folder)
+    await session.commit()
     assert report.created["staff"] == 9
 
 
 async def test_inactive_teaching_is_kept_for_history(session: AsyncSession, tmp_path) -> None:
     await import_roster(session, DEMO)
+    await session.commit()
     folder = copy_demo(tmp_path)
     rows = read_table(folder, "teaching")
     header = rows[0]
@@ -337,5 +355,6 @@ async def test_inactive_teaching_is_kept_for_history(session: AsyncSession, tmp_
     slots = read_table(folder, "timetable")
     write_table(folder, "timetable", [r for r in slots if not (r[0] == "C1A" and r[5] == "PE")])
     report = await import_roster(session, folder)
+    await session.commit()
     assert report.deactivated["teaching"] == 1
     assert len(list(await session.scalars(select(TeachingAssignment)))) == 31

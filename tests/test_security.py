@@ -87,6 +87,7 @@ async def snapshot(session: AsyncSession) -> dict[str, object]:
 
 async def link(session: AsyncSession, emu, ref: str, user: int, scope: Scope = Scope.ALL) -> str:
     code = (await issue_codes_for(session, [await person(session, ref)], days=30, scope=scope))[0].code
+    await session.commit()
     await emu.say(user, f"/start {code}", language_code="en")
     return code
 
@@ -120,6 +121,7 @@ async def test_tutor_cannot_become_a_teacher_through_her_code(
 ) -> None:
     emu = harness.emu
     admin_code = (await issue_codes_for(session, [await person(session, "S06")], days=30, scope=Scope.STAFF))[0]
+    await session.commit()
     await link(session, emu, "S05", 7001)  # class teacher of 9В, where S06 is P050's mother
     replies = await emu.say(7001, "/codes")
     mother = await person(session, "S06")
@@ -173,6 +175,7 @@ async def test_period_screen_shows_only_own_class_and_subjects(
     # a grade of the stranger's that must not be shown
     lesson = await lesson_of(session, "S05", TODAY, "MATH", "9В")
     await grades.add(session, await act_as(session, "S05"), lesson.id, stranger, 3)
+    await session.commit()
     await link(session, emu, "S04", 7101)  # class teacher of 7Б, Russian and literature in 5А, 7Б, 9В
     await link(session, emu, "S07", 7102)  # English group 2; teaches no mathematics anywhere
     before = await snapshot(session)
@@ -217,6 +220,7 @@ async def test_group_chats_change_nothing_and_get_no_diary(
     emu.add_group(-1005)
     await consent(session, "R017")
     mother_code = (await issue_codes_for(session, [await person(session, "R017")], days=30))[0].code
+    await session.commit()
     tutor_code = await link(session, emu, "S03", 7201)  # class teacher of 5А, linked in private
     before = await snapshot(session)
 
@@ -240,6 +244,7 @@ async def test_group_chats_change_nothing_and_get_no_diary(
     lesson = await lesson_of(session, "S03", TODAY, "MATH", "5А")
     child = await student_id(session, "P018")
     await grades.add(session, await act_as(session, "S03"), lesson.id, child, 5)
+    await session.commit()
     await session.execute(update(Notification).values(due_at=MONDAY - timedelta(minutes=1)))
     await session.commit()
     await drain(DeliveryWorker(harness.bot, sessionmaker), sessionmaker)
@@ -319,13 +324,16 @@ async def absent_in_mathematics(session: AsyncSession) -> int:
     lesson = await lesson_of(session, "S03", TODAY, "MATH", "5А")
     child = await student_id(session, "P018")
     await attendance.save(session, await act_as(session, "S03"), lesson.id, {child: "absent"})
+    await session.commit()
     return child
 
 
 async def lessons_today(session: AsyncSession, ref: str) -> list[Lesson]:
     from services.lessons import lessons_of_teacher
 
-    return await lessons_of_teacher(session, await person(session, ref), TODAY)
+    found = await lessons_of_teacher(session, await person(session, ref), TODAY)
+    await session.commit()
+    return found
 
 
 async def test_a_grade_comment_is_limited(demo: None, session: AsyncSession, harness: BotHarness) -> None:
@@ -406,6 +414,7 @@ async def test_language_button_before_linking_stores_no_account(
     replies = await emu.say(7901, "/help", language_code="en")
     assert replies[0]["text"].startswith("Я бот электронного дневника"), "the choice is kept with the conversation"
     code = (await issue_codes_for(session, [await person(session, "S07")], days=30))[0].code
+    await session.commit()
     await emu.say(7901, f"/start {code}", language_code="en")
     session.expire_all()
     assert await session.scalar(select(TelegramAccount.locale).where(TelegramAccount.telegram_user_id == 7901)) == "ru"

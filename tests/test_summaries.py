@@ -5,10 +5,11 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import jobs
 from bot.delivery import DeliveryWorker
 from handlers.callbacks import SummarySeenCb
 from models import Notification, Person, School, TelegramAccount
-from services import attendance, family, grades, jobs
+from services import attendance, family, grades
 from services.class_lists import lesson_students
 from services.summaries import due_week
 from tests.conftest import BotHarness
@@ -35,8 +36,10 @@ async def test_summary_reaches_each_family_once_per_child(
     lesson = await lesson_of(session, "S03", MONDAY.date(), "MATH", "5А")
     teacher = await act_as(session, "S03")
     await grades.add(session, teacher, lesson.id, older, 5)
+    await session.commit()
     other = next(s.id for s, _p in await lesson_students(session, lesson) if s.id != older)
     await attendance.save(session, teacher, lesson.id, {other: "absent"})
+    await session.commit()
     await session.execute(update(Notification).values(status="sent"))  # the real-time pushes are not the point
     mother = await person(session, "R015")  # parent of two
     await session.execute(update(Person).where(Person.id == mother.id).values(consent_at=MONDAY))

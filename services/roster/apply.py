@@ -369,33 +369,31 @@ async def apply_roster(
 ) -> ImportReport:
     report = ImportReport(notes=notes, dry_run=dry_run)
     applier = Applier(session, roster, report)
-    try:
-        await applier.schools_()
-        await applier.staff_()
-        await applier.subjects_()
-        await applier.classes_()
-        await applier.students_()
-        await applier.parents_()
-        await applier.teaching_()
-        await applier.timetable_()
-        await applier.periods_()
-        await session.flush()
-        audit.record(
-            session,
-            action="roster_imported",
-            entity="school",
-            entity_id=None,
-            after={
-                "created": dict(report.created),
-                "updated": dict(report.updated),
-                "deactivated": dict(report.deactivated),
-            },
-        )
-        if dry_run:
-            await session.rollback()
-        else:
-            await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
+    # The caller's transaction holds it all: committed by the runner, or rolled back for a dry run
+    # and on any error, so the database is left exactly as it was.
+    for step in (
+        applier.schools_,
+        applier.staff_,
+        applier.subjects_,
+        applier.classes_,
+        applier.students_,
+        applier.parents_,
+        applier.teaching_,
+        applier.timetable_,
+        applier.periods_,
+    ):
+        await step()
+    await session.flush()
+    audit.record(
+        session,
+        action="roster_imported",
+        entity="school",
+        entity_id=None,
+        after={
+            "created": dict(report.created),
+            "updated": dict(report.updated),
+            "deactivated": dict(report.deactivated),
+        },
+    )
+    await session.flush()
     return report
