@@ -75,7 +75,7 @@ async def emulator_process(port: int, *, limits: bool) -> AsyncIterator[str]:
     """The emulator in a process of its own (the other core), accepting any chat id."""
     code = (
         "import asyncio\n"
-        "from bot.emulator import Emulator, serve\n"
+        "from devtools.emulator import Emulator, serve\n"
         "async def main():\n"
         f"    await serve(Emulator(limits={limits}, open_chats=True), '127.0.0.1', {port})\n"
         "    await asyncio.Event().wait()\n"

@@ -11,7 +11,6 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.api_session import JsonSession
-from bot.i18n import DEFAULT_LOCALE, DOMAIN, LOCALES_DIR
 from bot.middlewares import (
     CommandLeavesDialogMiddleware,
     DbSessionMiddleware,
@@ -23,6 +22,7 @@ from bot.settings import Settings
 from handlers import build_router
 from handlers.errors import ErrorReplyMiddleware
 from handlers.render import set_default_commands
+from locales.i18n import DEFAULT_LOCALE, DOMAIN, LOCALES_DIR
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,12 @@ def make_storage(settings: Settings) -> BaseStorage:
     return MemoryStorage()
 
 
-def make_dispatcher(sessionmaker: async_sessionmaker[AsyncSession], storage: BaseStorage | None = None) -> Dispatcher:
-    dp = Dispatcher(storage=storage or MemoryStorage())
+def make_dispatcher(
+    sessionmaker: async_sessionmaker[AsyncSession], storage: BaseStorage | None = None, settings: Settings | None = None
+) -> Dispatcher:
+    settings = settings or Settings()
+    # Handlers get what they need of the settings as the dispatcher's workflow data, not by import.
+    dp = Dispatcher(storage=storage or MemoryStorage(), link_code_days=settings.link_code_days)
     i18n = I18n(path=LOCALES_DIR, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
     # Order matters: private chats only, the session, who is writing, their language, error replies.
     dp.update.outer_middleware(PrivateChatsOnlyMiddleware(i18n))

@@ -11,10 +11,11 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import DEFAULT_LOCALE, translate, translate_plural
 from bot.runtime import require_token, run_forever, settings_or_exit
+from locales.i18n import DEFAULT_LOCALE, translate, translate_plural
 from models.db import make_engine, make_sessionmaker
 from models.migrate import downgrade, upgrade
+from services import tunables
 from services.errors import DiaryError
 from services.link_codes import CodeFilter, IssuedCode, issue_codes, issue_codes_for, revoke_codes
 from services.roles import ROLE_LABELS, Role
@@ -44,7 +45,9 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 @app.callback()
 def main() -> None:
     global cli_locale
-    cli_locale = settings_or_exit().locale
+    settings = settings_or_exit()
+    cli_locale = settings.locale
+    tunables.configure(settings.tunables())
 
 
 @db_app.command("upgrade")
@@ -342,7 +345,7 @@ def emulator(
     limits: Annotated[bool, typer.Option(help="answer 429 as Telegram does past 30/s per bot, 1/s per chat")] = False,
 ) -> None:
     """Run the Bot API emulator, for trying the bot offline."""
-    from bot.emulator import Emulator, serve
+    from devtools.emulator import Emulator, serve
 
     async def go() -> None:
         await serve(Emulator(limits=limits), host, port)
@@ -365,7 +368,7 @@ def chat(
     language: Annotated[str, typer.Option(help="the user's Telegram language")] = "ru",
 ) -> None:
     """Talk to the bot through the emulator from this terminal; press buttons by number."""
-    from bot.emulator_chat import run_chat
+    from devtools.chat import run_chat
 
     asyncio.run(run_chat(url, user, language))
 

@@ -19,9 +19,11 @@ from aiogram.exceptions import (
 from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.pushes import Outgoing, render
+from handlers.keyboards import inline_markup
 from services import delivery_queue, push_content
 from services.delivery_queue import Delivery
+from views.message import Message
+from views.pushes import render
 
 log = logging.getLogger(__name__)
 DEFAULT_RETRY_AFTER = 5.0  # a 429 without retry_after still pauses the bot
@@ -116,7 +118,7 @@ class DeliveryWorker:
             # The send's own outcome was settled or its row keeps its lease; the worker goes on.
             log.error("delivery failed", exc_info=task.exception())
 
-    async def acknowledged(self, delivery: Delivery, out: Outgoing) -> None:
+    async def acknowledged(self, delivery: Delivery, out: Message) -> None:
         ids = await self.deliver(delivery, out)
         self.acked.extend(ids)  # not `+=` across the await: a flush may have swapped the list meanwhile
         self.ack_ready.set()
@@ -162,20 +164,24 @@ class DeliveryWorker:
             await asyncio.sleep(wait)
         await self.limiter.acquire()
 
-    async def _send(self, chat_id: int, out: Outgoing) -> None:
+    async def _send(self, chat_id: int, out: Message) -> None:
         await self._pace(chat_id)
         # The session's own timeout, not a second timer around it: timers are a tenth of a send's cost.
         await self.bot.send_message(
-            chat_id, out.text, protect_content=out.protect, reply_markup=out.markup, request_timeout=self.send_timeout
+            chat_id,
+            out.text,
+            protect_content=out.protect,
+            reply_markup=inline_markup(out.buttons),
+            request_timeout=self.send_timeout,
         )
         self.stats["messages"] += 1
-        for kind, file_id in out.files:
+        for file in out.files:
             await self._pace(chat_id)
-            send = self.bot.send_photo if kind == "photo" else self.bot.send_document
-            await send(chat_id, file_id, protect_content=out.protect, request_timeout=self.send_timeout)
+            send = self.bot.send_photo if file.kind == "photo" else self.bot.send_document
+            await send(chat_id, file.file_id, protect_content=out.protect, request_timeout=self.send_timeout)
             self.stats["files"] += 1
 
-    async def deliver(self, delivery: Delivery, out: Outgoing) -> list[int]:
+    async def deliver(self, delivery: Delivery, out: Message) -> list[int]:
         """Send one delivery; returns its push ids when sent (the caller marks them), else [] after
         settling them here (requeued, retried, failed, unreachable)."""
         ids = [p.id for p in delivery.pushes]

@@ -10,8 +10,8 @@ from aiogram.types import Chat, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import LOCALES
 from handlers.account import CHOSEN_LOCALE
+from locales.i18n import LOCALES
 from services.roles import Viewer, load_viewer
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]

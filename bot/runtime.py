@@ -8,10 +8,11 @@ import sys
 import typer
 
 from bot import event_loop
-from bot.i18n import translate
 from bot.settings import Settings, SettingsError, get_settings
+from locales.i18n import translate
 from models.db import make_engine, make_sessionmaker
 from models.migrate import upgrade
+from services import tunables
 from services.errors import N_
 
 
@@ -46,13 +47,14 @@ async def run_bot(settings: Settings) -> None:
     # aiogram takes seconds to import; only the bot itself pays for it.
     from bot.app import make_bot, make_dispatcher, make_storage
 
+    tunables.configure(settings.tunables())
     await upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     from bot.delivery import DeliveryWorker
 
     bot = make_bot(settings)
     sessionmaker = make_sessionmaker(engine)
-    dp = make_dispatcher(sessionmaker, make_storage(settings))
+    dp = make_dispatcher(sessionmaker, make_storage(settings), settings)
     from bot.scheduler import make_scheduler
 
     worker = DeliveryWorker(bot, sessionmaker, rate=settings.delivery_rate)

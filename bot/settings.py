@@ -1,23 +1,37 @@
 """Settings from the environment and `.env`; a bad value stops start-up with one clear line."""
 
+import os
 import re
+from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from locales.i18n import DEFAULT_LOCALE, LOCALES, translate
+from services.errors import N_
+from services.tunables import Tunables
 
 TELEGRAM_API_DEFAULT = "https://api.telegram.org"
 TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 EXPECTED = {
-    "BOT_TOKEN": "the token from @BotFather, like 123456789:AAH…",
-    "DATABASE_URL": "an SQLAlchemy async URL: sqlite+aiosqlite:///./diary.db or "
-    "postgresql+asyncpg://user:password@host/db",
-    "TELEGRAM_API_URL": "an http(s) URL of a Bot API server, e.g. https://api.telegram.org",
-    "REDIS_URL": "a redis:// URL, e.g. redis://127.0.0.1:6379/0",
-    "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
-    "LINK_CODE_DAYS": "a whole number of days from 1 to 365",
-    "LOCALE": "ru or en",
-    "DELIVERY_RATE": "messages a second, a number above 0 (Telegram allows about 30)",
+    "BOT_TOKEN": N_("the token from @BotFather, like 123456789:AAH…"),
+    "DATABASE_URL": N_(
+        "an SQLAlchemy async URL: sqlite+aiosqlite:///./diary.db or postgresql+asyncpg://user:password@host/db"
+    ),
+    "TELEGRAM_API_URL": N_("an http(s) URL of a Bot API server, e.g. https://api.telegram.org"),
+    "REDIS_URL": N_("a redis:// URL, e.g. redis://127.0.0.1:6379/0"),
+    "LOG_LEVEL": N_("one of DEBUG, INFO, WARNING, ERROR"),
+    "LINK_CODE_DAYS": N_("a whole number of days from 1 to 365"),
+    "LOCALE": N_("ru or en"),
+    "DELIVERY_RATE": N_("messages a second, a number above 0 (Telegram allows about 30)"),
+    "GRACE_MINUTES": N_("minutes from 0 to 60, e.g. 3"),
+    "DELIVERY_LEASE_SECONDS": N_("seconds from 1 to 3600, e.g. 60"),
+    "TUTOR_REMINDER_HOUR": N_("an hour of the day from 0 to 23, e.g. 15"),
+    "UNEXCUSED_ABSENCE_ALERT": N_("a whole number of absences from 1 to 100, e.g. 5"),
+    "LOW_AVERAGE_ALERT": N_("an average from 1 to 100, e.g. 3.0"),
 }
 
 
@@ -34,6 +48,16 @@ class Settings(BaseSettings):
     delivery_rate: float = Field(default=30, gt=0, le=1000)
     # The language of the command line and the fallback when nothing else decides.
     locale: str = "ru"
+    # How long a grade, absence or homework push waits, so a correction replaces it.
+    grace_minutes: float = Field(default=3, ge=0, le=60)
+    # How long a delivery worker holds the pushes it claimed before another may take them.
+    delivery_lease_seconds: float = Field(default=60, ge=1, le=3600)
+    # From this hour (school time) class teachers are reminded of absences without a reason.
+    tutor_reminder_hour: int = Field(default=15, ge=0, le=23)
+    # The class teacher is alerted at this many unexplained absences of a student in a period …
+    unexcused_absence_alert: int = Field(default=5, ge=1, le=100)
+    # … and when a subject's average in the period falls below this.
+    low_average_alert: float = Field(default=3.0, ge=1, le=100)
 
     @field_validator("bot_token")
     @classmethod
@@ -81,15 +105,34 @@ class Settings(BaseSettings):
     def uses_default_telegram(self) -> bool:
         return self.telegram_api_url == TELEGRAM_API_DEFAULT
 
+    def tunables(self) -> Tunables:
+        """The numbers the services work by, from these settings."""
+        return Tunables(
+            grace=timedelta(minutes=self.grace_minutes),
+            delivery_lease=timedelta(seconds=self.delivery_lease_seconds),
+            tutor_reminder_hour=self.tutor_reminder_hour,
+            unexcused_absence_alert=self.unexcused_absence_alert,
+            low_average_alert=self.low_average_alert,
+        )
+
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message is one line for the operator."""
 
 
-def describe_error(error: ValidationError) -> str:
+def describe_error(error: ValidationError, locale: str) -> str:
     first = error.errors()[0]
     name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-    return f"{name}: {EXPECTED.get(name, 'a valid value')} is expected"
+    expected = EXPECTED.get(name, N_("a valid value"))
+    return translate(N_("{name}: expected {expected}."), locale, name=name, expected=expected)
+
+
+def operator_locale() -> str:
+    """The language of a settings error: LOCALE when it is itself right, else Russian."""
+    wanted = os.environ.get("LOCALE")
+    if wanted is None and Path(".env").exists():
+        wanted = dotenv_values(".env").get("LOCALE")
+    return wanted if wanted in LOCALES else DEFAULT_LOCALE
 
 
 @lru_cache
@@ -97,4 +140,4 @@ def get_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as error:
-        raise SettingsError(describe_error(error)) from None
+        raise SettingsError(describe_error(error, operator_locale())) from None

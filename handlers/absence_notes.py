@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.callbacks import ExplainCb, NoteCb
 from handlers.keyboards import Keyboard
 from services import absence_notes
-from services.errors import N_
 from services.roles import Viewer
+from views.labels import NOTE_KINDS
 
-KIND_LABELS = {"illness": N_("illness"), "family": N_("family reasons"), "other": N_("other")}
+KIND_LABELS = NOTE_KINDS
 
 
 class NoteText(StatesGroup):

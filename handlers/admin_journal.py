@@ -37,7 +37,8 @@ async def journal_step(session: AsyncSession, viewer: Viewer, cb: JournalCb) -> 
         lines.append(_("No lessons in the journal this week."))
     for lesson in page.lessons:
         group = f" ({lesson.subgroup})" if lesson.subgroup else ""
-        lines.append(f"\n{short_day(lesson.on_date)}, {lesson.lesson_no}{group}: {lesson.topic or _('no topic')}")
+        topic = lesson.topic or _("no topic")
+        lines.append(f"\n{short_day(lesson.on_date)}, {lesson.lesson_no}{group}: {topic}")
         absent = page.absent.get(lesson.id)
         if absent:
             lines.append("  " + _("absent: {names}").format(names=", ".join(absent)))

@@ -10,7 +10,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import get_settings
 from handlers.render import chunks, role_names
 from services.link_codes import CodeFilter, IssuedCode, issue_codes
 from services.roles import Viewer
@@ -29,16 +28,16 @@ def codes_csv(codes: list[IssuedCode], username: str | None) -> bytes:
     return out.getvalue().encode("utf-8-sig")  # with a BOM, Excel opens Cyrillic correctly
 
 
-async def codes(message: Message, command: CommandObject, session: AsyncSession, viewer: Viewer, bot: Bot) -> None:
+async def codes(
+    message: Message, command: CommandObject, session: AsyncSession, viewer: Viewer, bot: Bot, link_code_days: int
+) -> None:
     class_ref = (command.args or "").strip() or None
-    issued = await issue_codes(
-        session, CodeFilter(class_ref=class_ref), days=get_settings().link_code_days, actor=viewer
-    )
+    issued = await issue_codes(session, CodeFilter(class_ref=class_ref), days=link_code_days, actor=viewer)
     if not issued:
         await message.answer(_("Everyone here has already linked an account; no codes were issued."))
         return
     username = (await bot.me()).username
-    days = get_settings().link_code_days
+    days = link_code_days
     lines = [
         ngettext(
             "New link codes, valid for {days} day. Codes handed out earlier still work until one of them is used:",

@@ -18,7 +18,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import translate
+from locales.i18n import translate
 from services.errors import DiaryError
 
 log = logging.getLogger(__name__)

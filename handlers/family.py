@@ -13,10 +13,10 @@ from handlers.callbacks import ChildCb, SummarySeenCb
 from handlers.journal_render import REASON_LABELS, day, short_day
 from handlers.keyboards import Keyboard
 from handlers.render import chunks
-from handlers.summary_text import summary_text
 from services import family, summaries
 from services.family import Child, ChooseChild
 from services.roles import Viewer
+from views.summary import summary_text
 
 VIEWS = ("grades", "homework", "schedule", "attendance", "summary")
 MAX_FILES = 10
@@ -87,11 +87,9 @@ async def schedule_lines(session: AsyncSession, kid: Child, today: date, span: s
         lines.append(_("No lessons."))
     for on, slots in days.items():
         lines.append("\n" + day(on))
-        lines += [
-            f"{s.lesson_no}. {s.starts_at:%H:%M}–{s.ends_at:%H:%M} {s.subject}"
-            + (f" ({_('room {room}').format(room=s.room)})" if s.room else "")
-            for s in slots
-        ]
+        for s in slots:
+            room = " (" + _("room {room}").format(room=s.room) + ")" if s.room else ""
+            lines.append(f"{s.lesson_no}. {s.starts_at:%H:%M}–{s.ends_at:%H:%M} {s.subject}{room}")
     return lines
 
 

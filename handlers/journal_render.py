@@ -7,12 +7,8 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
 from models import Lesson
-from services.errors import N_
 from services.journal_views import LessonCard
-
-MARK_LABELS = {"absent": N_("absent"), "late": N_("late"), "present": N_("present")}
-REASON_LABELS = {"excused": N_("excused"), "unexcused": N_("unexcused"), "illness": N_("illness")}
-PERIOD_MARKS = {"pass": N_("pass"), "na": N_("not certified")}
+from views.labels import MARK_LABELS, PERIOD_MARKS, REASON_LABELS  # noqa: F401  (re-exported to handlers)
 
 
 def day(on: date) -> str:

@@ -7,7 +7,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import ConsentCb, LanguageCb, LogoutCb
+from handlers.callbacks import ConsentCb, ExplainCb, LanguageCb, LogoutCb, NoteCb, NoteOp, SummarySeenCb
+from views.message import Action, Button, DecideNote, ExplainAbsence, SummarySeen
 
 
 class Keyboard(InlineKeyboardBuilder):
@@ -71,3 +72,22 @@ def logout_keyboard() -> InlineKeyboardMarkup:
     kb.button(text=_("Yes, unlink"), callback_data=LogoutCb(confirm=True))
     kb.button(text=_("Cancel"), callback_data=LogoutCb(confirm=False))
     return kb.as_markup()
+
+
+def callback_of(action: Action) -> CallbackData:
+    """A view's action as this platform's button data."""
+    if isinstance(action, ExplainAbsence):
+        return ExplainCb(student=action.student_id, day=action.day)
+    if isinstance(action, DecideNote):
+        return NoteCb(note=action.note_id, op=NoteOp.CONFIRM if action.confirm else NoteOp.REJECT)
+    if isinstance(action, SummarySeen):
+        return SummarySeenCb(n=action.notification_id)
+    raise TypeError(f"no button for {action!r}")
+
+
+def inline_markup(buttons: list[Button]) -> InlineKeyboardMarkup | None:
+    """A view's buttons, one a row, as an inline keyboard (None when there are none)."""
+    if not buttons:
+        return None
+    rows = [[InlineKeyboardButton(text=b.label, callback_data=callback_of(b.action).pack())] for b in buttons]
+    return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
 
-from bot.i18n import DEFAULT_LOCALE, LOCALES, translate
+from locales.i18n import DEFAULT_LOCALE, LOCALES, translate
 from services.menu import Command, commands_for, public_commands
 from services.roles import ROLE_LABELS, Role, Viewer
 

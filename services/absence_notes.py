@@ -10,6 +10,7 @@ from models import AbsenceNote, Attendance, Lesson, Person, SchoolClass, Student
 from services import absences, audit, clock, outbox
 from services.errors import N_, DiaryError, NotAllowed, NotFound
 from services.outbox import Recipient
+from services.push_kinds import PushKind
 from services.roles import Viewer
 
 KINDS = {"illness": "illness", "family": "excused", "other": "excused"}  # what a confirmed note sets
@@ -78,7 +79,7 @@ async def explain(
             session,
             [Recipient(tutor, None)],
             category="notes",
-            kind="absence_note",
+            kind=PushKind.ABSENCE_NOTE,
             topic=f"note:{note.id}",
             grace=False,
             payload={
@@ -153,7 +154,7 @@ async def decide(
         session,
         [Recipient(note.author_id, None)],
         category="absences",
-        kind="absence_note_decided",
+        kind=PushKind.ABSENCE_NOTE_DECIDED,
         topic=f"note-decided:{note.id}",
         grace=False,
         payload={

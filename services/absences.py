@@ -11,6 +11,7 @@ from models import Attendance, Lesson, Person, School, SchoolClass, Student, Sub
 from services import audit, clock, outbox
 from services.errors import N_, DiaryError, NotAllowed, NotFound
 from services.journal_policy import require_editable
+from services.push_kinds import PushKind
 from services.roles import Role, Viewer
 
 REASONS = ("excused", "unexcused", "illness")
@@ -163,7 +164,7 @@ async def give_reason(
             session,
             families[sid],
             category="absences",
-            kind="reason_given",
+            kind=PushKind.REASON_GIVEN,
             topic=f"reason:{sid}:{day.isoformat()}",
             grace=False,
             payload={

@@ -11,6 +11,7 @@ from services.class_lists import lesson_students, require_in_lesson
 from services.errors import N_, DiaryError
 from services.journal_policy import require_editable, require_lesson_reader, require_lesson_writer, require_started
 from services.lessons import get_lesson, school_of
+from services.push_kinds import PushKind
 from services.roles import Viewer
 
 MARKS = ("present", "absent", "late")
@@ -97,7 +98,7 @@ async def save(session: AsyncSession, viewer: Viewer, lesson_id: int, marks: dic
             session,
             families[student_id],
             category="absences",
-            kind="absence_withdrawn" if new == "present" else "absence_marked",
+            kind=PushKind.ABSENCE_WITHDRAWN if new == "present" else PushKind.ABSENCE_MARKED,
             topic=topic,
             payload={
                 "student_id": student_id,

@@ -5,7 +5,6 @@ worker and a plain select. A claimed row carries a lease: a worker that dies lea
 claimed again once the lease has passed.
 """
 
-import os
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -16,11 +15,10 @@ from sqlalchemy import Row, Select, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Notification, Person, Preference, School, Student, TelegramAccount
-from services import clock
+from services import clock, tunables
+from services.push_kinds import PushKind
 from services.roles import Scope
 
-# How long a claimed row is a worker's; after that another may take it (DELIVERY_LEASE_SECONDS).
-LEASE = timedelta(seconds=float(os.environ.get("DELIVERY_LEASE_SECONDS", "60")))
 CATEGORY_FLAGS = {
     "grades": "push_grades",
     "absences": "push_absences",
@@ -103,7 +101,7 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
     await session.execute(
         update(Notification)
         .where(Notification.id.in_(ids))
-        .values(status="claimed", lease_until=now + LEASE, attempts=Notification.attempts + 1)
+        .values(status="claimed", lease_until=now + tunables.current.delivery_lease, attempts=Notification.attempts + 1)
     )
     deliveries: dict[tuple[int, int], Delivery] = {}
     skipped: dict[str, list[int]] = {}
@@ -121,7 +119,7 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
             held.setdefault(quiet_end(local, end), []).append(row.id)
             continue
         # A weekly summary is one message per child; other pushes due together go as one message.
-        key = (row.account_id, row.id if row.kind == "weekly_summary" else 0)
+        key = (row.account_id, row.id if row.kind == PushKind.WEEKLY_SUMMARY else 0)
         delivery = deliveries.setdefault(
             key,
             Delivery(

@@ -2,10 +2,13 @@
 
 from typing import Any
 
+from locales.i18n import MessageId
 
-def N_(message: str) -> str:
-    """Mark a message for extraction; it is translated where it is shown."""
-    return message
+
+def N_(message: str) -> MessageId:
+    """Mark a message for extraction; it is translated where it is shown, and as a parameter of
+    another message it is translated too (people's own text never is)."""
+    return MessageId(message)
 
 
 class DiaryError(Exception):

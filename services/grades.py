@@ -11,6 +11,7 @@ from services.class_lists import require_in_lesson
 from services.errors import N_, DiaryError, NotAllowed, NotFound
 from services.journal_policy import require_editable, require_lesson_writer, require_started
 from services.lessons import get_lesson, school_of
+from services.push_kinds import PushKind
 from services.roles import Viewer
 
 
@@ -143,7 +144,7 @@ async def add(
         actor_telegram_id=viewer.telegram_user_id,
         after=snapshot(grade),
     )
-    await _push(session, grade, "grade_created", work_type)
+    await _push(session, grade, PushKind.GRADE_CREATED, work_type)
     await session.flush()
     return grade
 
@@ -191,7 +192,7 @@ async def change(
         after=snapshot(grade),
     )
     work_type = kind_of(g, grade)
-    await _push(session, grade, "grade_changed", work_type)
+    await _push(session, grade, PushKind.GRADE_CHANGED, work_type)
     await session.flush()
     return grade
 
@@ -213,7 +214,7 @@ async def delete(session: AsyncSession, viewer: Viewer, grade_id: int) -> Grade:
     )
     if not await outbox.cancel(session, f"grade:{grade.id}"):
         work_type = kind_of(g, grade)
-        await _push(session, grade, "grade_removed", work_type)
+        await _push(session, grade, PushKind.GRADE_REMOVED, work_type)
     await session.flush()
     return grade
 

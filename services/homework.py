@@ -12,6 +12,7 @@ from services.class_lists import lesson_students, require_in_lesson
 from services.errors import N_, DiaryError, NotFound
 from services.journal_policy import require_editable, require_lesson_writer
 from services.lessons import get_lesson, next_lesson_date, school_of
+from services.push_kinds import PushKind
 from services.roles import Viewer
 
 MAX_TOPIC = 500
@@ -142,7 +143,7 @@ async def post(
         actor_telegram_id=viewer.telegram_user_id,
         after=snapshot(homework, files),
     )
-    await _push(session, lesson, homework, "homework_created")
+    await _push(session, lesson, homework, PushKind.HOMEWORK_CREATED)
     await session.flush()
     return homework
 
@@ -193,7 +194,7 @@ async def edit(
         before=before,
         after=after,
     )
-    await _push(session, lesson, homework, "homework_changed")
+    await _push(session, lesson, homework, PushKind.HOMEWORK_CHANGED)
     await session.flush()
     return homework
 

@@ -1,6 +1,5 @@
 """Recording the pushes a change causes, in the change's own transaction (the delivery worker sends)."""
 
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -9,10 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Guardianship, Notification, Person, Student, TelegramAccount
-from services import clock
-
-# How long a grade or absence push waits, so that a teacher's correction replaces it.
-GRACE = timedelta(minutes=float(os.environ.get("GRACE_MINUTES", "3")))
+from services import clock, tunables
 
 
 @dataclass(frozen=True)
@@ -75,7 +71,7 @@ async def push_many(
     """Rows for (recipient, topic, payload) items, in two queries whatever their number."""
     if not items:
         return
-    due = clock.now() + (GRACE if grace else timedelta(0))
+    due = clock.now() + (tunables.current.grace if grace else timedelta(0))
     keyed = [(f"{topic}:p{r.person_id}", r, payload) for r, topic, payload in items]
     keys = [k for k, _r, _p in keyed]
     pending = {

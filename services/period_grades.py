@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import AcademicPeriod, Grade, PeriodGrade, Person, School, SchoolClass, Student, Subject, TeachingAssignment
 from services import audit, clock, outbox
 from services.errors import N_, DiaryError, NotAllowed, NotFound
+from services.push_kinds import PushKind
 from services.roles import Role, Viewer
 
 KINDS = ("period", "exam", "final")
@@ -170,7 +171,7 @@ async def set_grade(
         session,
         families[student_id],
         category="grades",
-        kind="period_grade",
+        kind=PushKind.PERIOD_GRADE,
         topic=f"period:{row.id}",
         grace=False,
         payload={

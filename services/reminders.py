@@ -7,7 +7,6 @@
 - the class teacher's alerts when a student passes a threshold (unexcused absences, a low average).
 """
 
-import os
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,16 +16,14 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Attendance, Grade, Homework, Lesson, Notification, Person, School, SchoolClass, Student, Subject
-from services import family
+from services import family, tunables
 from services.absences import REASON_DEADLINE_WORKING_DAYS, working_days_after
 from services.lessons import lessons_of_class
+from services.push_kinds import PushKind
 
 ATTENDANCE_AFTER = timedelta(minutes=10)
 CONTENT_AFTER = timedelta(minutes=90)
-TUTOR_HOUR = int(os.environ.get("TUTOR_REMINDER_HOUR", "15"))
 WEEKLY_CHECK_WEEKDAY = 5  # Friday
-UNEXCUSED_LIMIT = int(os.environ.get("UNEXCUSED_ABSENCE_ALERT", "5"))
-LOW_AVERAGE = float(os.environ.get("LOW_AVERAGE_ALERT", "3.0"))
 
 
 async def _queue(session: AsyncSession, items: list[tuple[int, str, str, dict[str, Any]]], now: datetime) -> int:
@@ -90,17 +87,17 @@ async def for_school(session: AsyncSession, school: School, now: datetime) -> in
             "on_date": today.isoformat(),
         }
         if lesson.attendance_saved_at is None and local >= ended + ATTENDANCE_AFTER:
-            items.append((teacher, "reminder_attendance", f"remind:att:{lesson.id}", about))
+            items.append((teacher, PushKind.REMINDER_ATTENDANCE, f"remind:att:{lesson.id}", about))
         if (not lesson.topic or lesson.id not in with_homework) and local >= ended + CONTENT_AFTER:
             items.append(
                 (
                     teacher,
-                    "reminder_content",
+                    PushKind.REMINDER_CONTENT,
                     f"remind:content:{lesson.id}",
                     {**about, "topic": bool(lesson.topic), "homework": lesson.id in with_homework},
                 )
             )
-    if local.hour >= TUTOR_HOUR:
+    if local.hour >= tunables.current.tutor_reminder_hour:
         items += await _tutor_items(session, school, classes, today)
     return await _queue(session, items, now)
 
@@ -127,7 +124,7 @@ async def _tutor_items(
             items.append(
                 (
                     school_class.tutor_id,
-                    "reminder_reasons",
+                    PushKind.REMINDER_REASONS,
                     f"remind:reasons:{school_class.id}:{today}",
                     {"class": school_class.name, "count": len(days), "overdue": overdue},
                 )
@@ -137,7 +134,7 @@ async def _tutor_items(
             items.append(
                 (
                     school_class.tutor_id,
-                    "reminder_week_check",
+                    PushKind.REMINDER_WEEK_CHECK,
                     f"remind:week:{school_class.id}:{week}",
                     {"class": school_class.name, "week_start": week},
                 )
@@ -175,12 +172,12 @@ async def _tutor_items(
         )
         .group_by(Attendance.student_id)
     ):
-        if count >= UNEXCUSED_LIMIT:
+        if count >= tunables.current.unexcused_absence_alert:
             school_class = tutor_of[students[sid]]
             items.append(
                 (
                     school_class.tutor_id,
-                    "alert_unexcused",
+                    PushKind.ALERT_UNEXCUSED,
                     f"alert:unexcused:{sid}:{period.id}",
                     {"student": names[sid], "class": school_class.name, "count": count, "period": period.name},
                 )
@@ -196,12 +193,12 @@ async def _tutor_items(
         )
         .group_by(Grade.student_id, Subject.name)
     ):
-        if float(average) < LOW_AVERAGE:
+        if float(average) < tunables.current.low_average_alert:
             school_class = tutor_of[students[sid]]
             items.append(
                 (
                     school_class.tutor_id,
-                    "alert_average",
+                    PushKind.ALERT_AVERAGE,
                     f"alert:avg:{sid}:{subject}:{period.id}",
                     {
                         "student": names[sid],

@@ -14,6 +14,7 @@ from services import clock, family, outbox
 from services.absences import tutor_class
 from services.errors import N_, NotFound
 from services.family import Child
+from services.push_kinds import PushKind
 from services.roles import Viewer
 
 CHUNK = 2000  # students per round of queries: memory stays flat, queries grow with N / CHUNK only
@@ -94,7 +95,7 @@ async def queue_week(session: AsyncSession, school: School, week_start: date) ->
                         "person_id": recipient.person_id,
                         "account_id": recipient.account_id,
                         "category": "summaries",
-                        "kind": "weekly_summary",
+                        "kind": PushKind.WEEKLY_SUMMARY,
                         "lane": "bulk",
                         "payload": payload,
                         "topic": key,
@@ -141,7 +142,7 @@ async def mark_seen(session: AsyncSession, viewer: Viewer, notification_id: int)
         .where(
             Notification.id == notification_id,
             Notification.person_id == person.id,
-            Notification.kind == "weekly_summary",
+            Notification.kind == PushKind.WEEKLY_SUMMARY,
             Notification.seen_at.is_(None),
         )
         .values(seen_at=clock.now())

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.api_session import JsonSession
 from bot.app import make_dispatcher
-from bot.emulator import Emulator, serve
+from devtools.emulator import Emulator, serve
 from models import Base
 from models.db import make_engine, make_sessionmaker
 from models.migrate import upgrade

@@ -5,25 +5,32 @@ import csv
 import io
 import threading
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.emulator import Emulator, serve
 from bot.settings import get_settings
+from devtools.emulator import Emulator, serve
 from tests.conftest import DEMO, TOKEN, free_port
 from tests.roster_helpers import copy_demo, set_cell
 
+TUNABLES = (
+    "GRACE_MINUTES",
+    "DELIVERY_LEASE_SECONDS",
+    "TUTOR_REMINDER_HOUR",
+    "UNEXCUSED_ABSENCE_ALERT",
+    "LOW_AVERAGE_ALERT",
+)
 runner = CliRunner()
 
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, str]]:
     values = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
-    for name in ("BOT_TOKEN", "TELEGRAM_API_URL", "REDIS_URL", "LOCALE", "LINK_CODE_DAYS", "LOG_LEVEL"):
+    for name in ("BOT_TOKEN", "TELEGRAM_API_URL", "REDIS_URL", "LOCALE", "LINK_CODE_DAYS", "LOG_LEVEL", *TUNABLES):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env is read
     for name, value in values.items():
@@ -63,21 +70,39 @@ def emulator_url() -> Iterator[str]:
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [
-        ("DATABASE_URL", "mysql://x", "DATABASE_URL: an SQLAlchemy async URL"),
-        ("BOT_TOKEN", "12345:short", "BOT_TOKEN: the token from @BotFather"),
-        ("TELEGRAM_API_URL", "api.telegram.org", "TELEGRAM_API_URL: an http(s) URL"),
-        ("LINK_CODE_DAYS", "forever", "LINK_CODE_DAYS: a whole number of days"),
-        ("REDIS_URL", "localhost:6379", "REDIS_URL: a redis:// URL"),
-        ("LOG_LEVEL", "LOUD", "LOG_LEVEL: one of DEBUG"),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL: expected an SQLAlchemy async URL"),
+        ("BOT_TOKEN", "12345:short", "BOT_TOKEN: expected the token from @BotFather"),
+        ("TELEGRAM_API_URL", "api.telegram.org", "TELEGRAM_API_URL: expected an http(s) URL"),
+        ("LINK_CODE_DAYS", "forever", "LINK_CODE_DAYS: expected a whole number of days"),
+        ("REDIS_URL", "localhost:6379", "REDIS_URL: expected a redis:// URL"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL: expected one of DEBUG"),
+        ("GRACE_MINUTES", "abc", "GRACE_MINUTES: expected minutes from 0 to 60"),
+        ("DELIVERY_LEASE_SECONDS", "0", "DELIVERY_LEASE_SECONDS: expected seconds from 1 to 3600"),
+        ("TUTOR_REMINDER_HOUR", "25", "TUTOR_REMINDER_HOUR: expected an hour of the day"),
+        ("UNEXCUSED_ABSENCE_ALERT", "many", "UNEXCUSED_ABSENCE_ALERT: expected a whole number of absences"),
+        ("LOW_AVERAGE_ALERT", "low", "LOW_AVERAGE_ALERT: expected an average"),
     ],
 )
 def test_bad_setting_stops_with_one_line(env, monkeypatch, name: str, value: str, expected: str) -> None:
+    monkeypatch.setenv("LOCALE", "en")
     monkeypatch.setenv(name, value)
     result = invoke("db", "upgrade")
     assert result.exit_code == 2
     assert result.output.strip().startswith(expected)
     assert len(result.output.strip().splitlines()) == 1
     assert value not in result.output or name != "BOT_TOKEN"
+
+
+def test_a_setting_in_dot_env_is_honoured_and_checked(env, monkeypatch, tmp_path) -> None:
+    """Tunables come from .env like everything else, and the error is in the operator's language."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("GRACE_MINUTES=soon\n")
+    result = invoke("db", "upgrade")
+    assert result.exit_code == 2
+    assert result.output.strip() == "GRACE_MINUTES: ожидается число минут от 0 до 60, например 3."
+    (tmp_path / ".env").write_text("GRACE_MINUTES=7\n")
+    get_settings.cache_clear()
+    assert get_settings().tunables().grace == timedelta(minutes=7)
 
 
 def test_run_without_token_says_how_to_get_one(env) -> None:

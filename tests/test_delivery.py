@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.api_session import JsonSession
 from bot.delivery import DeliveryWorker
-from bot.emulator import Emulator, serve
+from devtools.emulator import Emulator, serve
 from models import Guardianship, Notification, Person, Preference, Student, TelegramAccount
 from services import clock, grades
 from services.class_lists import lesson_students

@@ -9,7 +9,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.api_session import JsonSession
-from bot.emulator import Emulator, serve
+from devtools.emulator import Emulator, serve
 from tests.conftest import TOKEN, free_port
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import Emulator, serve
+from devtools.emulator import Emulator, serve
 from tests.conftest import DEMO, ROOT, TOKEN, free_port
 
 

@@ -16,7 +16,7 @@ PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 def code_messages() -> set[str | tuple[str, str]]:
     found: set[str | tuple[str, str]] = set()
-    for package in ("bot", "handlers", "services"):
+    for package in ("bot", "handlers", "services", "views", "devtools"):
         for _file, _line, message, _comments, _context in extract_from_dir(
             ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
@@ -78,7 +78,67 @@ def test_compiled_catalogs_are_fresh(locale: str) -> None:
 
 
 def test_russian_plural_choice() -> None:
-    from bot.i18n import translate_plural
+    from locales.i18n import translate_plural
 
     forms = [translate_plural("{count} code issued", "{count} codes issued", n, "ru") for n in (1, 3, 5, 21)]
     assert forms == ["выдан {count} код", "выдано {count} кода", "выдано {count} кодов", "выдан {count} код"]
+
+
+def test_people_text_equal_to_a_message_id_is_never_translated() -> None:
+    """A teacher's comment "Confirm" is the teacher's word, not the button's: it reaches a Russian
+    family as written. Only MessageId parameters (what N_() marks) are translated."""
+    from locales.i18n import MessageId, translate
+    from services.delivery_queue import Push
+    from services.errors import N_
+    from services.push_content import PushContext
+    from views.pushes import render_one
+
+    assert translate("Confirm", "ru") == "Подтвердить", "the word is a message id of the catalog"
+    payload = {"student_id": 1, "subject_id": 2, "value": 5, "on_date": "2026-11-23", "comment": "Confirm"}
+    text, _files = render_one(Push(1, "grade_created", "grades", payload), PushContext({1: "Аня"}, {2: "Физика"}), "ru")
+    assert "Confirm" in text and "Подтвердить" not in text
+    assert translate(N_("Class {name} does not study {subject}."), "ru", name="5А", subject="Confirm").endswith(
+        "«Confirm»."
+    )
+    assert isinstance(N_("Seen"), MessageId)
+    assert translate(N_("{kind}"), "ru", kind=N_("Confirm")) == "Подтвердить"
+
+
+def test_no_message_is_hidden_from_the_extractor_inside_an_f_string() -> None:
+    """Babel does not look inside f-strings on this Python: a _("…") there is never extracted, and
+    its English reaches Russian readers ("no topic" in /journal once did)."""
+    import ast
+
+    hidden = []
+    for package in ("bot", "handlers", "services", "views", "devtools"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not isinstance(node, ast.JoinedStr):
+                    continue
+                for call in ast.walk(node):
+                    if (
+                        isinstance(call, ast.Call)
+                        and isinstance(call.func, ast.Name)
+                        and call.func.id in KEYWORDS
+                        and call.args
+                        and isinstance(call.args[0], ast.Constant)
+                    ):
+                        hidden.append(f"{path.relative_to(ROOT)}:{call.lineno}")
+    assert not hidden, f"move these calls out of their f-strings: {hidden}"
+
+
+async def test_the_audit_keeps_codes_not_english_sentences(demo, session, harness) -> None:
+    """What the audit stores is data (reason codes, ids, values), never a sentence of the catalog."""
+    from sqlalchemy import select
+
+    from models import AuditEntry
+
+    for text in ("/start WRONG-CODE", "/start AAAAA-BBBBB-CCCCC"):
+        await harness.emu.say(9301, text, language_code="ru")
+    messages = {m.id for m in catalog("en") if m.id and isinstance(m.id, str)}
+    entries = list(await session.scalars(select(AuditEntry)))
+    assert entries, "refused codes are audited"
+    for entry in entries:
+        for value in [*(entry.before or {}).values(), *(entry.after or {}).values()]:
+            assert not (isinstance(value, str) and value in messages), (entry.action, value)
+    assert {e.after["reason"] for e in entries if e.action == "link_refused"} == {"wrong"}

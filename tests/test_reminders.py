@@ -1,5 +1,6 @@
 """Reminder jobs: they fire for an unmarked lesson and an unexplained absence, once each."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
@@ -8,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import jobs
 from bot.delivery import DeliveryWorker
 from models import Attendance, Notification
-from services import attendance
+from services import attendance, tunables
 from services.class_lists import lesson_students
 from tests.conftest import BotHarness
 from tests.journal_helpers import act_as, lesson_of, person
@@ -63,7 +64,7 @@ async def test_threshold_alert_for_unexcused_absences(
     await session.commit()
     await session.execute(update(Attendance).values(reason="unexcused"))
     await session.commit()
-    monkeypatch.setattr("services.reminders.UNEXCUSED_LIMIT", 1)
+    monkeypatch.setattr(tunables, "current", replace(tunables.current, unexcused_absence_alert=1))
     await jobs.tick(sessionmaker)
     alert = await session.scalar(select(Notification).where(Notification.kind == "alert_unexcused"))
     assert alert is not None and alert.payload["count"] == 1

@@ -304,7 +304,7 @@ async def test_bad_roster_is_refused_whole_with_a_clear_message(case: str, sessi
         await import_roster(session, folder)
     matching = [i for i in raised.value.issues if i.source == source and i.row == row and i.column == column]
     assert matching, raised.value.issues
-    from bot.i18n import translate
+    from locales.i18n import translate
 
     assert any(message in translate(i.message, "en", **i.params) for i in matching), matching
     assert await snapshot(session) == before

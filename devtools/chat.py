@@ -7,7 +7,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.emulator import BOT_ID
+from devtools.emulator import BOT_ID
 
 
 def show(message: dict[str, Any]) -> list[str]:

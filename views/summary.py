@@ -6,9 +6,9 @@ from typing import Any
 
 from babel.dates import format_date
 
-from bot.i18n import translate
-from handlers.journal_render import REASON_LABELS
+from locales.i18n import translate
 from services.errors import N_
+from views.labels import REASON_LABELS
 
 
 @lru_cache(maxsize=4096)  # a broadcast names the same few days thousands of times; babel is slow

@@ -1,0 +1,279 @@
+"""Push texts, rendered at send time in the recipient's language from the outbox payloads.
+
+One small renderer a kind (RENDERERS); `render` joins everything due to one chat into one message
+with its buttons.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from locales.i18n import translate
+from services.delivery_queue import Delivery, Push
+from services.errors import N_
+from services.push_content import PushContext
+from services.push_kinds import PushKind
+from views.labels import NOTE_KINDS, PERIOD_MARKS, REASON_LABELS
+from views.message import Button, DecideNote, ExplainAbsence, File, Message, SummarySeen
+from views.summary import day_label, summary_text
+
+GRADE_MESSAGES = {
+    PushKind.GRADE_CREATED: N_("{student}: a new grade {value} in {subject}{work}, {date}."),
+    PushKind.GRADE_CHANGED: N_("{student}: the grade in {subject}{work} of {date} is changed to {value}."),
+    PushKind.GRADE_REMOVED: N_("{student}: the grade {value} in {subject}{work} of {date} is removed."),
+}
+MAX_BUTTONS = 6
+
+
+@dataclass
+class Rendering:
+    """What a renderer has at hand: the payload, the names it refers to, the reader's language."""
+
+    push: Push
+    ctx: PushContext
+    locale: str
+
+    @property
+    def p(self) -> dict[str, Any]:
+        return self.push.payload
+
+    def t(self, message: str, **params: Any) -> str:
+        return translate(message, self.locale, **params)
+
+    @property
+    def student(self) -> str:
+        return self.ctx.students.get(self.p.get("student_id") or 0, "")
+
+    @property
+    def subject(self) -> str:
+        return self.ctx.subjects.get(self.p.get("subject_id") or 0, "")
+
+    @property
+    def on(self) -> str:
+        return day_label(self.p.get("on_date"), self.locale)
+
+
+Text = tuple[str, list[File]]
+
+
+def _average_line(r: Rendering) -> str:
+    found = r.ctx.averages.get((int(r.p["student_id"]), int(r.p["subject_id"])))
+    if found is None:
+        return ""
+    return "\n" + r.t(
+        N_("Average in {subject} for {period}: {average}."),
+        subject=r.subject,
+        period=found[0],
+        average=f"{found[1]:.2f}",
+    )
+
+
+def _grade(r: Rendering) -> Text:
+    work = f" ({r.t(r.p['work_type'])})" if r.p.get("work_type") else ""
+    kind = PushKind(r.push.kind)
+    text = r.t(GRADE_MESSAGES[kind], student=r.student, value=r.p["value"], subject=r.subject, work=work, date=r.on)
+    if kind == PushKind.GRADE_CREATED and r.p.get("comment"):
+        text += "\n" + r.t(N_("Teacher's comment: {comment}"), comment=r.p["comment"])
+    return text + _average_line(r), []
+
+
+def _absence_marked(r: Rendering) -> Text:
+    message = (
+        N_("{student} was late for lesson {no} ({subject}), {date}.")
+        if r.p.get("mark") == "late"
+        else N_("{student} was absent from lesson {no} ({subject}), {date}.")
+    )
+    return r.t(message, student=r.student, no=r.p.get("lesson_no"), subject=r.subject, date=r.on), []
+
+
+def _absence_withdrawn(r: Rendering) -> Text:
+    return r.t(
+        N_("{student}: the absence from lesson {no} ({subject}), {date}, is withdrawn."),
+        student=r.student,
+        no=r.p.get("lesson_no"),
+        subject=r.subject,
+        date=r.on,
+    ), []
+
+
+def _reason_given(r: Rendering) -> Text:
+    reason = r.p.get("reason", "")
+    return r.t(
+        N_("{student}: the absence of {date} is recorded as: {reason}."),
+        student=r.student,
+        date=r.on,
+        reason=r.t(REASON_LABELS[reason]) if reason in REASON_LABELS else reason,
+    ), []
+
+
+def _homework(r: Rendering) -> Text:
+    homework = r.ctx.homework.get(r.p.get("homework_id") or 0)
+    if homework is None or homework.deleted_at is not None:
+        return "", []
+    message = (
+        N_("{student}: homework in {subject}, due {due}:\n{text}")
+        if r.push.kind == PushKind.HOMEWORK_CREATED
+        else N_("{student}: the homework in {subject}, due {due}, is changed:\n{text}")
+    )
+    files = [File(a.kind, a.file_id) for a in r.ctx.attachments.get(homework.id, [])]
+    due = day_label(r.p.get("due_on"), r.locale)
+    return r.t(message, student=r.student, subject=r.subject, due=due, text=homework.text), files
+
+
+def _period_grade(r: Rendering) -> Text:
+    value = str(r.p["value"])
+    return r.t(
+        N_("{student}: the grade for {period} in {subject}: {value}."),
+        student=r.student,
+        period=r.ctx.periods.get(r.p.get("period_id") or 0, ""),
+        subject=r.subject,
+        value=r.t(PERIOD_MARKS[value]) if value in PERIOD_MARKS else value,
+    ), []
+
+
+def _absence_note(r: Rendering) -> Text:
+    kind = r.t(NOTE_KINDS.get(r.p.get("note_kind", ""), N_("other")))
+    text = r.t(
+        N_("{student}'s family explains the absence of {date}: {kind}."), student=r.student, date=r.on, kind=kind
+    )
+    if r.p.get("text"):
+        text += "\n" + r.p["text"]
+    return text, [File("photo", r.p["file_id"])] if r.p.get("file_id") else []
+
+
+def _absence_note_decided(r: Rendering) -> Text:
+    if r.p.get("status") == "confirmed":
+        return r.t(
+            N_("{student}: the class teacher accepted the explanation of {date}."), student=r.student, date=r.on
+        ), []
+    text = r.t(
+        N_("{student}: the class teacher did not accept the explanation of {date}."), student=r.student, date=r.on
+    )
+    if r.p.get("comment"):
+        text += "\n" + r.t(N_("Comment: {comment}"), comment=r.p["comment"])
+    return text, []
+
+
+def _reminder_attendance(r: Rendering) -> Text:
+    return r.t(
+        N_(
+            "Attendance is not marked for lesson {no} in {cls} ({subject}) today. Absences are entered on "
+            "the day of the lesson (000 §2.5): /today"
+        ),
+        no=r.p["lesson_no"],
+        cls=r.p["class"],
+        subject=r.p["subject"],
+    ), []
+
+
+def _reminder_content(r: Rendering) -> Text:
+    missing = ", ".join(
+        r.t(w) for w, done in ((N_("topic"), r.p["topic"]), (N_("homework"), r.p["homework"])) if not done
+    )
+    return r.t(
+        N_(
+            "Lesson {no} in {cls} ({subject}) has no {missing} yet; they are entered within 1.5 hours "
+            "of the lesson (000 §2.8): /today"
+        ),
+        no=r.p["lesson_no"],
+        cls=r.p["class"],
+        subject=r.p["subject"],
+        missing=missing,
+    ), []
+
+
+def _reminder_reasons(r: Rendering) -> Text:
+    return r.t(
+        N_("{cls}: {count} absence(s) without a reason, {overdue} past 2 working days (000 §2.9): /absences"),
+        cls=r.p["class"],
+        count=r.p["count"],
+        overdue=r.p["overdue"],
+    ), []
+
+
+def _reminder_week_check(r: Rendering) -> Text:
+    return r.t(N_("{cls}: time for the weekly attendance check (002 §5.1): /class"), cls=r.p["class"]), []
+
+
+def _alert_unexcused(r: Rendering) -> Text:
+    return r.t(
+        N_("{student} ({cls}) has {count} unexcused absences in {period}."),
+        student=r.p["student"],
+        cls=r.p["class"],
+        count=r.p["count"],
+        period=r.p["period"],
+    ), []
+
+
+def _alert_average(r: Rendering) -> Text:
+    return r.t(
+        N_("{student} ({cls}) has an average of {average} in {subject} in {period}."),
+        student=r.p["student"],
+        cls=r.p["class"],
+        average=r.p["average"],
+        subject=r.p["subject"],
+        period=r.p["period"],
+    ), []
+
+
+def _weekly_summary(r: Rendering) -> Text:
+    return summary_text(r.p, r.student, r.locale), []
+
+
+RENDERERS: dict[PushKind, Callable[[Rendering], Text]] = {
+    PushKind.GRADE_CREATED: _grade,
+    PushKind.GRADE_CHANGED: _grade,
+    PushKind.GRADE_REMOVED: _grade,
+    PushKind.ABSENCE_MARKED: _absence_marked,
+    PushKind.ABSENCE_WITHDRAWN: _absence_withdrawn,
+    PushKind.REASON_GIVEN: _reason_given,
+    PushKind.HOMEWORK_CREATED: _homework,
+    PushKind.HOMEWORK_CHANGED: _homework,
+    PushKind.PERIOD_GRADE: _period_grade,
+    PushKind.ABSENCE_NOTE: _absence_note,
+    PushKind.ABSENCE_NOTE_DECIDED: _absence_note_decided,
+    PushKind.REMINDER_ATTENDANCE: _reminder_attendance,
+    PushKind.REMINDER_CONTENT: _reminder_content,
+    PushKind.REMINDER_REASONS: _reminder_reasons,
+    PushKind.REMINDER_WEEK_CHECK: _reminder_week_check,
+    PushKind.ALERT_UNEXCUSED: _alert_unexcused,
+    PushKind.ALERT_AVERAGE: _alert_average,
+    PushKind.WEEKLY_SUMMARY: _weekly_summary,
+}
+
+
+def render_one(push: Push, ctx: PushContext, locale: str) -> Text:
+    """One push's text and files; an unknown kind (from a newer version's row) renders as nothing."""
+    renderer = RENDERERS.get(push.kind)  # type: ignore[call-overload]  # a str finds its StrEnum key
+    return renderer(Rendering(push, ctx, locale)) if renderer else ("", [])
+
+
+def _buttons(delivery: Delivery) -> list[Button]:
+    t = lambda message: translate(message, delivery.locale)  # noqa: E731
+    buttons: list[Button] = []
+    for push in delivery.pushes:
+        p = push.payload
+        if push.kind == PushKind.ABSENCE_MARKED and p.get("mark") == "absent" and delivery.explains_own_absences:
+            explain = ExplainAbsence(int(p["student_id"]), date.fromisoformat(p["on_date"]).toordinal())
+            if all(b.action != explain for b in buttons):
+                buttons.append(Button(t(N_("Explain the absence")), explain))
+        if push.kind == PushKind.ABSENCE_NOTE:
+            buttons.append(Button("✅ " + t(N_("Confirm")), DecideNote(int(p["note_id"]), confirm=True)))
+            buttons.append(Button("✖ " + t(N_("Reject")), DecideNote(int(p["note_id"]), confirm=False)))
+    if len(delivery.pushes) == 1 and delivery.pushes[0].kind == PushKind.WEEKLY_SUMMARY:
+        buttons = [Button("👁 " + t(N_("Seen")), SummarySeen(delivery.pushes[0].id))]
+    return buttons[:MAX_BUTTONS]
+
+
+def render(delivery: Delivery, ctx: PushContext) -> Message:
+    """One message for everything due to this chat now (a catch-up after quiet hours, several grades).
+    Every push carries a child's diary data or a family's note: none of it may be forwarded."""
+    texts: list[str] = []
+    files: list[File] = []
+    for push in delivery.pushes:
+        text, attached = render_one(push, ctx, delivery.locale)
+        if text:
+            texts.append(text)
+            files += attached
+    return Message("\n\n".join(texts)[:4096], _buttons(delivery), files, protect=True)
