@@ -9,7 +9,7 @@ from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import InputFile
-from aiohttp import ClientError
+from aiohttp import ClientError, ClientTimeout
 from aiohttp.payload import BytesPayload
 
 from models.db import json_dumps
@@ -31,7 +31,7 @@ class JsonSession(AiohttpSession):
     async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None) -> Any:
         returning = method.__returning__
         if returning not in self._response_types:
-            self._response_types[returning] = Response[returning]  # type: ignore[valid-type]
+            self._response_types[returning] = Response[returning]  # type: ignore[valid-type]  # a type known only at run time
         files: dict[str, InputFile] = {}
         payload = {}
         for key, value in method.model_dump(warnings=False, exclude_none=True).items():
@@ -47,7 +47,7 @@ class JsonSession(AiohttpSession):
                 url,
                 # A ready payload: aiohttp would otherwise look up a payload type for every request.
                 data=BytesPayload(self.json_dumps(payload).encode(), content_type="application/json"),
-                timeout=self.timeout if timeout is None else timeout,
+                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
             ) as resp:
                 raw_result = await resp.text()
         except TimeoutError as e:

@@ -18,7 +18,7 @@ from models.migrate import downgrade, upgrade
 from services import tunables
 from services.errors import DiaryError
 from services.link_codes import CodeFilter, IssuedCode, issue_codes, issue_codes_for, revoke_codes
-from services.roles import ROLE_LABELS, Role
+from services.roles import ROLE_LABELS, Role, Viewer
 from services.roster import ImportReport, RosterInvalid, import_roster
 from services.roster.apply import SECTIONS
 
@@ -27,6 +27,8 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 T = TypeVar("T")
+# Whoever runs the command line on this machine is the administrator of every school in its database.
+OPERATOR = Viewer.command_line()
 DEMO_DIR = Path(__file__).resolve().parent.parent / "examples" / "demo-school"
 
 
@@ -170,8 +172,8 @@ async def _bot_username() -> str | None:
 
 async def _codes(url: str, flt: CodeFilter, days: int, revoke: bool) -> tuple[list[IssuedCode], int, str | None]:
     if revoke:
-        return [], await _with_session(url, lambda s: revoke_codes(s, flt)), None
-    issued = await _with_session(url, lambda s: issue_codes(s, flt, days=days))
+        return [], await _with_session(url, lambda s: revoke_codes(s, flt, actor=OPERATOR)), None
+    issued = await _with_session(url, lambda s: issue_codes(s, flt, days=days, actor=OPERATOR))
     return issued, 0, (await _bot_username()) if issued else None
 
 
@@ -281,7 +283,7 @@ def substitute(
         raise typer.Exit(2) from None
     lesson = run_service(
         lambda s: substitute_by_refs(
-            s, class_ref=class_ref, on=day, lesson_no=lesson_no, staff_ref=to, subgroup=subgroup
+            s, OPERATOR, class_ref=class_ref, on=day, lesson_no=lesson_no, staff_ref=to, subgroup=subgroup
         )
     )
     if lesson.substitute_id is None:
@@ -300,10 +302,10 @@ def work_types(
     from services import work_type_admin
 
     if add is not None:
-        run_service(lambda s: work_type_admin.add(s, school, add[0], add[1]))
+        run_service(lambda s: work_type_admin.add(s, OPERATOR, school, add[0], add[1]))
     if disable is not None:
-        run_service(lambda s: work_type_admin.disable(s, school, disable))
-    for row in run_service(lambda s: work_type_admin.listing(s, school)):
+        run_service(lambda s: work_type_admin.disable(s, OPERATOR, school, disable))
+    for row in run_service(lambda s: work_type_admin.listing(s, OPERATOR, school)):
         state = "" if row.active else " " + _("(off)")
         typer.echo(f"{row.code}: {_(row.name)}{state}")
 
@@ -406,7 +408,7 @@ async def _demo_codes(url: str, days: int, picks: list[tuple[str, str]]) -> None
                 select(Person).where(or_(Person.staff_ref == ref, Person.parent_ref == ref, Person.student_ref == ref))
             )
             if person is not None:
-                code = (await issue_codes_for(session, [person], days=days))[0]
+                code = (await issue_codes_for(session, [person], days=days, actor=OPERATOR))[0]
                 lines.append(f"{label}: {person.full_name} — /start {code.code}")
         return lines
 

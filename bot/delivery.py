@@ -41,6 +41,8 @@ class DeliveryWorker:
         idle: float = 0.5,
         send_timeout: int = 20,
         ack_delay: float = 0.05,
+        default_retry_after: float = DEFAULT_RETRY_AFTER,
+        unknown_retry: timedelta = timedelta(seconds=5),
     ) -> None:
         self.bot, self.sessionmaker = bot, sessionmaker
         # Slots 1/rate seconds apart (2.5% under the limit, for the network's jitter). The bucket holds
@@ -55,6 +57,8 @@ class DeliveryWorker:
         self.batch = min(batch, max(10, int(rate)))
         self.idle, self.send_timeout = idle, send_timeout
         self.ack_delay = ack_delay
+        # How long a 429 without retry_after pauses, and when a send of unknown outcome goes again.
+        self.default_retry_after, self.unknown_retry = default_retry_after, unknown_retry
         self.chat_free_at: dict[int, float] = {}
         self.paused_until = 0.0
         self.stats: Counter[str] = Counter()
@@ -189,7 +193,7 @@ class DeliveryWorker:
             if out.text:
                 await self._send(delivery.chat_id, out)
         except TelegramRetryAfter as error:
-            await self._too_many(ids, float(error.retry_after or DEFAULT_RETRY_AFTER))
+            await self._too_many(ids, float(error.retry_after or self.default_retry_after))
             return []
         except (TelegramForbiddenError, TelegramNotFound) as error:
             await self._unreachable(delivery, ids, str(error))
@@ -209,11 +213,11 @@ class DeliveryWorker:
             # The request went out and no answer came: Telegram may have delivered it.
             self.stats["unknown outcome"] += 1
             async with self.sessionmaker() as session, session.begin():
-                await delivery_queue.unknown_outcome(session, ids, "send timed out")
+                await delivery_queue.unknown_outcome(session, ids, "send timed out", retry_in=self.unknown_retry)
             return []
         except TelegramAPIError as error:
             if "too many requests" in str(error).lower():  # a 429 that names no retry_after
-                await self._too_many(ids, DEFAULT_RETRY_AFTER)
+                await self._too_many(ids, self.default_retry_after)
                 return []
             await self._retry(ids, error)
             return []

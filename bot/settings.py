@@ -101,10 +101,6 @@ class Settings(BaseSettings):
             raise ValueError("unknown locale")
         return value
 
-    @property
-    def uses_default_telegram(self) -> bool:
-        return self.telegram_api_url == TELEGRAM_API_DEFAULT
-
     def tunables(self) -> Tunables:
         """The numbers the services work by, from these settings."""
         return Tunables(

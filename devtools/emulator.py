@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 JSON_FIELDS = {
     "reply_markup",
@@ -393,9 +393,10 @@ class Emulator:
                 self.pending = [u for u in self.pending if u["update_id"] >= offset]
                 self.confirmed = max(self.confirmed, offset - 1)
                 self.changed.notify_all()
-            if not self.pending and timeout:
+            if not self.pending and timeout and not self.closing:
+                # A closing emulator answers at once, so a test's bot stops without a poll's timeout.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.changed.wait_for(lambda: bool(self.pending)), timeout)
+                    await asyncio.wait_for(self.changed.wait_for(lambda: bool(self.pending) or self.closing), timeout)
             return self.pending[:limit]
 
     async def m_sendmessage(self, params: dict[str, Any], uploads: Any) -> Any:
@@ -515,6 +516,9 @@ class Emulator:
         elif request.content_type.startswith("multipart/"):
             reader = await request.multipart()
             async for part in reader:
+                # The Bot API's forms are flat, every field named: a nested or nameless part is malformed.
+                if not isinstance(part, BodyPartReader) or part.name is None:
+                    raise web.HTTPBadRequest(text="Bad Request: malformed multipart form")
                 if part.filename:
                     uploads[part.name] = (await part.read(), part.filename)
                 else:

@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.callbacks import ExplainCb, NoteCb
+from handlers.callbacks import ExplainCb, NoteCb, NoteKind, NoteOp
 from handlers.keyboards import Keyboard
 from services import absence_notes
 from services.roles import Viewer
@@ -31,7 +31,8 @@ async def on_explain(query: CallbackQuery, callback_data: ExplainCb, viewer: Vie
         kb = Keyboard()
         for kind, label in KIND_LABELS.items():
             kb.button(
-                text=_(label), callback_data=ExplainCb(student=callback_data.student, day=callback_data.day, kind=kind)
+                text=_(label),
+                callback_data=ExplainCb(student=callback_data.student, day=callback_data.day, kind=NoteKind(kind)),
             )
         kb.adjust(3)
         await query.message.answer(_("What was the reason?"), reply_markup=kb.as_markup())
@@ -61,7 +62,7 @@ async def on_note(
     query: CallbackQuery, callback_data: NoteCb, session: AsyncSession, viewer: Viewer, state: FSMContext
 ) -> None:
     assert isinstance(query.message, Message)
-    if callback_data.op == "ok":
+    if callback_data.op == NoteOp.CONFIRM:
         await absence_notes.decide(session, viewer, callback_data.note, confirm=True)
         await query.answer(_("Confirmed: the reason is set."))
         await query.message.edit_reply_markup(reply_markup=None)

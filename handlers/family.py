@@ -1,5 +1,6 @@
 """The family's diary for students and parents: /grades, /homework, /schedule, /attendance, /summary."""
 
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
 from aiogram import Bot, Router
@@ -9,7 +10,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.callbacks import ChildCb, SummarySeenCb
+from handlers.callbacks import ChildCb, ChildView, ScheduleSpan, SummarySeenCb
 from handlers.journal_render import REASON_LABELS, day, short_day
 from handlers.keyboards import Keyboard
 from handlers.render import chunks
@@ -18,11 +19,11 @@ from services.family import Child, ChooseChild
 from services.roles import Viewer
 from views.summary import summary_text
 
-VIEWS = ("grades", "homework", "schedule", "attendance", "summary")
+VIEWS = tuple(ChildView)  # each a command: /grades, /homework, /schedule, /attendance, /summary
 MAX_FILES = 10
 
 
-def picker(kids: list[Child], view: str) -> InlineKeyboardMarkup:
+def picker(kids: list[Child], view: ChildView) -> InlineKeyboardMarkup:
     kb = Keyboard()
     for kid in kids:
         kb.button(text=f"{kid.name}, {kid.class_name}", callback_data=ChildCb(view=view, student=kid.student_id))
@@ -30,7 +31,7 @@ def picker(kids: list[Child], view: str) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def switcher(kids: list[Child], view: str, current: Child) -> InlineKeyboardMarkup | None:
+def switcher(kids: list[Child], view: ChildView, current: Child) -> InlineKeyboardMarkup | None:
     if len(kids) < 2:
         return None
     kb = Keyboard()
@@ -76,10 +77,10 @@ async def homework_lines(session: AsyncSession, kid: Child, today: date) -> tupl
     return lines, files[:MAX_FILES]
 
 
-async def schedule_lines(session: AsyncSession, kid: Child, today: date, span: str) -> list[str]:
+async def schedule_lines(session: AsyncSession, kid: Child, today: date, span: ScheduleSpan) -> list[str]:
     start, end = {
-        "week": (family.week_start(today), family.week_start(today) + timedelta(days=6)),
-        "tomorrow": (today + timedelta(days=1), today + timedelta(days=1)),
+        ScheduleSpan.WEEK: (family.week_start(today), family.week_start(today) + timedelta(days=6)),
+        ScheduleSpan.TOMORROW: (today + timedelta(days=1), today + timedelta(days=1)),
     }.get(span, (today, today))
     days = await family.schedule(session, kid, start, end)
     lines = [_("{name}, {cls}: timetable").format(name=kid.name, cls=kid.class_name)]
@@ -114,7 +115,13 @@ def summary_lines(kid: Child, summary: family.WeekSummary) -> list[str]:
 
 
 async def show(
-    target: Message, session: AsyncSession, viewer: Viewer, bot: Bot, view: str, student_id: int | None, span: str = ""
+    target: Message,
+    session: AsyncSession,
+    viewer: Viewer,
+    bot: Bot,
+    view: ChildView,
+    student_id: int | None,
+    span: ScheduleSpan = ScheduleSpan.DEFAULT,
 ) -> None:
     try:
         kid = await family.child(session, viewer, student_id)
@@ -125,18 +132,23 @@ async def show(
     today = await family.today_for(session, viewer)
     files: list[tuple[str, str]] = []
     markup = switcher(kids, view, kid)
-    if view == "grades":
+    if view == ChildView.GRADES:
         lines = await grades_lines(session, viewer, kid, today)
-    elif view == "homework":
+    elif view == ChildView.HOMEWORK:
         lines, files = await homework_lines(session, kid, today)
-    elif view == "schedule":
+    elif view == ChildView.SCHEDULE:
         lines = await schedule_lines(session, kid, today, span)
         kb = Keyboard.from_markup(markup) if markup else Keyboard()
-        for key, label in (("today", _("today")), ("tomorrow", _("tomorrow")), ("week", _("the week"))):
-            if key != (span or "today"):
-                kb.button(text=label, callback_data=ChildCb(view="schedule", student=kid.student_id, span=key))
+        spans = (
+            (ScheduleSpan.TODAY, _("today")),
+            (ScheduleSpan.TOMORROW, _("tomorrow")),
+            (ScheduleSpan.WEEK, _("the week")),
+        )
+        for key, label in spans:
+            if key != (span or ScheduleSpan.TODAY):
+                kb.button(text=label, callback_data=ChildCb(view=ChildView.SCHEDULE, student=kid.student_id, span=key))
         markup = kb.as_markup()
-    elif view == "attendance":
+    elif view == ChildView.ATTENDANCE:
         lines = await attendance_lines(session, viewer, kid, today)
     else:
         period = await family.current_period(session, kid_school(viewer), today)
@@ -158,7 +170,7 @@ def kid_school(viewer: Viewer) -> int:
     return viewer.school.id
 
 
-def command_handler(view: str):  # type: ignore[no-untyped-def]
+def command_handler(view: ChildView) -> Callable[[Message, AsyncSession, Viewer, Bot], Awaitable[None]]:
     async def handler(message: Message, session: AsyncSession, viewer: Viewer, bot: Bot) -> None:
         await show(message, session, viewer, bot, view, None)
 
@@ -187,6 +199,6 @@ def make_router() -> Router:
     router = Router(name="family")
     router.callback_query.register(on_seen, SummarySeenCb.filter())
     for view in VIEWS:
-        router.message.register(command_handler(view), Command(view))
+        router.message.register(command_handler(view), Command(view.value))
     router.callback_query.register(on_child, ChildCb.filter())
     return router

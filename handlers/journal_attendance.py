@@ -6,7 +6,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.callbacks import AttCb, LessonCb
+from handlers.callbacks import AttCb, AttOp, LessonAct, LessonCb
 from handlers.journal_render import day, short_name
 from handlers.journal_today import card_view
 from handlers.keyboards import Keyboard
@@ -44,11 +44,11 @@ def sheet_view(sheet: Sheet, draft: dict[int, str]) -> tuple[str, InlineKeyboard
         suffix = " " + _("ABS") if mark == "absent" else ""
         kb.button(
             text=f"{ICONS[mark]} {short_name(person.last_name, person.first_name)}{suffix}",
-            callback_data=AttCb(lesson=lesson.id, op="t", student=student.id),
+            callback_data=AttCb(lesson=lesson.id, op=AttOp.TOGGLE, student=student.id),
         )
-    kb.button(text=_("Everyone is present"), callback_data=AttCb(lesson=lesson.id, op="all"))
-    kb.button(text="💾 " + _("Save"), callback_data=AttCb(lesson=lesson.id, op="save"))
-    kb.button(text=_("Cancel"), callback_data=AttCb(lesson=lesson.id, op="cancel"))
+    kb.button(text=_("Everyone is present"), callback_data=AttCb(lesson=lesson.id, op=AttOp.ALL_PRESENT))
+    kb.button(text="💾 " + _("Save"), callback_data=AttCb(lesson=lesson.id, op=AttOp.SAVE))
+    kb.button(text=_("Cancel"), callback_data=AttCb(lesson=lesson.id, op=AttOp.CANCEL))
     kb.adjust(*([2] * ((len(sheet.students) + 1) // 2)), 1, 2)
     return text, kb.as_markup()
 
@@ -82,16 +82,16 @@ async def sheet_action(
     await attendance.check_can_mark(session, viewer, lesson_id)
     sheet = await attendance.sheet(session, viewer, lesson_id)
     draft = await load_draft(state, sheet)
-    if callback_data.op == "t":
+    if callback_data.op == AttOp.TOGGLE:
         if callback_data.student not in {s.id for s, _p in sheet.students}:
             await query.answer(_("This student is not in this lesson."), show_alert=True)
             return
         draft[callback_data.student] = NEXT[draft.get(callback_data.student, "present")]
         draft = {k: v for k, v in draft.items() if v != "present"}
-    elif callback_data.op == "all":
+    elif callback_data.op == AttOp.ALL_PRESENT:
         draft = {}
-    elif callback_data.op in ("save", "cancel"):
-        if callback_data.op == "save":
+    elif callback_data.op in (AttOp.SAVE, AttOp.CANCEL):
+        if callback_data.op == AttOp.SAVE:
             changed = await attendance.save(session, viewer, lesson_id, draft)
             notice = _("Attendance saved.") if changed else _("Attendance saved: nothing changed.")
         else:
@@ -109,6 +109,6 @@ async def sheet_action(
 
 def make_router() -> Router:
     router = Router(name="journal_attendance")
-    router.callback_query.register(open_sheet, LessonCb.filter(F.act == "att"))
+    router.callback_query.register(open_sheet, LessonCb.filter(F.act == LessonAct.ATTENDANCE))
     router.callback_query.register(sheet_action, AttCb.filter())
     return router

@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.callbacks import GradeCb, GradeEditCb, LessonCb
+from handlers.callbacks import GradeCb, GradeEditCb, GradeEditOp, GradeOp, LessonAct, LessonCb
 from handlers.journal_render import day, short_name
 from handlers.journal_today import actions
 from handlers.keyboards import Keyboard
@@ -33,10 +33,10 @@ async def students_view(
         marks = ", ".join(given.get(student.id, []))
         kb.button(
             text=f"{short_name(person.last_name, person.first_name)}{' — ' + marks if marks else ''}",
-            callback_data=GradeCb(lesson=lesson_id, op="s", student=student.id),
+            callback_data=GradeCb(lesson=lesson_id, op=GradeOp.PICK_STUDENT, student=student.id),
         )
-    kb.button(text=_("The whole class, one by one"), callback_data=GradeCb(lesson=lesson_id, op="seq"))
-    kb.button(text="◀ " + _("the lesson"), callback_data=LessonCb(id=lesson_id, act="open"))
+    kb.button(text=_("The whole class, one by one"), callback_data=GradeCb(lesson=lesson_id, op=GradeOp.SEQUENCE))
+    kb.button(text="◀ " + _("the lesson"), callback_data=LessonCb(id=lesson_id, act=LessonAct.OPEN))
     actions(kb, lesson_id)  # straight on to the rest of the lesson, without going back
     kb.adjust(*([2] * ((len(students) + 1) // 2)), 1, 1, 4)
     text = _("Grades: {cls}, {day}. Choose a student.").format(cls=g.school_class.name, day=day(g.lesson.on_date))
@@ -54,19 +54,21 @@ async def value_view(
     kb = Keyboard()
     for value in range(g.school.grade_min, g.school.grade_max + 1):
         kb.button(
-            text=str(value), callback_data=GradeCb(lesson=lesson_id, op="v", student=student_id, value=value, seq=seq)
+            text=str(value),
+            callback_data=GradeCb(lesson=lesson_id, op=GradeOp.PICK_VALUE, student=student_id, value=value, seq=seq),
         )
     existing = [gr for gr in await grades.of_lesson(session, lesson_id) if gr.student_id == student_id]
     for grade in existing:
         kb.button(
             text="✏️ " + _("grade {value}").format(value=grade.value),
-            callback_data=GradeEditCb(grade=grade.id, op="open"),
+            callback_data=GradeEditCb(grade=grade.id, op=GradeEditOp.OPEN),
         )
     if seq:
         kb.button(
-            text=_("Skip") + " ▶", callback_data=GradeCb(lesson=lesson_id, op="skip", student=student_id, seq=True)
+            text=_("Skip") + " ▶",
+            callback_data=GradeCb(lesson=lesson_id, op=GradeOp.SKIP, student=student_id, seq=True),
         )
-    kb.button(text="◀ " + _("students"), callback_data=LessonCb(id=lesson_id, act="grades"))
+    kb.button(text="◀ " + _("students"), callback_data=LessonCb(id=lesson_id, act=LessonAct.GRADES))
     scale = g.school.grade_max - g.school.grade_min + 1
     kb.adjust(scale, *([1] * len(existing)), *([2] if seq else [1]))
     text = _("{name}: choose the grade.").format(name=person.full_name)
@@ -80,9 +82,14 @@ async def type_view(session: AsyncSession, viewer: Viewer, cb: GradeCb) -> tuple
     for wt in g.work_types:
         kb.button(
             text=_(wt.name),
-            callback_data=GradeCb(lesson=cb.lesson, op="w", student=cb.student, value=cb.value, wt=wt.id, seq=cb.seq),
+            callback_data=GradeCb(
+                lesson=cb.lesson, op=GradeOp.SAVE, student=cb.student, value=cb.value, wt=wt.id, seq=cb.seq
+            ),
         )
-    kb.button(text="◀ " + _("back"), callback_data=GradeCb(lesson=cb.lesson, op="s", student=cb.student, seq=cb.seq))
+    kb.button(
+        text="◀ " + _("back"),
+        callback_data=GradeCb(lesson=cb.lesson, op=GradeOp.PICK_STUDENT, student=cb.student, seq=cb.seq),
+    )
     kb.adjust(2)
     return _("Grade {value}: what kind of work?").format(value=cb.value), kb.as_markup()
 
@@ -111,23 +118,23 @@ async def on_grade(
     assert isinstance(query.message, Message)
     cb = callback_data
     notice = ""
-    if cb.op == "s":
+    if cb.op == GradeOp.PICK_STUDENT:
         text, markup = await value_view(session, viewer, cb.lesson, cb.student, cb.seq)
-    elif cb.op == "v":
+    elif cb.op == GradeOp.PICK_VALUE:
         text, markup = await type_view(session, viewer, cb)
-    elif cb.op in ("w", "skip", "seq"):
-        if cb.op == "w":
+    elif cb.op in (GradeOp.SAVE, GradeOp.SKIP, GradeOp.SEQUENCE):
+        if cb.op == GradeOp.SAVE:
             grade = await grades.add(session, viewer, cb.lesson, cb.student, cb.value, cb.wt or None)
             notice = _("Saved: {value}.").format(value=grade.value)
             await state.update_data(last_grade=grade.id)
-        nxt = await next_student(session, viewer, cb.lesson, 0 if cb.op == "seq" else cb.student)
-        if cb.op == "w" and not cb.seq:
+        nxt = await next_student(session, viewer, cb.lesson, 0 if cb.op == GradeOp.SEQUENCE else cb.student)
+        if cb.op == GradeOp.SAVE and not cb.seq:
             text, markup = await students_view(session, viewer, cb.lesson, notice)
             kb = Keyboard.from_markup(markup)
             kb.row(
                 InlineKeyboardButton(
                     text=_("Add a comment to {value}").format(value=cb.value),
-                    callback_data=GradeCb(lesson=cb.lesson, op="c", student=cb.student).pack(),
+                    callback_data=GradeCb(lesson=cb.lesson, op=GradeOp.COMMENT, student=cb.student).pack(),
                 )
             )
             markup = kb.as_markup()
@@ -135,7 +142,7 @@ async def on_grade(
             text, markup = await students_view(session, viewer, cb.lesson, notice + " " + _("The class is done."))
         else:
             text, markup = await value_view(session, viewer, cb.lesson, nxt, True, notice)
-    elif cb.op == "c":
+    elif cb.op == GradeOp.COMMENT:
         await grades.gradable(session, viewer, cb.lesson)
         await state.set_state(GradeComment.text)
         await query.answer()
@@ -166,7 +173,7 @@ async def on_grade_edit(
 ) -> None:
     assert isinstance(query.message, Message)
     cb = callback_data
-    if cb.op == "set":
+    if cb.op == GradeEditOp.SET:
         grade = await grades.change(session, viewer, cb.grade, value=cb.value)
         text, markup = await value_view(
             session,
@@ -176,7 +183,7 @@ async def on_grade_edit(
             False,
             _("Changed to {value}.").format(value=grade.value),
         )
-    elif cb.op == "del":
+    elif cb.op == GradeEditOp.DELETE:
         grade = await grades.delete(session, viewer, cb.grade)
         text, markup = await value_view(
             session, viewer, grade.lesson_id or 0, grade.student_id, False, _("The grade is removed.")
@@ -186,9 +193,12 @@ async def on_grade_edit(
         kb = Keyboard()
         for value in range(g.school.grade_min, g.school.grade_max + 1):
             if value != grade.value:
-                kb.button(text=str(value), callback_data=GradeEditCb(grade=grade.id, op="set", value=value))
-        kb.button(text="🗑 " + _("Remove"), callback_data=GradeEditCb(grade=grade.id, op="del"))
-        kb.button(text="◀ " + _("back"), callback_data=GradeCb(lesson=g.lesson.id, op="s", student=grade.student_id))
+                kb.button(text=str(value), callback_data=GradeEditCb(grade=grade.id, op=GradeEditOp.SET, value=value))
+        kb.button(text="🗑 " + _("Remove"), callback_data=GradeEditCb(grade=grade.id, op=GradeEditOp.DELETE))
+        kb.button(
+            text="◀ " + _("back"),
+            callback_data=GradeCb(lesson=g.lesson.id, op=GradeOp.PICK_STUDENT, student=grade.student_id),
+        )
         kb.adjust(g.school.grade_max - g.school.grade_min, 2)
         text = _("Grade {value}: change it or remove it.").format(value=grade.value)
         markup = kb.as_markup()
@@ -198,7 +208,7 @@ async def on_grade_edit(
 
 def make_router() -> Router:
     router = Router(name="journal_grades")
-    router.callback_query.register(on_lesson_grades, LessonCb.filter(F.act == "grades"))
+    router.callback_query.register(on_lesson_grades, LessonCb.filter(F.act == LessonAct.GRADES))
     router.callback_query.register(on_grade, GradeCb.filter())
     router.callback_query.register(on_grade_edit, GradeEditCb.filter())
     router.message.register(on_comment, GradeComment.text)

@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.callbacks import HomeworkCb, LessonCb
+from handlers.callbacks import HomeworkCb, HomeworkOp, LessonAct, LessonCb
 from handlers.journal_render import day, short_day, short_name
 from handlers.keyboards import Keyboard
 from services import homework, lessons
@@ -58,11 +58,13 @@ async def got_topic(message: Message, session: AsyncSession, viewer: Viewer, sta
 def homework_keyboard(lesson_id: int, hw_id: int | None) -> InlineKeyboardMarkup:
     kb = Keyboard()
     if hw_id is None:
-        kb.button(text=_("For one student"), callback_data=HomeworkCb(lesson=lesson_id, op="one"))
+        kb.button(text=_("For one student"), callback_data=HomeworkCb(lesson=lesson_id, op=HomeworkOp.ONE))
     else:
-        kb.button(text=_("Change the due date"), callback_data=HomeworkCb(lesson=lesson_id, op="due", hw=hw_id))
-        kb.button(text="🗑 " + _("Remove"), callback_data=HomeworkCb(lesson=lesson_id, op="del", hw=hw_id))
-    kb.button(text=_("Done"), callback_data=HomeworkCb(lesson=lesson_id, op="done"))
+        kb.button(
+            text=_("Change the due date"), callback_data=HomeworkCb(lesson=lesson_id, op=HomeworkOp.DUE, hw=hw_id)
+        )
+        kb.button(text="🗑 " + _("Remove"), callback_data=HomeworkCb(lesson=lesson_id, op=HomeworkOp.DELETE, hw=hw_id))
+    kb.button(text=_("Done"), callback_data=HomeworkCb(lesson=lesson_id, op=HomeworkOp.DONE))
     kb.adjust(2, 1)
     return kb.as_markup()
 
@@ -86,11 +88,11 @@ async def ask_homework(
             kb.row(
                 InlineKeyboardButton(
                     text="✏️ " + _("Edit {number}").format(number=number),
-                    callback_data=HomeworkCb(lesson=lesson.id, op="edit", hw=item.id).pack(),
+                    callback_data=HomeworkCb(lesson=lesson.id, op=HomeworkOp.EDIT, hw=item.id).pack(),
                 ),
                 InlineKeyboardButton(
                     text="🗑 " + _("Remove {number}").format(number=number),
-                    callback_data=HomeworkCb(lesson=lesson.id, op="del", hw=item.id).pack(),
+                    callback_data=HomeworkCb(lesson=lesson.id, op=HomeworkOp.DELETE, hw=item.id).pack(),
                 ),
             )
         markup = kb.as_markup()
@@ -144,45 +146,46 @@ async def homework_action(
     cb = callback_data
     lesson = await homework.writable_lesson(session, viewer, cb.lesson)
     await query.answer()
-    if cb.op == "done":
+    if cb.op == HomeworkOp.DONE:
         await state.set_state(None)
         await query.message.edit_reply_markup(reply_markup=None)
-    elif cb.op == "one":
+    elif cb.op == HomeworkOp.ONE:
         kb = Keyboard()
         students = await lesson_students(session, lesson)
         for student, person in students:
             kb.button(
                 text=short_name(person.last_name, person.first_name),
-                callback_data=HomeworkCb(lesson=lesson.id, op="student", student=student.id),
+                callback_data=HomeworkCb(lesson=lesson.id, op=HomeworkOp.STUDENT, student=student.id),
             )
         kb.adjust(2)
         await query.message.edit_text(_("Whose homework is it?"), reply_markup=kb.as_markup())
-    elif cb.op == "student":
+    elif cb.op == HomeworkOp.STUDENT:
         await state.set_state(LessonText.homework)
         await state.update_data(lesson=lesson.id, hw=None, student=cb.student)
         await query.message.edit_text(_("Send this student's homework: text, photos or documents with a caption."))
-    elif cb.op == "due":
+    elif cb.op == HomeworkOp.DUE:
         kb = Keyboard()
         for nxt in await lessons.upcoming_lesson_dates(session, lesson, count=4):
             kb.button(
                 text=short_day(nxt),
-                callback_data=HomeworkCb(lesson=lesson.id, op="setdue", hw=cb.hw, day=nxt.toordinal()),
+                callback_data=HomeworkCb(lesson=lesson.id, op=HomeworkOp.SET_DUE, hw=cb.hw, day=nxt.toordinal()),
             )
         kb.adjust(2)
         await query.message.edit_text(_("Due on which lesson?"), reply_markup=kb.as_markup())
-    elif cb.op == "setdue":
-        hw = await homework.edit(session, viewer, cb.hw, due_on=date.fromordinal(cb.day))
+    elif cb.op == HomeworkOp.SET_DUE:
+        due = date.fromordinal(cb.day)
+        hw = await homework.edit(session, viewer, cb.hw, due_on=due)
         await query.message.edit_text(
-            _("Homework due {day}.").format(day=day(hw.due_on)), reply_markup=homework_keyboard(lesson.id, hw.id)
+            _("Homework due {day}.").format(day=day(due)), reply_markup=homework_keyboard(lesson.id, hw.id)
         )
-    elif cb.op == "edit":
+    elif cb.op == HomeworkOp.EDIT:
         await state.set_state(LessonText.homework)
         await state.update_data(lesson=lesson.id, hw=cb.hw, student=None)
         await query.message.edit_text(
             _("Send the new text of the homework; photos and files sent now are added to it."),
             reply_markup=homework_keyboard(lesson.id, cb.hw),
         )
-    elif cb.op == "del":
+    elif cb.op == HomeworkOp.DELETE:
         await homework.delete(session, viewer, cb.hw)
         await state.set_state(None)
         await query.message.edit_text(_("The homework is removed."))
@@ -190,8 +193,8 @@ async def homework_action(
 
 def make_router() -> Router:
     router = Router(name="journal_homework")
-    router.callback_query.register(ask_topic, LessonCb.filter(F.act == "topic"))
-    router.callback_query.register(ask_homework, LessonCb.filter(F.act == "hw"))
+    router.callback_query.register(ask_topic, LessonCb.filter(F.act == LessonAct.TOPIC))
+    router.callback_query.register(ask_homework, LessonCb.filter(F.act == LessonAct.HOMEWORK))
     router.callback_query.register(homework_action, HomeworkCb.filter())
     router.message.register(got_topic, LessonText.topic)
     router.message.register(got_homework, LessonText.homework)

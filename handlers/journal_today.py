@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.callbacks import DayCb, LessonCb
+from handlers.callbacks import DayCb, LessonAct, LessonCb
 from handlers.journal_render import card_status, day, lesson_title
 from handlers.keyboards import Keyboard
 from services import clock, journal_views
@@ -17,10 +17,10 @@ from services.roles import Viewer
 
 
 def actions(kb: Keyboard, lesson_id: int) -> None:
-    kb.button(text=_("Attend."), callback_data=LessonCb(id=lesson_id, act="att"))
-    kb.button(text=_("Grades"), callback_data=LessonCb(id=lesson_id, act="grades"))
-    kb.button(text=_("Topic"), callback_data=LessonCb(id=lesson_id, act="topic"))
-    kb.button(text=_("HW"), callback_data=LessonCb(id=lesson_id, act="hw"))
+    kb.button(text=_("Attend."), callback_data=LessonCb(id=lesson_id, act=LessonAct.ATTENDANCE))
+    kb.button(text=_("Grades"), callback_data=LessonCb(id=lesson_id, act=LessonAct.GRADES))
+    kb.button(text=_("Topic"), callback_data=LessonCb(id=lesson_id, act=LessonAct.TOPIC))
+    kb.button(text=_("HW"), callback_data=LessonCb(id=lesson_id, act=LessonAct.HOMEWORK))
 
 
 def day_view(cards: list[LessonCard], on: date, window_days: int, today: date) -> tuple[str, InlineKeyboardMarkup]:
@@ -33,7 +33,7 @@ def day_view(cards: list[LessonCard], on: date, window_days: int, today: date) -
         title = lesson_title(card.lesson, card.class_name, card.subject)
         lines.append(f"\n{title}\n{card_status(card)}")
         # The card itself, then its four actions in one row: one tap to any of them.
-        kb.button(text=title, callback_data=LessonCb(id=card.lesson.id, act="open"))
+        kb.button(text=title, callback_data=LessonCb(id=card.lesson.id, act=LessonAct.OPEN))
         actions(kb, card.lesson.id)
         sizes += [1, 4]
     earliest = today - timedelta(days=window_days)
@@ -102,5 +102,5 @@ def make_router() -> Router:
     router = Router(name="journal_today")
     router.message.register(today, Command("today"))
     router.callback_query.register(other_day, DayCb.filter())
-    router.callback_query.register(open_lesson, LessonCb.filter(F.act == "open"))
+    router.callback_query.register(open_lesson, LessonCb.filter(F.act == LessonAct.OPEN))
     return router

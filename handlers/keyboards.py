@@ -7,7 +7,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import ConsentCb, ExplainCb, LanguageCb, LogoutCb, NoteCb, NoteOp, SummarySeenCb
+from handlers.callbacks import ConsentCb, ExplainCb, LanguageCb, Locale, LogoutCb, NoteCb, NoteOp, SummarySeenCb
 from views.message import Action, Button, DecideNote, ExplainAbsence, SummarySeen
 
 
@@ -19,7 +19,7 @@ class Keyboard(InlineKeyboardBuilder):
         self._pending: list[InlineKeyboardButton] = []
         super().__init__(markup)
 
-    def button(self, **kwargs: Any) -> "Keyboard":  # type: ignore[override]
+    def button(self, **kwargs: Any) -> "Keyboard":
         if isinstance(callback_data := kwargs.get("callback_data"), CallbackData):
             kwargs["callback_data"] = callback_data.pack()
         self._pending.append(InlineKeyboardButton(**kwargs))
@@ -62,8 +62,8 @@ def consent_keyboard(*, accepted: bool) -> InlineKeyboardMarkup:
 
 def language_keyboard() -> InlineKeyboardMarkup:
     kb = Keyboard()
-    kb.button(text="Русский", callback_data=LanguageCb(locale="ru"))
-    kb.button(text="English", callback_data=LanguageCb(locale="en"))
+    kb.button(text="Русский", callback_data=LanguageCb(locale=Locale.RU))
+    kb.button(text="English", callback_data=LanguageCb(locale=Locale.EN))
     return kb.as_markup()
 
 

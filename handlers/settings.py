@@ -6,7 +6,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.callbacks import SettingsCb
+from handlers.callbacks import SettingsCb, SettingsOp
 from handlers.keyboards import Keyboard, language_keyboard
 from models import Preference
 from services import preferences
@@ -35,11 +35,14 @@ def view(preference: Preference) -> tuple[str, InlineKeyboardMarkup]:
     kb = Keyboard()
     for category in preferences.CATEGORIES:
         on = getattr(preference, f"push_{category}")
-        kb.button(text=("✅ " if on else "⬜ ") + _(LABELS[category]), callback_data=SettingsCb(op="t", value=category))
+        kb.button(
+            text=("✅ " if on else "⬜ ") + _(LABELS[category]),
+            callback_data=SettingsCb(op=SettingsOp.TOGGLE, value=category),
+        )
     for preset, label in QUIET_LABELS.items():
-        kb.button(text="🌙 " + label, callback_data=SettingsCb(op="q", value=preset))
-    kb.button(text="🌙 " + _("no quiet hours"), callback_data=SettingsCb(op="q", value="off"))
-    kb.button(text="🌐 " + _("Language"), callback_data=SettingsCb(op="lang"))
+        kb.button(text="🌙 " + label, callback_data=SettingsCb(op=SettingsOp.QUIET, value=preset))
+    kb.button(text="🌙 " + _("no quiet hours"), callback_data=SettingsCb(op=SettingsOp.QUIET, value="off"))
+    kb.button(text="🌐 " + _("Language"), callback_data=SettingsCb(op=SettingsOp.LANGUAGE))
     kb.adjust(2, 2, 1, 2, 2, 1)
     return text, kb.as_markup()
 
@@ -51,11 +54,11 @@ async def settings(message: Message, session: AsyncSession, viewer: Viewer) -> N
 
 async def on_settings(query: CallbackQuery, callback_data: SettingsCb, session: AsyncSession, viewer: Viewer) -> None:
     assert isinstance(query.message, Message)
-    if callback_data.op == "lang":
+    if callback_data.op == SettingsOp.LANGUAGE:
         await query.answer()
         await query.message.answer(_("Choose the language:"), reply_markup=language_keyboard())
         return
-    if callback_data.op == "t":
+    if callback_data.op == SettingsOp.TOGGLE:
         preference = await preferences.toggle(session, viewer, callback_data.value)
     else:
         preference = await preferences.set_quiet(session, viewer, callback_data.value)

@@ -11,12 +11,14 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.absence_notes import KIND_LABELS
-from handlers.callbacks import NoteCb, ReasonCb
+from handlers.callbacks import NoteCb, NoteOp, ReasonCb, ReasonOp, ReasonValue
 from handlers.journal_render import REASON_LABELS, day, short_day
 from handlers.keyboards import Keyboard
 from services import absence_notes, absences, clock, family, journal_views, summaries
 from services.absences import AbsentDay
 from services.roles import Viewer
+
+REASONS = (ReasonValue.ILLNESS, ReasonValue.EXCUSED, ReasonValue.UNEXCUSED)  # the buttons, in this order
 
 
 class ReasonNote(StatesGroup):
@@ -38,14 +40,16 @@ def absences_view(days: list[AbsentDay]) -> tuple[str, InlineKeyboardMarkup | No
         flag = " ⚠️ " + _("over 2 working days") if item.overdue else ""
         lessons = ", ".join(f"{m.lesson_no} {m.subject}" for m in item.lessons)
         lines.append(f"\n{number}. {item.student_name}, {day(item.on_date)}{flag}\n{lessons}")
-        for reason in ("illness", "excused", "unexcused"):
+        for reason in REASONS:
             kb.button(
                 text=f"{number}: {_(REASON_LABELS[reason])}",
                 callback_data=ReasonCb(reason=reason, student=item.student_id, day=item.on_date.toordinal()),
             )
         kb.button(
             text=f"{number}: " + _("by lesson"),
-            callback_data=ReasonCb(reason="-", student=item.student_id, day=item.on_date.toordinal(), op="lessons"),
+            callback_data=ReasonCb(
+                reason=ReasonValue.NONE, student=item.student_id, day=item.on_date.toordinal(), op=ReasonOp.LESSONS
+            ),
         )
     if len(days) > len(shown):
         lines.append("\n" + _("…and {count} more days; give these reasons first.").format(count=len(days) - len(shown)))
@@ -59,8 +63,8 @@ async def show_absences(message: Message, session: AsyncSession, viewer: Viewer)
     await message.answer(text, reply_markup=markup, protect_content=True)
     for note, name in await absence_notes.waiting(session, viewer):
         kb = Keyboard()
-        kb.button(text="✅ " + _("Confirm"), callback_data=NoteCb(note=note.id, op="ok"))
-        kb.button(text="✖ " + _("Reject"), callback_data=NoteCb(note=note.id, op="no"))
+        kb.button(text="✅ " + _("Confirm"), callback_data=NoteCb(note=note.id, op=NoteOp.CONFIRM))
+        kb.button(text="✖ " + _("Reject"), callback_data=NoteCb(note=note.id, op=NoteOp.REJECT))
         body = _("A note from the family waits for your decision: {name}, {day}: {kind}.").format(
             name=name, day=day(note.on_date), kind=_(KIND_LABELS[note.kind])
         )
@@ -74,7 +78,7 @@ async def reason_action(
 ) -> None:
     assert isinstance(query.message, Message)
     cb = callback_data
-    if cb.op == "lessons":
+    if cb.op == ReasonOp.LESSONS:
         waiting = await absences.unexplained(session, viewer)
         item = next((d for d in waiting if d.student_id == cb.student and d.on_date.toordinal() == cb.day), None)
         if item is None:
@@ -82,7 +86,7 @@ async def reason_action(
             return
         kb = Keyboard()
         for missed in item.lessons:
-            for reason in ("illness", "excused", "unexcused"):
+            for reason in REASONS:
                 kb.button(
                     text=f"{missed.lesson_no} {missed.subject}: {_(REASON_LABELS[reason])}",
                     callback_data=ReasonCb(reason=reason, att=missed.attendance_id),
@@ -91,7 +95,7 @@ async def reason_action(
         await query.answer()
         await query.message.edit_text(f"{item.student_name}, {day(item.on_date)}", reply_markup=kb.as_markup())
         return
-    if cb.op == "note":
+    if cb.op == ReasonOp.NOTE:
         await absences.reasonable_absences(
             session,
             viewer,
@@ -115,7 +119,7 @@ async def reason_action(
     kb = Keyboard()
     kb.button(
         text=_("Add a note or a document"),
-        callback_data=ReasonCb(reason=cb.reason, att=cb.att, student=cb.student, day=cb.day, op="note"),
+        callback_data=ReasonCb(reason=cb.reason, att=cb.att, student=cb.student, day=cb.day, op=ReasonOp.NOTE),
     )
     text, markup = absences_view(await absences.unexplained(session, viewer))
     notice = _("Reason “{reason}” saved for {count} lesson(s).").format(

@@ -5,10 +5,12 @@ worker and a plain select. A claimed row carries a lease: a worker that dies lea
 claimed again once the lease has passed.
 """
 
+from __future__ import annotations  # Select[int, int] is SQLAlchemy 2.1 typing: never evaluated at run time
+
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVarTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, Select, case, select, update
@@ -27,6 +29,8 @@ CATEGORY_FLAGS = {
     "reminders": "push_reminders",
     "notes": "push_absences",
 }
+_Ts = TypeVarTuple("_Ts")  # the columns of a select, whatever they are
+
 # Marks a row that may have reached Telegram already; such repeats are counted apart from duplicates.
 UNKNOWN = "outcome unknown"
 STAFF_CATEGORIES = frozenset({"reminders", "notes"})  # pushes to staff need no family consent
@@ -71,7 +75,7 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
     now = clock.now()
     postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
 
-    def locked(query: Select[Any]) -> Select[Any]:
+    def locked(query: Select[*_Ts]) -> Select[*_Ts]:
         return query.with_for_update(skip_locked=True) if postgres else query
 
     picked = list(await session.execute(locked(_due(lane, now, "claimed").limit(limit))))
@@ -147,7 +151,7 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
     return list(deliveries.values())
 
 
-def _due(lane: str, now: datetime, status: str) -> Select[Any]:
+def _due(lane: str, now: datetime, status: str) -> Select[int, int]:
     """Due rows of a lane in one status, oldest first: pending ones, or claimed ones whose lease has passed."""
     query = select(Notification.id, Notification.person_id).where(
         Notification.status == status, Notification.lane == lane, Notification.due_at <= now
@@ -265,7 +269,9 @@ async def unreachable(session: AsyncSession, account_id: int, ids: list[int], er
     await session.flush()
 
 
-async def unknown_outcome(session: AsyncSession, ids: list[int], error: str) -> None:
+async def unknown_outcome(
+    session: AsyncSession, ids: list[int], error: str, *, retry_in: timedelta = timedelta(seconds=5)
+) -> None:
     """A send timed out: Telegram may have delivered it or not. It goes again (nothing is lost), and
     the row says so, so these possible repeats are counted apart from real duplicates."""
     await session.execute(
@@ -275,7 +281,7 @@ async def unknown_outcome(session: AsyncSession, ids: list[int], error: str) -> 
             status="pending",
             last_error=(UNKNOWN + ": " + error)[:500],
             lease_until=None,
-            due_at=clock.now() + timedelta(seconds=5),
+            due_at=clock.now() + retry_in,
         )
     )
     await session.flush()

@@ -1,5 +1,6 @@
 """Lesson topic and homework (000 §2.8): text, photos and documents, due at the next lesson."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -114,8 +115,8 @@ async def post(
     lesson_id: int,
     text: str,
     *,
-    attachments: list[Attachment] = (),
-    due_on: date | None = None,  # type: ignore[assignment]
+    attachments: Sequence[Attachment] = (),
+    due_on: date | None = None,
     student_id: int | None = None,
 ) -> Homework:
     lesson = await writable_lesson(session, viewer, lesson_id)
@@ -165,8 +166,8 @@ async def edit(
     *,
     text: str | None = None,
     due_on: date | None = None,
-    add_attachments: list[Attachment] = (),
-) -> Homework:  # type: ignore[assignment]
+    add_attachments: Sequence[Attachment] = (),
+) -> Homework:
     homework, lesson = await _own(session, viewer, homework_id)
     person = viewer.require_linked()
     before = snapshot(homework, await attachments_of(session, homework.id))

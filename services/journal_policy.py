@@ -51,10 +51,6 @@ async def require_lesson_writer(session: AsyncSession, viewer: Viewer, lesson: L
     return school_class
 
 
-def last_read_only_day(school: School, today: date) -> date:
-    return today - timedelta(days=school.edit_window_days + 1)
-
-
 def require_editable(school: School, on: date) -> None:
     """A lesson's journal (attendance, grades, reasons, topic, homework) older than the school's
     window is read-only (004 §3.16)."""

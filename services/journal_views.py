@@ -22,7 +22,7 @@ from models import (
 from services import clock
 from services.errors import N_, NotAllowed, NotFound
 from services.journal_policy import require_lesson_reader
-from services.lessons import get_lesson, lessons_of_class, lessons_of_teacher, school_of
+from services.lessons import get_lesson, lessons_of_class, lessons_of_teacher
 from services.roles import Role, Viewer
 
 
@@ -260,19 +260,16 @@ async def journal_page(
         .order_by(Person.last_name)
     ):
         page.absent.setdefault(lesson_id, []).append(f"{last} {first[:1]}.")
-    for lesson_id, last, first, value in await session.execute(
+    for graded_lesson_id, last, first, value in await session.execute(
         select(Grade.lesson_id, Person.last_name, Person.first_name, Grade.value)
         .join(Student, Student.id == Grade.student_id)
         .join(Person, Person.id == Student.person_id)
         .where(Grade.lesson_id.in_(ids), Grade.deleted_at.is_(None))
         .order_by(Person.last_name, Grade.id)
     ):
-        page.grades.setdefault(lesson_id, []).append((f"{last} {first[:1]}.", value))
+        assert graded_lesson_id is not None  # IN matches no NULL
+        page.grades.setdefault(graded_lesson_id, []).append((f"{last} {first[:1]}.", value))
     return page
-
-
-async def lesson_school_today(session: AsyncSession, lesson: Lesson) -> date:
-    return clock.school_today(await school_of(session, lesson))
 
 
 async def readable_classes(session: AsyncSession, viewer: Viewer) -> list[SchoolClass]:

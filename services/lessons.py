@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +21,7 @@ async def is_study_day(session: AsyncSession, school_id: int, on: date) -> bool:
     return not terms or any(p.starts_on <= on <= p.ends_on for p in terms)
 
 
-def _valid_on(on: date):  # type: ignore[no-untyped-def]
+def _valid_on(on: date) -> ColumnElement[bool]:
     return and_(
         TimetableSlot.active.is_(True),
         TimetableSlot.weekday == on.isoweekday(),
@@ -110,9 +110,10 @@ async def upcoming_lesson_dates(
                 TimetableSlot.class_id == lesson.class_id,
                 TimetableSlot.subject_id == lesson.subject_id,
                 TimetableSlot.active.is_(True),
-                or_(
-                    TimetableSlot.subgroup.is_(None), lesson.subgroup is None, TimetableSlot.subgroup == lesson.subgroup
-                ),
+                # A whole-class lesson follows every slot; a group's, the whole-class slots and its own.
+                true()
+                if lesson.subgroup is None
+                else or_(TimetableSlot.subgroup.is_(None), TimetableSlot.subgroup == lesson.subgroup),
             )
         )
     )
@@ -197,6 +198,7 @@ async def substitute(session: AsyncSession, viewer: Viewer, lesson_id: int, subs
 
 async def substitute_by_refs(
     session: AsyncSession,
+    operator: Viewer,
     *,
     class_ref: str,
     on: date,
@@ -205,6 +207,7 @@ async def substitute_by_refs(
     subgroup: str | None = None,
 ) -> Lesson:
     """The command line's way (the operator is the administrator): roster ids instead of buttons."""
+    operator.require_operator()
     school_class = await session.scalar(select(SchoolClass).where(SchoolClass.external_id == class_ref))
     if school_class is None:
         raise NotFound(N_("There is no class with id {class_ref}."), class_ref=class_ref)

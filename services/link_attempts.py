@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from models import LinkAttemptWindow
 from models.base import utcnow
@@ -42,7 +43,7 @@ def account_key(telegram_user_id: int) -> str:
     return f"u{telegram_user_id}"
 
 
-def _increment(dialect: str, key: str, window_start: datetime):  # type: ignore[no-untyped-def]
+def _increment(dialect: str, key: str, window_start: datetime) -> ReturningInsert[int]:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(LinkAttemptWindow).values(key=key, window_start=window_start, tries=1)
     return statement.on_conflict_do_update(

@@ -4,8 +4,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import CursorResult, Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -67,10 +68,10 @@ def _administrators_scope(flt: CodeFilter) -> Scope:
     return scope_for_role(flt.role)
 
 
-async def _scope_for(session: AsyncSession, actor: Viewer | None, flt: CodeFilter) -> tuple[CodeFilter, Scope]:
+async def _scope_for(session: AsyncSession, actor: Viewer, flt: CodeFilter) -> tuple[CodeFilter, Scope]:
     """Tutors hand codes to their own class's families only, and those codes link no staff role;
     staff codes come from the administrator alone (002 §3.1, 004 §3.10)."""
-    if actor is None:  # the command line: the machine's operator is the administrator
+    if actor.operator:
         return flt, _administrators_scope(flt)
     actor.require_any(Role.ADMIN, Role.TUTOR)
     assert actor.school is not None
@@ -164,21 +165,20 @@ async def _describe(
         roles[person_id].add(Role.PARENT)
         if class_name not in classes[person_id]:
             classes[person_id].append(class_name)
-    for person_id in await session.scalars(select(SchoolClass.tutor_id).where(SchoolClass.tutor_id.in_(ids))):
-        roles[person_id].add(Role.TUTOR)
+    for tutor_id in await session.scalars(select(SchoolClass.tutor_id).where(SchoolClass.tutor_id.in_(ids))):
+        assert tutor_id is not None  # IN matches no NULL
+        roles[tutor_id].add(Role.TUTOR)
     order = list(Role)
     return {i: (tuple(sorted(roles[i] & scope.roles, key=order.index)), ", ".join(classes[i]) or None) for i in ids}
 
 
-async def issue_codes(
-    session: AsyncSession, flt: CodeFilter, *, days: int, actor: Viewer | None = None
-) -> list[IssuedCode]:
+async def issue_codes(session: AsyncSession, flt: CodeFilter, *, days: int, actor: Viewer) -> list[IssuedCode]:
     """A fresh code for each matching person not yet linked for its scope. Codes issued earlier keep
     working until one of them links (or they are revoked): a printed sheet is never silently void."""
     flt, scope = await _scope_for(session, actor, flt)
     school_ids, class_ids = await _resolve(session, flt)
     people = list(await session.scalars(_people_query(flt, scope, school_ids, class_ids)))
-    return await issue_codes_for(session, people, days=days, scope=scope, actor=actor)
+    return await _issue(session, people, days=days, scope=scope, actor=actor)
 
 
 async def issue_codes_for(
@@ -187,16 +187,24 @@ async def issue_codes_for(
     *,
     days: int,
     scope: Scope = Scope.ALL,
-    actor: Viewer | None = None,
+    actor: Viewer,
 ) -> list[IssuedCode]:
-    """Codes for these people, already authorised by the caller; each links the roles of its scope."""
+    """Codes for these people, chosen by name at the command line (the demo's picks)."""
+    actor.require_operator()
+    return await _issue(session, people, days=days, scope=scope, actor=actor)
+
+
+async def _issue(
+    session: AsyncSession, people: list[Person], *, days: int, scope: Scope, actor: Viewer
+) -> list[IssuedCode]:
+    """Codes for these people, authorised by the caller; each links the roles of its scope."""
     if not people:
         return []
     now = utcnow()
     ids = [p.id for p in people]
     described = await _describe(session, people, scope)
     issued: list[IssuedCode] = []
-    actor_id = actor.person.id if actor and actor.person else None
+    actor_id = actor.person.id if actor.person else None
     for person in people:
         roles, class_name = described[person.id]
         code = generate_code()
@@ -217,27 +225,31 @@ async def issue_codes_for(
         entity_id=None,
         school_id=people[0].school_id,
         actor_person_id=actor_id,
-        actor_telegram_id=actor.telegram_user_id if actor else None,
+        actor_telegram_id=actor.telegram_user_id or None,
         after={"persons": ids, "days": days, "scope": scope.value},
     )
     await session.flush()
     return issued
 
 
-async def revoke_codes(session: AsyncSession, flt: CodeFilter, *, actor: Viewer | None = None) -> int:
+async def revoke_codes(session: AsyncSession, flt: CodeFilter, *, actor: Viewer) -> int:
     """Revoke the unused codes of everyone the filter matches; returns how many were revoked."""
     flt, scope = await _scope_for(session, actor, flt)
     school_ids, class_ids = await _resolve(session, flt)
     people = select(_people_query(flt, scope, school_ids, class_ids).subquery().c.id)
-    result = await session.execute(
-        update(LinkCode)
-        .where(
-            LinkCode.person_id.in_(people),
-            LinkCode.scope.in_([s.value for s in Scope if scope.covers(s)]),
-            LinkCode.used_at.is_(None),
-            LinkCode.revoked_at.is_(None),
-        )
-        .values(revoked_at=utcnow())
+    # An UPDATE's result is a CursorResult, which carries the rowcount; execute() is typed as the plain Result.
+    result = cast(
+        CursorResult[Any],
+        await session.execute(
+            update(LinkCode)
+            .where(
+                LinkCode.person_id.in_(people),
+                LinkCode.scope.in_([s.value for s in Scope if scope.covers(s)]),
+                LinkCode.used_at.is_(None),
+                LinkCode.revoked_at.is_(None),
+            )
+            .values(revoked_at=utcnow())
+        ),
     )
     count = result.rowcount or 0
     audit.record(
@@ -245,7 +257,7 @@ async def revoke_codes(session: AsyncSession, flt: CodeFilter, *, actor: Viewer 
         action="codes_revoked",
         entity="link_code",
         entity_id=None,
-        actor_person_id=actor.person.id if actor and actor.person else None,
+        actor_person_id=actor.person.id if actor.person else None,
         after={"count": count},
     )
     await session.flush()

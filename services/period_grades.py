@@ -2,6 +2,7 @@
 (000 §4.4), a subject teacher for their own subject and class; families learn within a day (002 §13.2)."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -232,7 +233,7 @@ async def class_sheet(
         )
     ).all()
     ids = [sid for sid, _l, _f in students]
-    averages = dict(
+    averages: dict[int, Decimal | float] = dict(  # numeric on PostgreSQL, real on SQLite
         (
             await session.execute(
                 select(Grade.student_id, func.avg(Grade.value))

@@ -8,7 +8,7 @@
 """
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -103,14 +103,15 @@ async def for_school(session: AsyncSession, school: School, now: datetime) -> in
 
 
 async def _tutor_items(
-    session: AsyncSession, school: School, classes: list[SchoolClass], today: Any
+    session: AsyncSession, school: School, classes: list[SchoolClass], today: date
 ) -> list[tuple[int, str, str, dict[str, Any]]]:
     items: list[tuple[int, str, str, dict[str, Any]]] = []
-    tutored = [c for c in classes if c.tutor_id is not None]
+    tutors = {c.id: c.tutor_id for c in classes if c.tutor_id is not None}  # class -> its class teacher
+    tutored = [c for c in classes if c.id in tutors]
     if not tutored:
         return items
     class_ids = [c.id for c in tutored]
-    waiting: dict[int, list[Any]] = defaultdict(list)
+    waiting: dict[int, list[date]] = defaultdict(list)
     for class_id, on in await session.execute(
         select(Lesson.class_id, Lesson.on_date)
         .join(Attendance, Attendance.lesson_id == Lesson.id)
@@ -123,7 +124,7 @@ async def _tutor_items(
             overdue = sum(today > working_days_after(d, REASON_DEADLINE_WORKING_DAYS) for d in days)
             items.append(
                 (
-                    school_class.tutor_id,
+                    tutors[school_class.id],
                     PushKind.REMINDER_REASONS,
                     f"remind:reasons:{school_class.id}:{today}",
                     {"class": school_class.name, "count": len(days), "overdue": overdue},
@@ -133,7 +134,7 @@ async def _tutor_items(
             week = family.week_start(today).isoformat()
             items.append(
                 (
-                    school_class.tutor_id,
+                    tutors[school_class.id],
                     PushKind.REMINDER_WEEK_CHECK,
                     f"remind:week:{school_class.id}:{week}",
                     {"class": school_class.name, "week_start": week},
@@ -176,7 +177,7 @@ async def _tutor_items(
             school_class = tutor_of[students[sid]]
             items.append(
                 (
-                    school_class.tutor_id,
+                    tutors[school_class.id],
                     PushKind.ALERT_UNEXCUSED,
                     f"alert:unexcused:{sid}:{period.id}",
                     {"student": names[sid], "class": school_class.name, "count": count, "period": period.name},
@@ -197,7 +198,7 @@ async def _tutor_items(
             school_class = tutor_of[students[sid]]
             items.append(
                 (
-                    school_class.tutor_id,
+                    tutors[school_class.id],
                     PushKind.ALERT_AVERAGE,
                     f"alert:avg:{sid}:{subject}:{period.id}",
                     {

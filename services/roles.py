@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import literal, null, select, union_all
+from sqlalchemy import CompoundSelect, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Guardianship, Person, RoleGrant, School, SchoolClass, Student, TelegramAccount
@@ -72,6 +73,17 @@ class Viewer:
     child_student_ids: frozenset[int] = frozenset()
     own_student_id: int | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    # The machine's operator at the command line: the administrator of every school in this database.
+    operator: bool = False
+
+    @classmethod
+    def command_line(cls) -> "Viewer":
+        return cls(telegram_user_id=0, operator=True)
+
+    def require_operator(self) -> None:
+        """For what only the command line does (kinds of work, substitutes by roster ids)."""
+        if not self.operator:
+            raise NotAllowed(N_("This is done by the school's administrator on the command line."))
 
     @property
     def linked(self) -> bool:
@@ -117,7 +129,7 @@ async def roles_of(session: AsyncSession, person: Person, school: School | None 
     if not person.active:
         return viewer
     # Every update asks who is writing: one round trip for all four sources of roles, not four.
-    sources = union_all(
+    sources: CompoundSelect[str, Any, Any] = union_all(
         select(literal("grant").label("kind"), RoleGrant.role.label("role"), null().label("ref")).where(
             RoleGrant.person_id == person.id
         ),

@@ -3,10 +3,10 @@ student and parent, one message per child; the family marks it seen and the tuto
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import CursorResult, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Notification, Person, School, SchoolClass, Student, SummaryRun
@@ -137,15 +137,19 @@ def due_week(school: School, now: datetime) -> date | None:
 async def mark_seen(session: AsyncSession, viewer: Viewer, notification_id: int) -> bool:
     """The family read the summary: only the one it was sent to can say so."""
     person = viewer.require_linked()
-    result = await session.execute(
-        update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.person_id == person.id,
-            Notification.kind == PushKind.WEEKLY_SUMMARY,
-            Notification.seen_at.is_(None),
-        )
-        .values(seen_at=clock.now())
+    # An UPDATE's result is a CursorResult, which carries the rowcount; execute() is typed as the plain Result.
+    result = cast(
+        CursorResult[Any],
+        await session.execute(
+            update(Notification)
+            .where(
+                Notification.id == notification_id,
+                Notification.person_id == person.id,
+                Notification.kind == PushKind.WEEKLY_SUMMARY,
+                Notification.seen_at.is_(None),
+            )
+            .values(seen_at=clock.now())
+        ),
     )
     await session.flush()
     if not result.rowcount:

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import School, WorkType
 from services import audit
 from services.errors import N_, DiaryError, NotFound
+from services.roles import Viewer
 
 
 async def _school(session: AsyncSession, school_ref: str | None) -> School:
@@ -19,7 +20,8 @@ async def _school(session: AsyncSession, school_ref: str | None) -> School:
     return schools[0]
 
 
-async def listing(session: AsyncSession, school_ref: str | None) -> list[WorkType]:
+async def listing(session: AsyncSession, operator: Viewer, school_ref: str | None) -> list[WorkType]:
+    operator.require_operator()
     school = await _school(session, school_ref)
     return list(
         await session.scalars(
@@ -28,7 +30,8 @@ async def listing(session: AsyncSession, school_ref: str | None) -> list[WorkTyp
     )
 
 
-async def add(session: AsyncSession, school_ref: str | None, code: str, name: str) -> WorkType:
+async def add(session: AsyncSession, operator: Viewer, school_ref: str | None, code: str, name: str) -> WorkType:
+    operator.require_operator()
     school = await _school(session, school_ref)
     code, name = code.strip().lower(), name.strip()
     if not code or not name or len(code) > 32 or len(name) > 128:
@@ -56,8 +59,9 @@ async def add(session: AsyncSession, school_ref: str | None, code: str, name: st
     return row
 
 
-async def disable(session: AsyncSession, school_ref: str | None, code: str) -> WorkType:
+async def disable(session: AsyncSession, operator: Viewer, school_ref: str | None, code: str) -> WorkType:
     """Taken off the list for new grades; grades already given keep their kind."""
+    operator.require_operator()
     school = await _school(session, school_ref)
     row = await session.scalar(
         select(WorkType).where(WorkType.school_id == school.id, WorkType.code == code.strip().lower())

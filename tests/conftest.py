@@ -1,6 +1,7 @@
 """Fixtures: a real database (SQLite, or PostgreSQL via TEST_DATABASE_URL) and the real bot stack."""
 
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
@@ -15,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.api_session import JsonSession
 from bot.app import make_dispatcher
+from devtools import in_process
 from devtools.emulator import Emulator, serve
+from devtools.in_process import InProcessSession
 from models import Base
 from models.db import make_engine, make_sessionmaker
 from models.migrate import upgrade
@@ -126,7 +129,7 @@ def free_port() -> int:
 
 
 class BotHarness:
-    """The real Bot, Dispatcher and middlewares, polling the emulator on loopback."""
+    """The real Bot, Dispatcher and middlewares, answered by the emulator in process."""
 
     def __init__(self, emulator: Emulator, bot: Bot) -> None:
         self.emu = emulator
@@ -136,16 +139,30 @@ class BotHarness:
 @pytest.fixture
 async def harness(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[BotHarness]:
     emulator = Emulator()
-    port = free_port()
-    runner = await serve(emulator, "127.0.0.1", port)
-    bot = Bot(TOKEN, session=JsonSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")))
+    bot = Bot(TOKEN, session=InProcessSession(emulator))
     dp = make_dispatcher(sessionmaker)
-    polling = asyncio.create_task(dp.start_polling(bot, handle_as_tasks=False, handle_signals=False, polling_timeout=1))
+    feeding = await in_process.start(emulator, dp, bot)
     try:
         yield BotHarness(emulator, bot)
     finally:
         await emulator.close()
-        await dp.stop_polling()
-        await asyncio.wait_for(polling, 5)
-        await bot.session.close()
+        await asyncio.wait_for(feeding, 5)
+        await dp.emit_shutdown(bot=bot, bots=[bot], dispatcher=dp)
+        await dp.storage.close()
+
+
+@contextlib.asynccontextmanager
+async def served(emulator: Emulator) -> AsyncIterator[str]:
+    """The one way tests put an emulator on loopback HTTP (for the tests whose subject is the
+    transport: delivery, the command line, the end-to-end runs); yields its base URL."""
+    port = free_port()
+    runner = await serve(emulator, "127.0.0.1", port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await emulator.close()
         await runner.cleanup()
+
+
+def http_bot(url: str) -> Bot:
+    return Bot(TOKEN, session=JsonSession(api=TelegramAPIServer.from_base(url)))

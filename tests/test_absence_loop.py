@@ -9,9 +9,8 @@ from bot.delivery import DeliveryWorker
 from models import AbsenceNote, Attendance, Person
 from services import attendance
 from tests.conftest import BotHarness
-from tests.journal_helpers import MONDAY, act_as, lesson_of, person, student_id
-from tests.test_delivery import drain, running_from
-from tests.test_flow_journal import link
+from tests.support.bot import drain, link, running_from
+from tests.support.journal import MONDAY, act_as, lesson_of, person, student_id
 
 
 async def test_parent_explains_and_tutor_confirms(

@@ -15,7 +15,7 @@ from bot.cli import app
 from bot.settings import get_settings
 from devtools.emulator import Emulator, serve
 from tests.conftest import DEMO, TOKEN, free_port
-from tests.roster_helpers import copy_demo, set_cell
+from tests.support.roster import copy_demo, set_cell
 
 TUNABLES = (
     "GRACE_MINUTES",
@@ -189,7 +189,7 @@ def test_audit_shows_a_deleted_grade(env, monkeypatch) -> None:
     async def grade_then_delete() -> None:
         from models.db import make_engine, make_sessionmaker
         from services import grades
-        from tests.journal_helpers import act_as, freeze, lesson_of
+        from tests.support.journal import act_as, freeze, lesson_of
 
         freeze(monkeypatch)
         engine = make_engine(env["DATABASE_URL"])

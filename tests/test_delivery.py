@@ -1,33 +1,25 @@
 """The delivery worker against the emulator with Telegram's limits on."""
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiogram import Bot
-from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.api_session import JsonSession
 from bot.delivery import DeliveryWorker
-from devtools.emulator import Emulator, serve
+from devtools.emulator import Emulator
 from models import Guardianship, Notification, Person, Preference, Student, TelegramAccount
-from services import clock, grades
+from services import grades
 from services.class_lists import lesson_students
-from tests.conftest import TOKEN, free_port
-from tests.journal_helpers import MONDAY, act_as, lesson_of
+from tests.conftest import http_bot, served
+from tests.support.bot import drain, running_from
+from tests.support.journal import MONDAY, act_as, lesson_of
 
 # Monday 23 November 2026, 12:00 in Barnaul: outside quiet hours.
 NOON = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
-
-
-def running_from(monkeypatch: pytest.MonkeyPatch, start: datetime) -> None:
-    """The clock starts at `start` and runs as real time does, so delays come due."""
-    origin = time.monotonic()
-    monkeypatch.setattr(clock, "now", lambda: start + timedelta(seconds=time.monotonic() - origin))
 
 
 @pytest.fixture
@@ -38,13 +30,10 @@ def at_noon(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 async def limited() -> AsyncIterator[tuple[Emulator, Bot]]:
     emu = Emulator(limits=True)
-    port = free_port()
-    runner = await serve(emu, "127.0.0.1", port)
-    bot = Bot(TOKEN, session=JsonSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")))
-    yield emu, bot
-    await bot.session.close()
-    await emu.close()
-    await runner.cleanup()
+    async with served(emu) as url:
+        bot = http_bot(url)
+        yield emu, bot
+        await bot.session.close()
 
 
 async def accounts_for(session: AsyncSession, emu: Emulator, count: int) -> list[tuple[int, int]]:
@@ -98,30 +87,6 @@ def queue(
     )
 
 
-async def drain(worker: DeliveryWorker, sessionmaker: async_sessionmaker[AsyncSession], timeout: float = 60) -> None:
-    task = asyncio.create_task(worker.run())
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            async with sessionmaker() as s:
-                left = await s.scalar(
-                    select(func.count())
-                    .select_from(Notification)
-                    .where(
-                        Notification.status.in_(("pending", "claimed")),
-                        Notification.due_at <= clock.now() + timedelta(seconds=30),
-                    )
-                )
-            if not left:
-                return
-            await asyncio.sleep(0.2)
-        raise AssertionError("the queue did not drain")
-    finally:
-        worker.stopping.set()
-        await task
-
-
 async def test_burst_of_300_to_100_chats_arrives_whole_without_429(
     demo: None, at_noon: None, session: AsyncSession, sessionmaker, limited
 ) -> None:
@@ -167,7 +132,7 @@ async def test_429_without_retry_after_still_pauses(
     emu, bot = limited
     _person_id, chat = await one_push(session, emu)
     emu.fail_next(429, "Too Many Requests")
-    worker = DeliveryWorker(bot, sessionmaker)
+    worker = DeliveryWorker(bot, sessionmaker, default_retry_after=1.0)
     await drain(worker, sessionmaker, timeout=30)
     assert worker.stats["429"] == 1 and len(emu.texts(chat)) == 1
 
@@ -210,8 +175,8 @@ async def test_send_without_an_answer_goes_again_counted_as_unknown_outcome(
 ) -> None:
     emu, bot = limited
     _person_id, chat = await one_push(session, emu)
-    emu.stall_next(3)  # delivered, but the answer comes after the worker stopped waiting
-    worker = DeliveryWorker(bot, sessionmaker, send_timeout=1)
+    emu.stall_next(2)  # delivered, but the answer comes after the worker stopped waiting
+    worker = DeliveryWorker(bot, sessionmaker, send_timeout=1, unknown_retry=timedelta(seconds=1))
     await drain(worker, sessionmaker)
     row = await session.scalar(select(Notification))
     await session.refresh(row)
@@ -329,7 +294,8 @@ async def test_grade_reaches_student_and_both_parents_after_grace_in_their_langu
             if locale == "ru"
             else ("Average in Математика for 2 четверть: 4.00")
         )
-        assert average in message["text"] and message["text"].count("3") >= 1
+        second = "новая оценка 3 по предмету «Математика»" if locale == "ru" else "a new grade 3 in Математика"
+        assert average in message["text"] and second in message["text"], message["text"]
         assert message.get("has_protected_content") is True
 
 

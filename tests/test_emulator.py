@@ -4,25 +4,20 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiogram import Bot
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.api_session import JsonSession
-from devtools.emulator import Emulator, serve
-from tests.conftest import TOKEN, free_port
+from devtools.emulator import Emulator
+from tests.conftest import http_bot, served
 
 
 @pytest.fixture
 async def pair() -> AsyncIterator[tuple[Emulator, Bot]]:
     emu = Emulator()
-    port = free_port()
-    runner = await serve(emu, "127.0.0.1", port)
-    bot = Bot(TOKEN, session=JsonSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")))
-    yield emu, bot
-    await bot.session.close()
-    await emu.close()
-    await runner.cleanup()
+    async with served(emu) as url:
+        bot = http_bot(url)
+        yield emu, bot
+        await bot.session.close()
 
 
 async def test_files_round_trip(pair: tuple[Emulator, Bot]) -> None:

@@ -12,28 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from devtools.emulator import Emulator, serve
-from tests.conftest import DEMO, ROOT, TOKEN, free_port
+from devtools.emulator import Emulator
+from tests.conftest import DEMO, ROOT, TOKEN, served
 
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[tuple[Emulator, str]]:
     emu = Emulator()
-    port = free_port()
-    runner = await serve(emu, "127.0.0.1", port)
-    yield emu, f"http://127.0.0.1:{port}"
-    await emu.close()
-    await runner.cleanup()
+    async with served(emu) as url:
+        yield emu, url
 
 
 @pytest.fixture
 async def emulator_with_limits() -> AsyncIterator[tuple[Emulator, str]]:
     emu = Emulator(limits=True)
-    port = free_port()
-    runner = await serve(emu, "127.0.0.1", port)
-    yield emu, f"http://127.0.0.1:{port}"
-    await emu.close()
-    await runner.cleanup()
+    async with served(emu) as url:
+        yield emu, url
 
 
 def environment(tmp_path: Path, api_url: str | None) -> dict[str, str]:

@@ -8,8 +8,8 @@ from handlers.callbacks import ChildCb
 from models import Person, Preference
 from services import attendance, grades, homework
 from tests.conftest import BotHarness
-from tests.journal_helpers import MONDAY, act_as, freeze, lesson_of, person, student_id
-from tests.test_flow_journal import link
+from tests.support.bot import link
+from tests.support.journal import MONDAY, act_as, freeze, lesson_of, person, student_id
 
 
 @pytest.fixture(autouse=True)

@@ -5,20 +5,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Attendance, AuditEntry, Grade, Homework, HomeworkAttachment, Notification, Person
-from services.link_codes import issue_codes_for
 from tests.conftest import BotHarness
-from tests.journal_helpers import MONDAY, freeze, person
+from tests.support.bot import link
+from tests.support.journal import MONDAY, freeze, person
 
 
 @pytest.fixture(autouse=True)
 def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
     freeze(monkeypatch)
-
-
-async def link(session: AsyncSession, emu, ref: str, user_id: int, locale: str = "ru") -> None:
-    code = (await issue_codes_for(session, [await person(session, ref)], days=30))[0].code
-    await session.commit()
-    await emu.say(user_id, f"/start {code}", language_code=locale)
 
 
 def button(message: dict, label: str, after: str | None = None) -> str:

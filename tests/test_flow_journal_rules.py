@@ -12,7 +12,8 @@ from services import attendance, lessons
 from services.class_lists import lesson_students
 from services.link_codes import issue_codes_for
 from tests.conftest import BotHarness
-from tests.journal_helpers import MONDAY, act_as, freeze, lesson_of, person, student_id
+from tests.support.bot import OPERATOR, link, press
+from tests.support.journal import MONDAY, act_as, freeze, lesson_of, person, student_id
 
 TODAY = date(2026, 11, 23)
 ACTIONS = ("attendance", "grade", "topic", "homework", "reason", "period")
@@ -68,11 +69,6 @@ async def counts(session: AsyncSession, lesson_id: int) -> dict[str, object]:
     }
 
 
-async def press(emu, user_id: int, data: str) -> None:
-    anchor = emu.bot_messages(user_id)[-1]["message_id"]
-    await emu.wait_processed(await emu.press(user_id, anchor, data))
-
-
 @pytest.mark.parametrize("role", ALLOWED.keys())
 async def test_role_matrix(role: str, demo: None, session: AsyncSession, harness: BotHarness) -> None:
     emu = harness.emu
@@ -94,7 +90,7 @@ async def test_role_matrix(role: str, demo: None, session: AsyncSession, harness
         elif role in ("student", "parent"):
             await session.execute(update(Person).where(Person.id == subject.id).values(consent_at=MONDAY))
         await session.commit()
-        code = (await issue_codes_for(session, [subject], days=1))[0].code
+        code = (await issue_codes_for(session, [subject], days=1, actor=OPERATOR))[0].code
         await session.commit()
         await emu.say(user, f"/start {code}", language_code="en")
     else:
@@ -121,17 +117,11 @@ async def test_role_matrix(role: str, demo: None, session: AsyncSession, harness
         assert refusals, "a refusal is said, never silence"
 
 
-async def linked_teacher(session: AsyncSession, emu, ref: str, user: int) -> None:
-    code = (await issue_codes_for(session, [await person(session, ref)], days=1))[0].code
-    await session.commit()
-    await emu.say(user, f"/start {code}", language_code="en")
-
-
 async def test_forged_buttons_are_refused_by_the_service(
     demo: None, session: AsyncSession, harness: BotHarness
 ) -> None:
     emu = harness.emu
-    await linked_teacher(session, emu, "S04", 4100)
+    await link(session, emu, "S04", 4100, "en")
     own = await lesson_of(session, "S04", TODAY, "RUS", "5А")
     other = await lesson_of(session, "S03", TODAY, "MATH", "5А")  # another teacher's lesson
     stranger = await student_id(session, "P050")  # 9В
@@ -160,7 +150,7 @@ async def test_first_grade_takes_no_grades_with_a_reason(
     demo: None, session: AsyncSession, harness: BotHarness
 ) -> None:
     emu = harness.emu
-    await linked_teacher(session, emu, "S08", 4200)
+    await link(session, emu, "S08", 4200, "en")
     lesson = await lesson_of(session, "S08", TODAY, class_name="1А")
     await press(emu, 4200, LessonCb(id=lesson.id, act="grades").pack())
     assert emu.texts(4200)[-1] == ("Class 1А is not graded: in the first grade only attendance is kept (003 §2.5).")
@@ -171,7 +161,7 @@ async def test_teacher_who_is_a_parent_marks_own_lessons_only(
 ) -> None:
     freeze(monkeypatch, MONDAY + timedelta(hours=6))  # 16:00 in Barnaul: the day's lessons have begun
     emu = harness.emu
-    await linked_teacher(session, emu, "S06", 4300)  # English, group 1; mother of P050 in 9В
+    await link(session, emu, "S06", 4300, "en")  # English, group 1; mother of P050 in 9В
     today = (await emu.say(4300, "/today"))[0]
     assert "(group 1)" in today["text"]
     lessons_today = await lessons.lessons_of_teacher(session, await person(session, "S06"), TODAY)

@@ -11,8 +11,9 @@ from models import Attendance, AuditEntry, Grade, Homework, Lesson, PeriodGrade
 from services import attendance, grades
 from services.class_lists import lesson_students
 from tests.conftest import BotHarness
-from tests.journal_helpers import act_as, freeze, lesson_of, person
-from tests.test_flow_journal import Taps, link
+from tests.support.bot import link
+from tests.support.journal import act_as, freeze, lesson_of, person
+from tests.test_flow_journal import Taps
 
 TODAY = date(2026, 11, 23)
 

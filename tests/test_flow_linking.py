@@ -7,12 +7,13 @@ from handlers.callbacks import ConsentCb
 from models import AuditEntry, LinkAttemptWindow, Person, TelegramAccount
 from services.link_codes import issue_codes_for
 from tests.conftest import BotHarness
+from tests.support.bot import OPERATOR
 
 
 async def code_for(session: AsyncSession, column, ref: str) -> str:
     person = await session.scalar(select(Person).where(column == ref))
     assert person is not None
-    result = (await issue_codes_for(session, [person], days=30))[0].code
+    result = (await issue_codes_for(session, [person], days=30, actor=OPERATOR))[0].code
     await session.commit()
     return result
 

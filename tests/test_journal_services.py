@@ -10,7 +10,7 @@ from models import Attendance, AuditEntry, Grade, Lesson, Notification, Person, 
 from services import absences, attendance, grades, homework, lessons
 from services.class_lists import lesson_students
 from services.errors import DiaryError, NotAllowed
-from tests.journal_helpers import MONDAY, act_as, freeze, lesson_of, person, student_id
+from tests.support.journal import MONDAY, act_as, freeze, lesson_of, person, student_id
 
 TODAY = date(2026, 11, 23)
 

@@ -16,6 +16,7 @@ from services.errors import NotAllowed
 from services.link_attempts import PER_ACCOUNT
 from services.link_codes import ALPHABET, CODE_LENGTH, CodeFilter, generate_code, issue_codes, revoke_codes
 from services.roles import Role, Scope, load_viewer
+from tests.support.bot import OPERATOR
 
 
 def test_codes_are_readable_and_strong() -> None:
@@ -27,7 +28,7 @@ def test_codes_are_readable_and_strong() -> None:
 
 
 async def test_class_codes_go_to_students_and_parents_not_yet_linked(demo: None, session: AsyncSession) -> None:
-    issued = await issue_codes(session, CodeFilter(class_ref="C5A"), days=30)
+    issued = await issue_codes(session, CodeFilter(class_ref="C5A"), days=30, actor=OPERATOR)
     await session.commit()
     roles = {r for c in issued for r in c.roles}
     assert roles <= {Role.STUDENT, Role.PARENT, Role.TEACHER} and Role.STUDENT in roles
@@ -40,24 +41,24 @@ async def test_class_codes_go_to_students_and_parents_not_yet_linked(demo: None,
 
     await linking.link(session, telegram_user_id=5, code_text=issued[0].code)
     await session.commit()
-    again = await issue_codes(session, CodeFilter(class_ref="C5A"), days=30)
+    again = await issue_codes(session, CodeFilter(class_ref="C5A"), days=30, actor=OPERATOR)
     await session.commit()
     assert len(again) == len(issued) - 1
 
 
 async def test_role_and_school_filters(demo: None, session: AsyncSession) -> None:
-    staff = await issue_codes(session, CodeFilter(school="L1", role=Role.TEACHER), days=30)
+    staff = await issue_codes(session, CodeFilter(school="L1", role=Role.TEACHER), days=30, actor=OPERATOR)
     await session.commit()
     assert len(staff) == 8 and all(Role.TEACHER in c.roles for c in staff)
-    admins = await issue_codes(session, CodeFilter(role=Role.ADMIN), days=30)
+    admins = await issue_codes(session, CodeFilter(role=Role.ADMIN), days=30, actor=OPERATOR)
     await session.commit()
     assert {c.full_name for c in admins} == {"Белова Галина Петровна", "Крылов Виктор Андреевич"}
 
 
 async def test_issuing_again_keeps_printed_codes_and_revoke_says_so(demo: None, session: AsyncSession) -> None:
-    first = await issue_codes(session, CodeFilter(role=Role.ADMIN), days=30)
+    first = await issue_codes(session, CodeFilter(role=Role.ADMIN), days=30, actor=OPERATOR)
     await session.commit()
-    second = await issue_codes(session, CodeFilter(role=Role.ADMIN), days=30)
+    second = await issue_codes(session, CodeFilter(role=Role.ADMIN), days=30, actor=OPERATOR)
     await session.commit()
     # a sheet printed earlier still works; once one code links, the person's other codes stop
     await linking.link(session, telegram_user_id=7, code_text=first[0].code)
@@ -65,8 +66,8 @@ async def test_issuing_again_keeps_printed_codes_and_revoke_says_so(demo: None, 
     with pytest.raises(linking.LinkRefused) as refused:
         await linking.link(session, telegram_user_id=8, code_text=second[0].code)
     assert refused.value.message.startswith("This code was cancelled by the school")
-    assert await revoke_codes(session, CodeFilter(role=Role.ADMIN)) == 2  # the other admin's two
-    assert await revoke_codes(session, CodeFilter(role=Role.ADMIN)) == 0
+    assert await revoke_codes(session, CodeFilter(role=Role.ADMIN), actor=OPERATOR) == 2  # the other admin's two
+    assert await revoke_codes(session, CodeFilter(role=Role.ADMIN), actor=OPERATOR) == 0
     await session.commit()
     with pytest.raises(linking.LinkRefused) as refused:
         await linking.link(session, telegram_user_id=9, code_text=first[1].code)
@@ -74,7 +75,7 @@ async def test_issuing_again_keeps_printed_codes_and_revoke_says_so(demo: None, 
 
 
 async def test_code_is_single_use_case_and_dash_insensitive(demo: None, session: AsyncSession) -> None:
-    code = (await issue_codes(session, CodeFilter(class_ref="C7B", role=Role.STUDENT), days=30))[0].code
+    code = (await issue_codes(session, CodeFilter(class_ref="C7B", role=Role.STUDENT), days=30, actor=OPERATOR))[0].code
     await session.commit()
     result = await linking.link(session, telegram_user_id=11, code_text=code.lower().replace("-", " "))
     await session.commit()
@@ -85,7 +86,7 @@ async def test_code_is_single_use_case_and_dash_insensitive(demo: None, session:
 
 
 async def test_expired_code_is_refused(demo: None, session: AsyncSession) -> None:
-    code = (await issue_codes(session, CodeFilter(class_ref="C7B", role=Role.STUDENT), days=30))[0].code
+    code = (await issue_codes(session, CodeFilter(class_ref="C7B", role=Role.STUDENT), days=30, actor=OPERATOR))[0].code
     await session.commit()
     await session.execute(update(LinkCode).values(expires_at=utcnow() - timedelta(seconds=1)))
     await session.commit()
@@ -98,7 +99,7 @@ async def link_staff(session: AsyncSession, ref: str, user_id: int):
     person = await session.scalar(select(Person).where(Person.staff_ref == ref))
     from services.link_codes import issue_codes_for
 
-    code = (await issue_codes_for(session, [person], days=1))[0].code
+    code = (await issue_codes_for(session, [person], days=1, actor=OPERATOR))[0].code
     await session.commit()
     await linking.link(session, telegram_user_id=user_id, code_text=code)
     await session.commit()
@@ -116,7 +117,7 @@ async def test_tutor_issues_codes_for_own_class_only(demo: None, session: AsyncS
         await issue_codes(session, CodeFilter(role=Role.TEACHER), days=30, actor=tutor)
 
 
-async def test_plain_teacher_cannot_issue_codes(demo: None, session: AsyncSession) -> None:
+async def test_plain_teacher_cannot_issue_codes(demo: None, session: AsyncSession, actor=OPERATOR) -> None:
     teacher = await link_staff(session, "S07", 22)
     with pytest.raises(NotAllowed):
         await issue_codes(session, CodeFilter(class_ref="C5A"), days=30, actor=teacher)
@@ -136,7 +137,7 @@ async def test_tutor_code_of_a_teacher_who_is_a_parent_links_the_family_side_onl
     from services.link_codes import issue_codes_for
 
     teacher = await session.scalar(select(Person).where(Person.staff_ref == "S06"))
-    admin_code = (await issue_codes_for(session, [teacher], days=30, scope=Scope.STAFF))[0].code
+    admin_code = (await issue_codes_for(session, [teacher], days=30, scope=Scope.STAFF, actor=OPERATOR))[0].code
     await session.commit()
     tutor = await link_staff(session, "S05", 31)
     issued = await issue_codes(session, CodeFilter(), days=30, actor=tutor)

@@ -12,9 +12,8 @@ from models import Attendance, Notification
 from services import attendance, tunables
 from services.class_lists import lesson_students
 from tests.conftest import BotHarness
-from tests.journal_helpers import act_as, lesson_of, person
-from tests.test_delivery import drain, running_from
-from tests.test_flow_journal import link
+from tests.support.bot import drain, link, running_from
+from tests.support.journal import act_as, lesson_of, person
 
 MONDAY_NOON = datetime(2026, 11, 23, 5, 10, tzinfo=UTC)  # 12:10 in Barnaul
 MONDAY_AFTERNOON = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)  # 15:30

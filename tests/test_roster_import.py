@@ -18,7 +18,7 @@ from models import (
 )
 from services.roster import RosterInvalid, import_roster, read_roster
 from tests.conftest import DEMO, ROOT
-from tests.roster_helpers import copy_demo, read_table, set_cell, snapshot, write_table
+from tests.support.roster import copy_demo, read_table, set_cell, snapshot, write_table
 
 
 async def test_demo_loads_with_everything_linked_up(session: AsyncSession) -> None:

@@ -37,7 +37,6 @@ from models import (
     LinkCode,
     Notification,
     PeriodGrade,
-    Person,
     School,
     SchoolClass,
     Student,
@@ -50,8 +49,8 @@ from services.class_lists import lesson_students
 from services.link_codes import issue_codes_for
 from services.roles import Scope
 from tests.conftest import BotHarness
-from tests.journal_helpers import MONDAY, act_as, freeze, lesson_of, person, student_id
-from tests.test_delivery import drain
+from tests.support.bot import OPERATOR, consent, drain, link, press
+from tests.support.journal import MONDAY, act_as, freeze, lesson_of, person, student_id
 
 TODAY = MONDAY.date()
 TABLES = (
@@ -85,26 +84,6 @@ async def snapshot(session: AsyncSession) -> dict[str, object]:
     return counts
 
 
-async def link(session: AsyncSession, emu, ref: str, user: int, scope: Scope = Scope.ALL) -> str:
-    code = (await issue_codes_for(session, [await person(session, ref)], days=30, scope=scope))[0].code
-    await session.commit()
-    await emu.say(user, f"/start {code}", language_code="en")
-    return code
-
-
-async def consent(session: AsyncSession, *refs: str) -> None:
-    for ref in refs:
-        await session.execute(
-            update(Person).where(Person.id == (await person(session, ref)).id).values(consent_at=MONDAY)
-        )
-    await session.commit()
-
-
-async def press(emu, user: int, data: str) -> None:
-    anchor = emu.bot_messages(user)[-1]["message_id"]
-    await emu.wait_processed(await emu.press(user, anchor, data))
-
-
 async def ids(session: AsyncSession) -> dict[str, int]:
     q = select(AcademicPeriod.id, AcademicPeriod.external_id)
     periods = {ext: pid for pid, ext in await session.execute(q)}
@@ -120,9 +99,11 @@ async def test_tutor_cannot_become_a_teacher_through_her_code(
     demo: None, session: AsyncSession, harness: BotHarness
 ) -> None:
     emu = harness.emu
-    admin_code = (await issue_codes_for(session, [await person(session, "S06")], days=30, scope=Scope.STAFF))[0]
+    admin_code = (
+        await issue_codes_for(session, [await person(session, "S06")], days=30, scope=Scope.STAFF, actor=OPERATOR)
+    )[0]
     await session.commit()
-    await link(session, emu, "S05", 7001)  # class teacher of 9В, where S06 is P050's mother
+    await link(session, emu, "S05", 7001, "en")  # class teacher of 9В, where S06 is P050's mother
     replies = await emu.say(7001, "/codes")
     mother = await person(session, "S06")
     mother_name, mother_id = mother.full_name, mother.id
@@ -176,8 +157,8 @@ async def test_period_screen_shows_only_own_class_and_subjects(
     lesson = await lesson_of(session, "S05", TODAY, "MATH", "9В")
     await grades.add(session, await act_as(session, "S05"), lesson.id, stranger, 3)
     await session.commit()
-    await link(session, emu, "S04", 7101)  # class teacher of 7Б, Russian and literature in 5А, 7Б, 9В
-    await link(session, emu, "S07", 7102)  # English group 2; teaches no mathematics anywhere
+    await link(session, emu, "S04", 7101, "en")  # class teacher of 7Б, Russian and literature in 5А, 7Б, 9В
+    await link(session, emu, "S07", 7102, "en")  # English group 2; teaches no mathematics anywhere
     before = await snapshot(session)
 
     await press(emu, 7101, PeriodCb(cls=ref["C7B"], period=ref["Q2"], subject=ref["MATH"], student=stranger).pack())
@@ -219,9 +200,9 @@ async def test_group_chats_change_nothing_and_get_no_diary(
     emu = harness.emu
     emu.add_group(-1005)
     await consent(session, "R017")
-    mother_code = (await issue_codes_for(session, [await person(session, "R017")], days=30))[0].code
+    mother_code = (await issue_codes_for(session, [await person(session, "R017")], days=30, actor=OPERATOR))[0].code
     await session.commit()
-    tutor_code = await link(session, emu, "S03", 7201)  # class teacher of 5А, linked in private
+    tutor_code = await link(session, emu, "S03", 7201, "en")  # class teacher of 5А, linked in private
     before = await snapshot(session)
 
     for text in (f"/start {mother_code}", "/language", "/grades", "/absences", "/codes", "/today"):
@@ -282,7 +263,7 @@ FORGED = [
 
 async def test_out_of_range_buttons_are_refused_plainly(demo: None, session: AsyncSession, harness: BotHarness) -> None:
     emu = harness.emu
-    await link(session, emu, "S03", 7301)
+    await link(session, emu, "S03", 7301, "en")
     before = await snapshot(session)
     for data in FORGED:
         await press(emu, 7301, data)
@@ -299,7 +280,7 @@ async def test_a_lesson_later_today_takes_no_marks_and_old_topics_are_closed(
     demo: None, session: AsyncSession, harness: BotHarness
 ) -> None:
     emu = harness.emu
-    await link(session, emu, "S04", 7401)
+    await link(session, emu, "S04", 7401, "en")
     later = [ls for ls in await lessons_today(session, "S04") if ls.starts_at.hour >= 11]
     assert later, "S04 has a lesson after 11:00 on Monday"
     student = (await lesson_students(session, later[0]))[0][0].id
@@ -338,7 +319,7 @@ async def lessons_today(session: AsyncSession, ref: str) -> list[Lesson]:
 
 async def test_a_grade_comment_is_limited(demo: None, session: AsyncSession, harness: BotHarness) -> None:
     emu = harness.emu
-    await link(session, emu, "S03", 7501)
+    await link(session, emu, "S03", 7501, "en")
     lesson = await lesson_of(session, "S03", TODAY, "MATH", "5А")
     child = await student_id(session, "P018")
     await emu.say(7501, "/today")
@@ -360,7 +341,7 @@ async def test_a_school_student_cannot_explain_his_own_absence_but_a_college_stu
     emu = harness.emu
     child = await absent_in_mathematics(session)
     await consent(session, "P018")
-    await link(session, emu, "P018", 7601)
+    await link(session, emu, "P018", 7601, "en")
     before = await snapshot(session)
     await press(emu, 7601, ExplainCb(student=child, day=TODAY.toordinal()).pack())
     assert emu.texts(7601)[-1] == "Absences are explained by a parent; ask yours to do it in the bot."
@@ -379,11 +360,11 @@ async def test_refusals_come_at_the_press_not_after_typing(
     emu = harness.emu
     child = await absent_in_mathematics(session)
     await consent(session, "R017")
-    await link(session, emu, "R017", 7701)
+    await link(session, emu, "R017", 7701, "en")
     await press(emu, 7701, ExplainCb(student=child, day=TODAY.toordinal(), kind="illness").pack())
     await emu.say(7701, "Болел")
     note = await session.scalar(select(AbsenceNote.id))
-    await link(session, emu, "S07", 7702)  # a teacher, not 5А's class teacher
+    await link(session, emu, "S07", 7702, "en")  # a teacher, not 5А's class teacher
     await press(emu, 7702, NoteCb(note=note, op="no").pack())
     assert emu.texts(7702)[-1] == "Only the class teacher of this student's class gives absence reasons."
     assert "Why is it rejected?" not in emu.texts(7702)
@@ -397,7 +378,7 @@ async def test_a_tutor_cannot_list_another_class_through_the_journal(
 ) -> None:
     emu = harness.emu
     ref = await ids(session)
-    await link(session, emu, "S03", 7801)  # class teacher of 5А
+    await link(session, emu, "S03", 7801, "en")  # class teacher of 5А
     await press(emu, 7801, JournalCb(cls=ref["C9V"]).pack())
     assert emu.texts(7801)[-1] == "You can read the journal of your own classes and subjects only."
     await press(emu, 7801, JournalCb(cls=ref["C5A"]).pack())
@@ -413,7 +394,7 @@ async def test_language_button_before_linking_stores_no_account(
     assert await session.scalar(select(func.count()).select_from(TelegramAccount)) == 0
     replies = await emu.say(7901, "/help", language_code="en")
     assert replies[0]["text"].startswith("Я бот электронного дневника"), "the choice is kept with the conversation"
-    code = (await issue_codes_for(session, [await person(session, "S07")], days=30))[0].code
+    code = (await issue_codes_for(session, [await person(session, "S07")], days=30, actor=OPERATOR))[0].code
     await session.commit()
     await emu.say(7901, f"/start {code}", language_code="en")
     session.expire_all()
@@ -423,7 +404,7 @@ async def test_language_button_before_linking_stores_no_account(
 async def test_family_screens_are_protected(demo: None, session: AsyncSession, harness: BotHarness) -> None:
     emu = harness.emu
     await consent(session, "R017")
-    await link(session, emu, "R017", 8001)
+    await link(session, emu, "R017", 8001, "en")
     for command in ("/grades", "/attendance", "/homework", "/summary"):
         replies = await emu.say(8001, command)
         assert replies and all(m.get("has_protected_content") for m in replies), command
@@ -452,10 +433,10 @@ async def test_a_teacher_pressing_the_tutors_add_a_note_is_refused_at_once(
     emu = harness.emu
     child = await absent_in_mathematics(session)
     note = ReasonCb(reason="illness", student=child, day=TODAY.toordinal(), op="note").pack()
-    await link(session, emu, "S07", 8101)  # teaches 5А, is no class teacher
+    await link(session, emu, "S07", 8101, "en")  # teaches 5А, is no class teacher
     await press(emu, 8101, note)
     assert emu.texts(8101)[-1] == "This command is not available for your role."
-    await link(session, emu, "S04", 8102)  # the class teacher of 7Б
+    await link(session, emu, "S04", 8102, "en")  # the class teacher of 7Б
     await press(emu, 8102, note)
     assert emu.texts(8102)[-1] == "Only the class teacher of this student's class gives absence reasons."
     prompt = "Send the note as text, or a photo of the document."

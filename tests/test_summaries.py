@@ -13,9 +13,8 @@ from services import attendance, family, grades
 from services.class_lists import lesson_students
 from services.summaries import due_week
 from tests.conftest import BotHarness
-from tests.journal_helpers import MONDAY, act_as, freeze, lesson_of, person, student_id
-from tests.test_delivery import drain, running_from
-from tests.test_flow_journal import link
+from tests.support.bot import drain, link, running_from
+from tests.support.journal import MONDAY, act_as, freeze, lesson_of, person, student_id
 
 SATURDAY_NOON = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)  # 12:00 in Barnaul
 

@@ -7,8 +7,8 @@ from handlers.callbacks import NoteCb
 from models import AbsenceNote, Attendance, AuditEntry, Notification, Person
 from services import absence_notes, attendance, audit
 from tests.conftest import BotHarness
-from tests.journal_helpers import MONDAY, act_as, freeze, lesson_of, person, student_id
-from tests.test_flow_journal import link
+from tests.support.bot import link
+from tests.support.journal import MONDAY, act_as, freeze, lesson_of, person, student_id
 
 
 async def test_a_note_confirmed_halfway_saves_neither_the_reason_nor_the_status(

@@ -1,5 +1,9 @@
 """Loading a school's roster (roster-format.md): read, validate everything, then apply at once."""
 
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.roster.apply import ImportReport, apply_roster
 from services.roster.issues import RosterInvalid, RosterIssue, RosterNote
 from services.roster.reader import read_roster
@@ -17,7 +21,7 @@ __all__ = [
 ]
 
 
-async def import_roster(session, path, *, dry_run: bool = False) -> ImportReport:  # type: ignore[no-untyped-def]
+async def import_roster(session: AsyncSession, path: str | Path, *, dry_run: bool = False) -> ImportReport:
     """All or nothing: any error and the database is left exactly as it was."""
     tables, issues = read_roster(path)
     if issues and not tables:

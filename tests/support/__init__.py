@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: acting as demo people, driving the bot, editing rosters."""
