@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -58,15 +58,18 @@ async def got_explanation(message: Message, session: AsyncSession, viewer: Viewe
     await message.answer(_("Sent to the class teacher. You will learn the decision here."))
 
 
-async def on_note(
+async def on_confirm(query: CallbackQuery, callback_data: NoteCb, session: AsyncSession, viewer: Viewer) -> None:
+    assert isinstance(query.message, Message)
+    await absence_notes.decide(session, viewer, callback_data.note, confirm=True)
+    await query.answer(_("Confirmed: the reason is set."))
+    await query.message.edit_reply_markup(reply_markup=None)
+
+
+async def on_reject(
     query: CallbackQuery, callback_data: NoteCb, session: AsyncSession, viewer: Viewer, state: FSMContext
 ) -> None:
+    """The tutor's comment is asked for only once the note is known to be theirs to decide."""
     assert isinstance(query.message, Message)
-    if callback_data.op == NoteOp.CONFIRM:
-        await absence_notes.decide(session, viewer, callback_data.note, confirm=True)
-        await query.answer(_("Confirmed: the reason is set."))
-        await query.message.edit_reply_markup(reply_markup=None)
-        return
     await absence_notes.pending_note(session, viewer, callback_data.note)
     await state.set_state(NoteText.rejection)
     await state.update_data(note=callback_data.note)
@@ -84,7 +87,8 @@ async def got_rejection(message: Message, session: AsyncSession, viewer: Viewer,
 def make_router() -> Router:
     router = Router(name="absence_notes")
     router.callback_query.register(on_explain, ExplainCb.filter())
-    router.callback_query.register(on_note, NoteCb.filter())
+    router.callback_query.register(on_confirm, NoteCb.filter(F.op == NoteOp.CONFIRM))
+    router.callback_query.register(on_reject, NoteCb.filter(F.op == NoteOp.REJECT))
     router.message.register(got_explanation, NoteText.explanation)
     router.message.register(got_rejection, NoteText.rejection)
     return router

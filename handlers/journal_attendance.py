@@ -73,42 +73,74 @@ async def open_sheet(
     await query.message.edit_text(text, reply_markup=markup)
 
 
-async def sheet_action(
-    query: CallbackQuery, callback_data: AttCb, session: AsyncSession, viewer: Viewer, state: FSMContext
-) -> None:
-    assert isinstance(query.message, Message)
-    lesson_id = callback_data.lesson
+async def _sheet(
+    session: AsyncSession, viewer: Viewer, state: FSMContext, lesson_id: int
+) -> tuple[Sheet, dict[int, str]]:
     # Checked on every tap: a forged or stale button changes nothing.
     await attendance.check_can_mark(session, viewer, lesson_id)
     sheet = await attendance.sheet(session, viewer, lesson_id)
-    draft = await load_draft(state, sheet)
-    if callback_data.op == AttOp.TOGGLE:
-        if callback_data.student not in {s.id for s, _p in sheet.students}:
-            await query.answer(_("This student is not in this lesson."), show_alert=True)
-            return
-        draft[callback_data.student] = NEXT[draft.get(callback_data.student, "present")]
-        draft = {k: v for k, v in draft.items() if v != "present"}
-    elif callback_data.op == AttOp.ALL_PRESENT:
-        draft = {}
-    elif callback_data.op in (AttOp.SAVE, AttOp.CANCEL):
-        if callback_data.op == AttOp.SAVE:
-            changed = await attendance.save(session, viewer, lesson_id, draft)
-            notice = _("Attendance saved.") if changed else _("Attendance saved: nothing changed.")
-        else:
-            notice = _("Nothing was saved.")
-        await state.update_data({draft_key(lesson_id): None})
-        text, markup = await card_view(session, viewer, lesson_id)
-        await query.answer(notice)
-        await query.message.edit_text(f"{notice}\n\n{text}", reply_markup=markup)
-        return
-    await state.update_data({draft_key(lesson_id): {str(k): v for k, v in draft.items()}})
+    return sheet, await load_draft(state, sheet)
+
+
+async def _show_draft(query: CallbackQuery, state: FSMContext, sheet: Sheet, draft: dict[int, str]) -> None:
+    assert isinstance(query.message, Message)
+    await state.update_data({draft_key(sheet.lesson.id): {str(k): v for k, v in draft.items()}})
     text, markup = sheet_view(sheet, draft)
     await query.answer()
     await query.message.edit_text(text, reply_markup=markup)
 
 
+async def on_toggle(
+    query: CallbackQuery, callback_data: AttCb, session: AsyncSession, viewer: Viewer, state: FSMContext
+) -> None:
+    """✅ → ❌ → ⏰ → ✅ for one student, in the draft only: nobody is told until Save."""
+    sheet, draft = await _sheet(session, viewer, state, callback_data.lesson)
+    student = callback_data.student
+    if student not in {s.id for s, _p in sheet.students}:
+        await query.answer(_("This student is not in this lesson."), show_alert=True)
+        return
+    draft[student] = NEXT[draft.get(student, "present")]
+    await _show_draft(query, state, sheet, {k: v for k, v in draft.items() if v != "present"})
+
+
+async def on_all_present(
+    query: CallbackQuery, callback_data: AttCb, session: AsyncSession, viewer: Viewer, state: FSMContext
+) -> None:
+    sheet, _draft = await _sheet(session, viewer, state, callback_data.lesson)
+    await _show_draft(query, state, sheet, {})
+
+
+async def _close_sheet(
+    query: CallbackQuery, session: AsyncSession, viewer: Viewer, state: FSMContext, lesson_id: int, notice: str
+) -> None:
+    assert isinstance(query.message, Message)
+    await state.update_data({draft_key(lesson_id): None})
+    text, markup = await card_view(session, viewer, lesson_id)
+    await query.answer(notice)
+    await query.message.edit_text(f"{notice}\n\n{text}", reply_markup=markup)
+
+
+async def on_save(
+    query: CallbackQuery, callback_data: AttCb, session: AsyncSession, viewer: Viewer, state: FSMContext
+) -> None:
+    _sheet_now, draft = await _sheet(session, viewer, state, callback_data.lesson)
+    changed = await attendance.save(session, viewer, callback_data.lesson, draft)
+    notice = _("Attendance saved.") if changed else _("Attendance saved: nothing changed.")
+    await _close_sheet(query, session, viewer, state, callback_data.lesson, notice)
+
+
+async def on_cancel(
+    query: CallbackQuery, callback_data: AttCb, session: AsyncSession, viewer: Viewer, state: FSMContext
+) -> None:
+    await _sheet(session, viewer, state, callback_data.lesson)
+    await _close_sheet(query, session, viewer, state, callback_data.lesson, _("Nothing was saved."))
+
+
 def make_router() -> Router:
     router = Router(name="journal_attendance")
     router.callback_query.register(open_sheet, LessonCb.filter(F.act == LessonAct.ATTENDANCE))
-    router.callback_query.register(sheet_action, AttCb.filter())
+    router.callback_query.register(on_toggle, AttCb.filter(F.op == AttOp.TOGGLE))
+    router.callback_query.register(on_all_present, AttCb.filter(F.op == AttOp.ALL_PRESENT))
+    router.callback_query.register(on_save, AttCb.filter(F.op == AttOp.SAVE))
+    router.callback_query.register(on_cancel, AttCb.filter(F.op == AttOp.CANCEL))
     return router

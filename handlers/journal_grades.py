@@ -112,47 +112,70 @@ async def on_lesson_grades(
     await query.message.edit_text(text, reply_markup=markup)
 
 
-async def on_grade(
+async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup, notice: str = "") -> None:
+    assert isinstance(query.message, Message)
+    await query.answer(notice or None)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def on_pick_student(query: CallbackQuery, callback_data: GradeCb, session: AsyncSession, viewer: Viewer) -> None:
+    cb = callback_data
+    await show(query, *await value_view(session, viewer, cb.lesson, cb.student, cb.seq))
+
+
+async def on_pick_value(query: CallbackQuery, callback_data: GradeCb, session: AsyncSession, viewer: Viewer) -> None:
+    await show(query, *await type_view(session, viewer, callback_data))
+
+
+async def on_save(
+    query: CallbackQuery, callback_data: GradeCb, session: AsyncSession, viewer: Viewer, state: FSMContext
+) -> None:
+    """The work type is picked: the grade is saved; alone it offers a comment, in a sequence the next student."""
+    cb = callback_data
+    grade = await grades.add(session, viewer, cb.lesson, cb.student, cb.value, cb.wt or None)
+    notice = _("Saved: {value}.").format(value=grade.value)
+    await state.update_data(last_grade=grade.id)
+    if cb.seq:
+        await show(query, *await next_in_sequence(session, viewer, cb.lesson, cb.student, notice), notice)
+        return
+    text, markup = await students_view(session, viewer, cb.lesson, notice)
+    kb = Keyboard.from_markup(markup)
+    kb.row(
+        InlineKeyboardButton(
+            text=_("Add a comment to {value}").format(value=cb.value),
+            callback_data=GradeCb(lesson=cb.lesson, op=GradeOp.COMMENT, student=cb.student).pack(),
+        )
+    )
+    await show(query, text, kb.as_markup(), notice)
+
+
+async def on_sequence(query: CallbackQuery, callback_data: GradeCb, session: AsyncSession, viewer: Viewer) -> None:
+    """The whole class one by one, from the first student."""
+    await show(query, *await next_in_sequence(session, viewer, callback_data.lesson, 0))
+
+
+async def on_skip(query: CallbackQuery, callback_data: GradeCb, session: AsyncSession, viewer: Viewer) -> None:
+    cb = callback_data
+    await show(query, *await next_in_sequence(session, viewer, cb.lesson, cb.student))
+
+
+async def next_in_sequence(
+    session: AsyncSession, viewer: Viewer, lesson_id: int, after: int, notice: str = ""
+) -> tuple[str, InlineKeyboardMarkup]:
+    nxt = await next_student(session, viewer, lesson_id, after)
+    if nxt is None:
+        return await students_view(session, viewer, lesson_id, (notice + " " + _("The class is done.")).strip())
+    return await value_view(session, viewer, lesson_id, nxt, True, notice)
+
+
+async def on_ask_comment(
     query: CallbackQuery, callback_data: GradeCb, session: AsyncSession, viewer: Viewer, state: FSMContext
 ) -> None:
     assert isinstance(query.message, Message)
-    cb = callback_data
-    notice = ""
-    if cb.op == GradeOp.PICK_STUDENT:
-        text, markup = await value_view(session, viewer, cb.lesson, cb.student, cb.seq)
-    elif cb.op == GradeOp.PICK_VALUE:
-        text, markup = await type_view(session, viewer, cb)
-    elif cb.op in (GradeOp.SAVE, GradeOp.SKIP, GradeOp.SEQUENCE):
-        if cb.op == GradeOp.SAVE:
-            grade = await grades.add(session, viewer, cb.lesson, cb.student, cb.value, cb.wt or None)
-            notice = _("Saved: {value}.").format(value=grade.value)
-            await state.update_data(last_grade=grade.id)
-        nxt = await next_student(session, viewer, cb.lesson, 0 if cb.op == GradeOp.SEQUENCE else cb.student)
-        if cb.op == GradeOp.SAVE and not cb.seq:
-            text, markup = await students_view(session, viewer, cb.lesson, notice)
-            kb = Keyboard.from_markup(markup)
-            kb.row(
-                InlineKeyboardButton(
-                    text=_("Add a comment to {value}").format(value=cb.value),
-                    callback_data=GradeCb(lesson=cb.lesson, op=GradeOp.COMMENT, student=cb.student).pack(),
-                )
-            )
-            markup = kb.as_markup()
-        elif nxt is None:
-            text, markup = await students_view(session, viewer, cb.lesson, notice + " " + _("The class is done."))
-        else:
-            text, markup = await value_view(session, viewer, cb.lesson, nxt, True, notice)
-    elif cb.op == GradeOp.COMMENT:
-        await grades.gradable(session, viewer, cb.lesson)
-        await state.set_state(GradeComment.text)
-        await query.answer()
-        await query.message.answer(_("Send the comment to the grade as a message."))
-        return
-    else:
-        await query.answer()
-        return
-    await query.answer(notice or None)
-    await query.message.edit_text(text, reply_markup=markup)
+    await grades.gradable(session, viewer, callback_data.lesson)
+    await state.set_state(GradeComment.text)
+    await query.answer()
+    await query.message.answer(_("Send the comment to the grade as a message."))
 
 
 async def on_comment(message: Message, session: AsyncSession, viewer: Viewer, state: FSMContext) -> None:
@@ -168,48 +191,50 @@ async def on_comment(message: Message, session: AsyncSession, viewer: Viewer, st
     await message.answer(_("Comment saved to grade {value}.").format(value=grade.value))
 
 
-async def on_grade_edit(
+async def on_grade_open(
     query: CallbackQuery, callback_data: GradeEditCb, session: AsyncSession, viewer: Viewer
 ) -> None:
-    assert isinstance(query.message, Message)
-    cb = callback_data
-    if cb.op == GradeEditOp.SET:
-        grade = await grades.change(session, viewer, cb.grade, value=cb.value)
-        text, markup = await value_view(
-            session,
-            viewer,
-            grade.lesson_id or 0,
-            grade.student_id,
-            False,
-            _("Changed to {value}.").format(value=grade.value),
-        )
-    elif cb.op == GradeEditOp.DELETE:
-        grade = await grades.delete(session, viewer, cb.grade)
-        text, markup = await value_view(
-            session, viewer, grade.lesson_id or 0, grade.student_id, False, _("The grade is removed.")
-        )
-    else:
-        grade, g = await grades.editable(session, viewer, cb.grade)
-        kb = Keyboard()
-        for value in range(g.school.grade_min, g.school.grade_max + 1):
-            if value != grade.value:
-                kb.button(text=str(value), callback_data=GradeEditCb(grade=grade.id, op=GradeEditOp.SET, value=value))
-        kb.button(text="🗑 " + _("Remove"), callback_data=GradeEditCb(grade=grade.id, op=GradeEditOp.DELETE))
-        kb.button(
-            text="◀ " + _("back"),
-            callback_data=GradeCb(lesson=g.lesson.id, op=GradeOp.PICK_STUDENT, student=grade.student_id),
-        )
-        kb.adjust(g.school.grade_max - g.school.grade_min, 2)
-        text = _("Grade {value}: change it or remove it.").format(value=grade.value)
-        markup = kb.as_markup()
-    await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)
+    grade, g = await grades.editable(session, viewer, callback_data.grade)
+    kb = Keyboard()
+    for value in range(g.school.grade_min, g.school.grade_max + 1):
+        if value != grade.value:
+            kb.button(text=str(value), callback_data=GradeEditCb(grade=grade.id, op=GradeEditOp.SET, value=value))
+    kb.button(text="🗑 " + _("Remove"), callback_data=GradeEditCb(grade=grade.id, op=GradeEditOp.DELETE))
+    kb.button(
+        text="◀ " + _("back"),
+        callback_data=GradeCb(lesson=g.lesson.id, op=GradeOp.PICK_STUDENT, student=grade.student_id),
+    )
+    kb.adjust(g.school.grade_max - g.school.grade_min, 2)
+    await show(query, _("Grade {value}: change it or remove it.").format(value=grade.value), kb.as_markup())
+
+
+async def on_grade_set(query: CallbackQuery, callback_data: GradeEditCb, session: AsyncSession, viewer: Viewer) -> None:
+    grade = await grades.change(session, viewer, callback_data.grade, value=callback_data.value)
+    notice = _("Changed to {value}.").format(value=grade.value)
+    await show(query, *await value_view(session, viewer, grade.lesson_id or 0, grade.student_id, False, notice))
+
+
+async def on_grade_delete(
+    query: CallbackQuery, callback_data: GradeEditCb, session: AsyncSession, viewer: Viewer
+) -> None:
+    grade = await grades.delete(session, viewer, callback_data.grade)
+    notice = _("The grade is removed.")
+    await show(query, *await value_view(session, viewer, grade.lesson_id or 0, grade.student_id, False, notice))
 
 
 def make_router() -> Router:
     router = Router(name="journal_grades")
     router.callback_query.register(on_lesson_grades, LessonCb.filter(F.act == LessonAct.GRADES))
-    router.callback_query.register(on_grade, GradeCb.filter())
-    router.callback_query.register(on_grade_edit, GradeEditCb.filter())
+    # One handler an operation: the filter picks it, no handler switches on the op.
+    grade_cb = GradeCb.filter
+    router.callback_query.register(on_pick_student, grade_cb(F.op == GradeOp.PICK_STUDENT))
+    router.callback_query.register(on_pick_value, grade_cb(F.op == GradeOp.PICK_VALUE))
+    router.callback_query.register(on_save, grade_cb(F.op == GradeOp.SAVE))
+    router.callback_query.register(on_sequence, grade_cb(F.op == GradeOp.SEQUENCE))
+    router.callback_query.register(on_skip, grade_cb(F.op == GradeOp.SKIP))
+    router.callback_query.register(on_ask_comment, grade_cb(F.op == GradeOp.COMMENT))
+    router.callback_query.register(on_grade_open, GradeEditCb.filter(F.op == GradeEditOp.OPEN))
+    router.callback_query.register(on_grade_set, GradeEditCb.filter(F.op == GradeEditOp.SET))
+    router.callback_query.register(on_grade_delete, GradeEditCb.filter(F.op == GradeEditOp.DELETE))
     router.message.register(on_comment, GradeComment.text)
     return router

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.callbacks import HomeworkCb, HomeworkOp, LessonAct, LessonCb
 from handlers.journal_render import day, short_day, short_name
 from handlers.keyboards import Keyboard
+from models import Lesson
 from services import homework, lessons
 from services.class_lists import lesson_students
 from services.homework import Attachment
@@ -139,63 +140,99 @@ async def got_homework(message: Message, session: AsyncSession, viewer: Viewer, 
     )
 
 
-async def homework_action(
-    query: CallbackQuery, callback_data: HomeworkCb, session: AsyncSession, viewer: Viewer, state: FSMContext
-) -> None:
+async def _writable(
+    query: CallbackQuery, cb: HomeworkCb, session: AsyncSession, viewer: Viewer
+) -> tuple[Lesson, Message]:
+    """Every homework button is checked against the lesson's writer and window first."""
     assert isinstance(query.message, Message)
-    cb = callback_data
     lesson = await homework.writable_lesson(session, viewer, cb.lesson)
     await query.answer()
-    if cb.op == HomeworkOp.DONE:
-        await state.set_state(None)
-        await query.message.edit_reply_markup(reply_markup=None)
-    elif cb.op == HomeworkOp.ONE:
-        kb = Keyboard()
-        students = await lesson_students(session, lesson)
-        for student, person in students:
-            kb.button(
-                text=short_name(person.last_name, person.first_name),
-                callback_data=HomeworkCb(lesson=lesson.id, op=HomeworkOp.STUDENT, student=student.id),
-            )
-        kb.adjust(2)
-        await query.message.edit_text(_("Whose homework is it?"), reply_markup=kb.as_markup())
-    elif cb.op == HomeworkOp.STUDENT:
-        await state.set_state(LessonText.homework)
-        await state.update_data(lesson=lesson.id, hw=None, student=cb.student)
-        await query.message.edit_text(_("Send this student's homework: text, photos or documents with a caption."))
-    elif cb.op == HomeworkOp.DUE:
-        kb = Keyboard()
-        for nxt in await lessons.upcoming_lesson_dates(session, lesson, count=4):
-            kb.button(
-                text=short_day(nxt),
-                callback_data=HomeworkCb(lesson=lesson.id, op=HomeworkOp.SET_DUE, hw=cb.hw, day=nxt.toordinal()),
-            )
-        kb.adjust(2)
-        await query.message.edit_text(_("Due on which lesson?"), reply_markup=kb.as_markup())
-    elif cb.op == HomeworkOp.SET_DUE:
-        due = date.fromordinal(cb.day)
-        hw = await homework.edit(session, viewer, cb.hw, due_on=due)
-        await query.message.edit_text(
-            _("Homework due {day}.").format(day=day(due)), reply_markup=homework_keyboard(lesson.id, hw.id)
+    return lesson, query.message
+
+
+async def on_done(
+    query: CallbackQuery, callback_data: HomeworkCb, session: AsyncSession, viewer: Viewer, state: FSMContext
+) -> None:
+    _lesson, message = await _writable(query, callback_data, session, viewer)
+    await state.set_state(None)
+    await message.edit_reply_markup(reply_markup=None)
+
+
+async def on_for_one(query: CallbackQuery, callback_data: HomeworkCb, session: AsyncSession, viewer: Viewer) -> None:
+    lesson, message = await _writable(query, callback_data, session, viewer)
+    kb = Keyboard()
+    for student, person in await lesson_students(session, lesson):
+        kb.button(
+            text=short_name(person.last_name, person.first_name),
+            callback_data=HomeworkCb(lesson=lesson.id, op=HomeworkOp.STUDENT, student=student.id),
         )
-    elif cb.op == HomeworkOp.EDIT:
-        await state.set_state(LessonText.homework)
-        await state.update_data(lesson=lesson.id, hw=cb.hw, student=None)
-        await query.message.edit_text(
-            _("Send the new text of the homework; photos and files sent now are added to it."),
-            reply_markup=homework_keyboard(lesson.id, cb.hw),
+    kb.adjust(2)
+    await message.edit_text(_("Whose homework is it?"), reply_markup=kb.as_markup())
+
+
+async def on_student(
+    query: CallbackQuery, callback_data: HomeworkCb, session: AsyncSession, viewer: Viewer, state: FSMContext
+) -> None:
+    lesson, message = await _writable(query, callback_data, session, viewer)
+    await state.set_state(LessonText.homework)
+    await state.update_data(lesson=lesson.id, hw=None, student=callback_data.student)
+    await message.edit_text(_("Send this student's homework: text, photos or documents with a caption."))
+
+
+async def on_due(query: CallbackQuery, callback_data: HomeworkCb, session: AsyncSession, viewer: Viewer) -> None:
+    lesson, message = await _writable(query, callback_data, session, viewer)
+    kb = Keyboard()
+    for nxt in await lessons.upcoming_lesson_dates(session, lesson, count=4):
+        kb.button(
+            text=short_day(nxt),
+            callback_data=HomeworkCb(lesson=lesson.id, op=HomeworkOp.SET_DUE, hw=callback_data.hw, day=nxt.toordinal()),
         )
-    elif cb.op == HomeworkOp.DELETE:
-        await homework.delete(session, viewer, cb.hw)
-        await state.set_state(None)
-        await query.message.edit_text(_("The homework is removed."))
+    kb.adjust(2)
+    await message.edit_text(_("Due on which lesson?"), reply_markup=kb.as_markup())
+
+
+async def on_set_due(query: CallbackQuery, callback_data: HomeworkCb, session: AsyncSession, viewer: Viewer) -> None:
+    lesson, message = await _writable(query, callback_data, session, viewer)
+    due = date.fromordinal(callback_data.day)
+    hw = await homework.edit(session, viewer, callback_data.hw, due_on=due)
+    await message.edit_text(
+        _("Homework due {day}.").format(day=day(due)), reply_markup=homework_keyboard(lesson.id, hw.id)
+    )
+
+
+async def on_edit(
+    query: CallbackQuery, callback_data: HomeworkCb, session: AsyncSession, viewer: Viewer, state: FSMContext
+) -> None:
+    lesson, message = await _writable(query, callback_data, session, viewer)
+    await state.set_state(LessonText.homework)
+    await state.update_data(lesson=lesson.id, hw=callback_data.hw, student=None)
+    await message.edit_text(
+        _("Send the new text of the homework; photos and files sent now are added to it."),
+        reply_markup=homework_keyboard(lesson.id, callback_data.hw),
+    )
+
+
+async def on_delete(
+    query: CallbackQuery, callback_data: HomeworkCb, session: AsyncSession, viewer: Viewer, state: FSMContext
+) -> None:
+    _lesson, message = await _writable(query, callback_data, session, viewer)
+    await homework.delete(session, viewer, callback_data.hw)
+    await state.set_state(None)
+    await message.edit_text(_("The homework is removed."))
 
 
 def make_router() -> Router:
     router = Router(name="journal_homework")
     router.callback_query.register(ask_topic, LessonCb.filter(F.act == LessonAct.TOPIC))
     router.callback_query.register(ask_homework, LessonCb.filter(F.act == LessonAct.HOMEWORK))
-    router.callback_query.register(homework_action, HomeworkCb.filter())
+    # One handler an operation: the filter picks it.
+    router.callback_query.register(on_done, HomeworkCb.filter(F.op == HomeworkOp.DONE))
+    router.callback_query.register(on_for_one, HomeworkCb.filter(F.op == HomeworkOp.ONE))
+    router.callback_query.register(on_student, HomeworkCb.filter(F.op == HomeworkOp.STUDENT))
+    router.callback_query.register(on_due, HomeworkCb.filter(F.op == HomeworkOp.DUE))
+    router.callback_query.register(on_set_due, HomeworkCb.filter(F.op == HomeworkOp.SET_DUE))
+    router.callback_query.register(on_edit, HomeworkCb.filter(F.op == HomeworkOp.EDIT))
+    router.callback_query.register(on_delete, HomeworkCb.filter(F.op == HomeworkOp.DELETE))
     router.message.register(got_topic, LessonText.topic)
     router.message.register(got_homework, LessonText.homework)
     return router

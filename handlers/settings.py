@@ -1,6 +1,6 @@
 """/settings: which notifications come, quiet hours, language."""
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -52,16 +52,22 @@ async def settings(message: Message, session: AsyncSession, viewer: Viewer) -> N
     await message.answer(text, reply_markup=markup)
 
 
-async def on_settings(query: CallbackQuery, callback_data: SettingsCb, session: AsyncSession, viewer: Viewer) -> None:
+async def on_language(query: CallbackQuery) -> None:
     assert isinstance(query.message, Message)
-    if callback_data.op == SettingsOp.LANGUAGE:
-        await query.answer()
-        await query.message.answer(_("Choose the language:"), reply_markup=language_keyboard())
-        return
-    if callback_data.op == SettingsOp.TOGGLE:
-        preference = await preferences.toggle(session, viewer, callback_data.value)
-    else:
-        preference = await preferences.set_quiet(session, viewer, callback_data.value)
+    await query.answer()
+    await query.message.answer(_("Choose the language:"), reply_markup=language_keyboard())
+
+
+async def on_toggle(query: CallbackQuery, callback_data: SettingsCb, session: AsyncSession, viewer: Viewer) -> None:
+    await show_saved(query, await preferences.toggle(session, viewer, callback_data.value))
+
+
+async def on_quiet(query: CallbackQuery, callback_data: SettingsCb, session: AsyncSession, viewer: Viewer) -> None:
+    await show_saved(query, await preferences.set_quiet(session, viewer, callback_data.value))
+
+
+async def show_saved(query: CallbackQuery, preference: Preference) -> None:
+    assert isinstance(query.message, Message)
     text, markup = view(preference)
     await query.answer(_("Saved."))
     await query.message.edit_text(text, reply_markup=markup)
@@ -70,5 +76,7 @@ async def on_settings(query: CallbackQuery, callback_data: SettingsCb, session: 
 def make_router() -> Router:
     router = Router(name="settings")
     router.message.register(settings, Command("settings"))
-    router.callback_query.register(on_settings, SettingsCb.filter())
+    router.callback_query.register(on_language, SettingsCb.filter(F.op == SettingsOp.LANGUAGE))
+    router.callback_query.register(on_toggle, SettingsCb.filter(F.op == SettingsOp.TOGGLE))
+    router.callback_query.register(on_quiet, SettingsCb.filter(F.op == SettingsOp.QUIET))
     return router

@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -73,48 +73,56 @@ async def show_absences(message: Message, session: AsyncSession, viewer: Viewer)
         )
 
 
-async def reason_action(
-    query: CallbackQuery, callback_data: ReasonCb, session: AsyncSession, viewer: Viewer, state: FSMContext
-) -> None:
+def _day_of(cb: ReasonCb) -> date | None:
+    return date.fromordinal(cb.day) if cb.day else None
+
+
+async def on_by_lesson(query: CallbackQuery, callback_data: ReasonCb, session: AsyncSession, viewer: Viewer) -> None:
+    """A student's day split into its lessons, a reason for each."""
     assert isinstance(query.message, Message)
     cb = callback_data
-    if cb.op == ReasonOp.LESSONS:
-        waiting = await absences.unexplained(session, viewer)
-        item = next((d for d in waiting if d.student_id == cb.student and d.on_date.toordinal() == cb.day), None)
-        if item is None:
-            await query.answer(_("There is no such absence in the journal."), show_alert=True)
-            return
-        kb = Keyboard()
-        for missed in item.lessons:
-            for reason in REASONS:
-                kb.button(
-                    text=f"{missed.lesson_no} {missed.subject}: {_(REASON_LABELS[reason])}",
-                    callback_data=ReasonCb(reason=reason, att=missed.attendance_id),
-                )
-        kb.adjust(1)
-        await query.answer()
-        await query.message.edit_text(f"{item.student_name}, {day(item.on_date)}", reply_markup=kb.as_markup())
+    waiting = await absences.unexplained(session, viewer)
+    item = next((d for d in waiting if d.student_id == cb.student and d.on_date.toordinal() == cb.day), None)
+    if item is None:
+        await query.answer(_("There is no such absence in the journal."), show_alert=True)
         return
-    if cb.op == ReasonOp.NOTE:
-        await absences.reasonable_absences(
-            session,
-            viewer,
-            attendance_id=cb.att or None,
-            student_id=cb.student or None,
-            on_date=date.fromordinal(cb.day) if cb.day else None,
-        )
-        await state.set_state(ReasonNote.text)
-        await state.update_data(reason=cb.reason, att=cb.att, student=cb.student, day=cb.day)
-        await query.answer()
-        await query.message.answer(_("Send the note as text, or a photo of the document."))
-        return
+    kb = Keyboard()
+    for missed in item.lessons:
+        for reason in REASONS:
+            kb.button(
+                text=f"{missed.lesson_no} {missed.subject}: {_(REASON_LABELS[reason])}",
+                callback_data=ReasonCb(reason=reason, att=missed.attendance_id),
+            )
+    kb.adjust(1)
+    await query.answer()
+    await query.message.edit_text(f"{item.student_name}, {day(item.on_date)}", reply_markup=kb.as_markup())
+
+
+async def on_ask_note(
+    query: CallbackQuery, callback_data: ReasonCb, session: AsyncSession, viewer: Viewer, state: FSMContext
+) -> None:
+    """A note or a document for a reason: the right to give it is checked before anything is typed."""
+    assert isinstance(query.message, Message)
+    cb = callback_data
+    await absences.reasonable_absences(
+        session, viewer, attendance_id=cb.att or None, student_id=cb.student or None, on_date=_day_of(cb)
+    )
+    await state.set_state(ReasonNote.text)
+    await state.update_data(reason=cb.reason, att=cb.att, student=cb.student, day=cb.day)
+    await query.answer()
+    await query.message.answer(_("Send the note as text, or a photo of the document."))
+
+
+async def on_set_reason(query: CallbackQuery, callback_data: ReasonCb, session: AsyncSession, viewer: Viewer) -> None:
+    assert isinstance(query.message, Message)
+    cb = callback_data
     changed = await absences.give_reason(
         session,
         viewer,
         reason=cb.reason,
         attendance_id=cb.att or None,
         student_id=cb.student or None,
-        on_date=date.fromordinal(cb.day) if cb.day else None,
+        on_date=_day_of(cb),
     )
     kb = Keyboard()
     kb.button(
@@ -203,6 +211,8 @@ def make_router() -> Router:
     router = Router(name="tutor")
     router.message.register(show_absences, Command("absences"))
     router.message.register(show_class, Command("class"))
-    router.callback_query.register(reason_action, ReasonCb.filter())
+    router.callback_query.register(on_by_lesson, ReasonCb.filter(F.op == ReasonOp.LESSONS))
+    router.callback_query.register(on_ask_note, ReasonCb.filter(F.op == ReasonOp.NOTE))
+    router.callback_query.register(on_set_reason, ReasonCb.filter(F.op == ReasonOp.SET))
     router.message.register(got_note, ReasonNote.text)
     return router
