@@ -43,7 +43,7 @@ def switcher(kids: list[Child], view: ChildView, current: Child) -> InlineKeyboa
 
 async def grades_lines(session: AsyncSession, viewer: Viewer, kid: Child, today: date) -> list[str]:
     assert viewer.school is not None
-    period = await family.current_period(session, viewer.school.id, today)
+    period = await family.period_now(session, viewer, today)
     if period is None:
         return [_("{name}: there is no school period now.").format(name=kid.name)]
     by_subject = (await family.grades_by_subject(session, [kid.student_id], period.starts_on, period.ends_on)).get(
@@ -96,7 +96,7 @@ async def schedule_lines(session: AsyncSession, kid: Child, today: date, span: S
 
 async def attendance_lines(session: AsyncSession, viewer: Viewer, kid: Child, today: date) -> list[str]:
     assert viewer.school is not None
-    period = await family.current_period(session, viewer.school.id, today)
+    period = await family.period_now(session, viewer, today)
     start = period.starts_on if period else today - timedelta(days=30)
     missed = (await family.absences(session, [kid.student_id], start, today)).get(kid.student_id, [])
     lines = [_("{name}: absences since {date}").format(name=kid.name, date=short_day(start))]
@@ -151,7 +151,7 @@ async def show(
     elif view == ChildView.ATTENDANCE:
         lines = await attendance_lines(session, viewer, kid, today)
     else:
-        period = await family.current_period(session, kid_school(viewer), today)
+        period = await family.period_now(session, viewer, today)
         summary = (await family.summaries(session, [kid], family.week_start(today), period))[kid.student_id]
         lines = summary_lines(kid, summary)
     parts = chunks(lines)
@@ -163,11 +163,6 @@ async def show(
             await bot.send_photo(target.chat.id, file_id, protect_content=True)
         else:
             await bot.send_document(target.chat.id, file_id, protect_content=True)
-
-
-def kid_school(viewer: Viewer) -> int:
-    assert viewer.school is not None
-    return viewer.school.id
 
 
 def command_handler(view: ChildView) -> Callable[[Message, AsyncSession, Viewer, Bot], Awaitable[None]]:

@@ -25,7 +25,7 @@ async def students_view(
 ) -> tuple[str, InlineKeyboardMarkup]:
     g = await grades.gradable(session, viewer, lesson_id)
     given: dict[int, list[str]] = {}
-    for grade in await grades.of_lesson(session, lesson_id):
+    for grade in await grades.of_lesson(session, viewer, lesson_id):
         given.setdefault(grade.student_id, []).append(str(grade.value))
     kb = Keyboard()
     students = await lesson_students(session, g.lesson)
@@ -57,7 +57,7 @@ async def value_view(
             text=str(value),
             callback_data=GradeCb(lesson=lesson_id, op=GradeOp.PICK_VALUE, student=student_id, value=value, seq=seq),
         )
-    existing = [gr for gr in await grades.of_lesson(session, lesson_id) if gr.student_id == student_id]
+    existing = [gr for gr in await grades.of_lesson(session, viewer, lesson_id) if gr.student_id == student_id]
     for grade in existing:
         kb.button(
             text="✏️ " + _("grade {value}").format(value=grade.value),

@@ -80,7 +80,7 @@ async def ask_homework(
     await state.update_data(lesson=lesson.id, hw=None, student=None)
     lines = [_("Send the homework: text, or photos and documents with a caption.")]
     lines.append(_("Due: {day} (the next lesson).").format(day=day(due)) if due else _("Due: not set."))
-    existing = await homework.of_lesson(session, lesson.id)
+    existing = await homework.of_lesson(session, viewer, lesson.id)
     markup = homework_keyboard(lesson.id, None)
     if existing:
         kb = Keyboard.from_markup(markup)
@@ -110,7 +110,7 @@ async def got_homework(message: Message, session: AsyncSession, viewer: Viewer, 
         hw = await homework.edit(
             session, viewer, data["hw"], text=text, add_attachments=[attachment] if attachment else []
         )
-        files = len(await homework.attachments_of(session, hw.id))
+        files = len(await homework.attachments_of(session, viewer, hw.id))
         reply = (
             _("Added to the homework (files: {count}).").format(count=files)
             if attachment

@@ -15,14 +15,14 @@ from services.roles import Viewer
 
 async def step(session: AsyncSession, viewer: Viewer, cb: PeriodCb) -> tuple[str, InlineKeyboardMarkup]:
     kb = Keyboard()
-    person = viewer.require_linked()
+    viewer.require_linked()
     if not cb.cls:
         for school_class in await period_grades.classes_for(session, viewer):
             kb.button(text=school_class.name, callback_data=PeriodCb(cls=school_class.id))
         kb.adjust(4)
         return _("Period grades: choose the class."), kb.as_markup()
     if not cb.period:
-        for period in await period_grades.periods(session, person.school_id):
+        for period in await period_grades.periods(session, viewer):
             kb.button(text=period.name, callback_data=PeriodCb(cls=cb.cls, period=period.id))
         kb.adjust(3)
         return _("Choose the period."), kb.as_markup()

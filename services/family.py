@@ -78,6 +78,11 @@ class ChooseChild(DiaryError):
         self.kids = kids
 
 
+async def period_now(session: AsyncSession, viewer: Viewer, on: date) -> AcademicPeriod | None:
+    """The period the family's screens count in: the shortest that holds the day, in the viewer's school."""
+    return await current_period(session, viewer.require_diary_access().school_id, on)
+
+
 async def current_period(session: AsyncSession, school_id: int, on: date) -> AcademicPeriod | None:
     periods = list(
         await session.scalars(

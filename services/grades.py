@@ -9,7 +9,7 @@ from models import Grade, Lesson, School, SchoolClass, WorkType
 from services import audit, clock, outbox
 from services.class_lists import require_in_lesson
 from services.errors import N_, DiaryError, NotAllowed, NotFound
-from services.journal_policy import require_editable, require_lesson_writer, require_started
+from services.journal_policy import require_editable, require_lesson_reader, require_lesson_writer, require_started
 from services.lessons import get_lesson, school_of
 from services.push_kinds import PushKind
 from services.roles import Viewer
@@ -219,7 +219,9 @@ async def delete(session: AsyncSession, viewer: Viewer, grade_id: int) -> Grade:
     return grade
 
 
-async def of_lesson(session: AsyncSession, lesson_id: int) -> list[Grade]:
+async def of_lesson(session: AsyncSession, viewer: Viewer, lesson_id: int) -> list[Grade]:
+    """The lesson's grades, for whoever may open the lesson (its teacher, the class teacher, the admin)."""
+    await require_lesson_reader(session, viewer, await get_lesson(session, lesson_id))
     return list(
         await session.scalars(
             select(Grade).where(Grade.lesson_id == lesson_id, Grade.deleted_at.is_(None)).order_by(Grade.id)

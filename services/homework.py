@@ -11,7 +11,7 @@ from models import Homework, HomeworkAttachment, Lesson
 from services import audit, clock, outbox
 from services.class_lists import lesson_students, require_in_lesson
 from services.errors import N_, DiaryError, NotFound
-from services.journal_policy import require_editable, require_lesson_writer
+from services.journal_policy import require_editable, require_lesson_reader, require_lesson_writer
 from services.lessons import get_lesson, next_lesson_date, school_of
 from services.push_kinds import PushKind
 from services.roles import Viewer
@@ -170,7 +170,7 @@ async def edit(
 ) -> Homework:
     homework, lesson = await _own(session, viewer, homework_id)
     person = viewer.require_linked()
-    before = snapshot(homework, await attachments_of(session, homework.id))
+    before = snapshot(homework, await _attachments(session, homework.id))
     homework.text = _check(text if text is not None else homework.text, due_on or homework.due_on, lesson)
     if due_on is not None:
         homework.due_on = due_on
@@ -179,7 +179,7 @@ async def edit(
         for a in add_attachments
     )
     await session.flush()
-    after = snapshot(homework, await attachments_of(session, homework.id))
+    after = snapshot(homework, await _attachments(session, homework.id))
     if after == before:
         return homework
     homework.updated_at = clock.now()
@@ -220,7 +220,16 @@ async def delete(session: AsyncSession, viewer: Viewer, homework_id: int) -> Hom
     return homework
 
 
-async def attachments_of(session: AsyncSession, homework_id: int) -> list[HomeworkAttachment]:
+async def attachments_of(session: AsyncSession, viewer: Viewer, homework_id: int) -> list[HomeworkAttachment]:
+    """A homework's files, for whoever may open its lesson."""
+    homework = await session.get(Homework, homework_id)
+    if homework is None:
+        raise NotFound(N_("This homework is not in the journal (it may have been removed)."))
+    await require_lesson_reader(session, viewer, await get_lesson(session, homework.lesson_id))
+    return await _attachments(session, homework_id)
+
+
+async def _attachments(session: AsyncSession, homework_id: int) -> list[HomeworkAttachment]:
     return list(
         await session.scalars(
             select(HomeworkAttachment)
@@ -230,7 +239,9 @@ async def attachments_of(session: AsyncSession, homework_id: int) -> list[Homewo
     )
 
 
-async def of_lesson(session: AsyncSession, lesson_id: int) -> list[Homework]:
+async def of_lesson(session: AsyncSession, viewer: Viewer, lesson_id: int) -> list[Homework]:
+    """The lesson's homework, for whoever may open the lesson."""
+    await require_lesson_reader(session, viewer, await get_lesson(session, lesson_id))
     return list(
         await session.scalars(
             select(Homework).where(Homework.lesson_id == lesson_id, Homework.deleted_at.is_(None)).order_by(Homework.id)

@@ -95,19 +95,36 @@ async def standing(
     return Standing(values, round(sum(values) / len(values), 2) if values else None, current)
 
 
-async def set_grade(
-    session: AsyncSession,
-    viewer: Viewer,
-    *,
-    class_id: int,
-    subject_id: int,
-    period_id: int,
-    student_id: int,
-    value: str,
-    kind: str = "period",
-) -> PeriodGrade:
-    school_class, _subject, period, school = await _context(session, viewer, class_id, subject_id, period_id)
-    person = viewer.require_linked()
+async def _store(
+    session: AsyncSession, by: int, student_id: int, subject_id: int, period_id: int, kind: str, value: str
+) -> tuple[PeriodGrade, dict[str, str] | None]:
+    """The grade's row, new or brought back; with what it held before, for the audit."""
+    row = await session.scalar(
+        select(PeriodGrade).where(
+            PeriodGrade.student_id == student_id,
+            PeriodGrade.subject_id == subject_id,
+            PeriodGrade.period_id == period_id,
+            PeriodGrade.kind == kind,
+        )
+    )
+    before = {"value": row.value} if row is not None and row.deleted_at is None else None
+    if row is None:
+        row = PeriodGrade(
+            student_id=student_id,
+            subject_id=subject_id,
+            period_id=period_id,
+            kind=kind,
+            value=value,
+            given_by=by,
+        )
+        session.add(row)
+    else:
+        row.value, row.given_by, row.deleted_at, row.updated_at = value, by, None, clock.now()
+    return row, before
+
+
+def _check_value(school_class: SchoolClass, period: AcademicPeriod, school: School, kind: str, value: str) -> None:
+    """The grade's kind, value and period are right for this class now (003 §2.5 for the first grade)."""
     if kind not in KINDS or (kind != "period" and period.kind != "year"):
         raise DiaryError(N_("Exam and final grades are given for the year."))
     if not school_class.grading:
@@ -127,28 +144,25 @@ async def set_grade(
             period=period.name,
             date=period.starts_on.isoformat(),
         )
+
+
+async def set_grade(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    class_id: int,
+    subject_id: int,
+    period_id: int,
+    student_id: int,
+    value: str,
+    kind: str = "period",
+) -> PeriodGrade:
+    """Set (or change) a student's period grade; the family learns it at once (002 §13.2)."""
+    school_class, _subject, period, school = await _context(session, viewer, class_id, subject_id, period_id)
+    person = viewer.require_linked()
+    _check_value(school_class, period, school, kind, value)
     await _require_in_class(session, student_id, class_id)
-    row = await session.scalar(
-        select(PeriodGrade).where(
-            PeriodGrade.student_id == student_id,
-            PeriodGrade.subject_id == subject_id,
-            PeriodGrade.period_id == period_id,
-            PeriodGrade.kind == kind,
-        )
-    )
-    before = {"value": row.value} if row is not None and row.deleted_at is None else None
-    if row is None:
-        row = PeriodGrade(
-            student_id=student_id,
-            subject_id=subject_id,
-            period_id=period_id,
-            kind=kind,
-            value=value,
-            given_by=person.id,
-        )
-        session.add(row)
-    else:
-        row.value, row.given_by, row.deleted_at, row.updated_at = value, person.id, None, clock.now()
+    row, before = await _store(session, person.id, student_id, subject_id, period_id, kind, value)
     await session.flush()
     audit.record(
         session,
@@ -187,7 +201,9 @@ async def set_grade(
     return row
 
 
-async def periods(session: AsyncSession, school_id: int) -> list[AcademicPeriod]:
+async def periods(session: AsyncSession, viewer: Viewer) -> list[AcademicPeriod]:
+    """The periods of the school of a teacher or class teacher, for choosing one."""
+    school_id = viewer.require_any(Role.TUTOR, Role.TEACHER).school_id
     return list(
         await session.scalars(
             select(AcademicPeriod)

@@ -8,6 +8,7 @@
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +16,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Attendance, Grade, Homework, Lesson, Notification, Person, School, SchoolClass, Student, Subject
+from models import (
+    AcademicPeriod,
+    Attendance,
+    Grade,
+    Homework,
+    Lesson,
+    Notification,
+    Person,
+    School,
+    SchoolClass,
+    Student,
+    Subject,
+)
 from services import family, tunables
 from services.absences import REASON_DEADLINE_WORKING_DAYS, working_days_after
 from services.lessons import lessons_of_class
@@ -26,7 +39,10 @@ CONTENT_AFTER = timedelta(minutes=90)
 WEEKLY_CHECK_WEEKDAY = 5  # Friday
 
 
-async def _queue(session: AsyncSession, items: list[tuple[int, str, str, dict[str, Any]]], now: datetime) -> int:
+Item = tuple[int, str, str, dict[str, Any]]  # (the person reminded, kind, dedup key, payload)
+
+
+async def _queue(session: AsyncSession, items: list[Item], now: datetime) -> int:
     """(person, kind, dedup key, payload) rows for staff, in the bulk lane; known keys are skipped."""
     if not items:
         return 0
@@ -64,7 +80,7 @@ async def for_school(session: AsyncSession, school: School, now: datetime) -> in
     lessons: list[Lesson] = []
     for school_class in classes:
         lessons += await lessons_of_class(session, school_class, today)
-    items: list[tuple[int, str, str, dict[str, Any]]] = []
+    items: list[Item] = []
     with_homework = set(
         await session.scalars(
             select(Homework.lesson_id).where(
@@ -102,70 +118,77 @@ async def for_school(session: AsyncSession, school: School, now: datetime) -> in
     return await _queue(session, items, now)
 
 
-async def _tutor_items(
-    session: AsyncSession, school: School, classes: list[SchoolClass], today: date
-) -> list[tuple[int, str, str, dict[str, Any]]]:
-    items: list[tuple[int, str, str, dict[str, Any]]] = []
-    tutors = {c.id: c.tutor_id for c in classes if c.tutor_id is not None}  # class -> its class teacher
-    tutored = [c for c in classes if c.id in tutors]
+async def _tutor_items(session: AsyncSession, school: School, classes: list[SchoolClass], today: date) -> list[Item]:
+    """What each class teacher is reminded of today: absences without a reason, the weekly check,
+    and alerts about their students in the current period."""
+    tutored = {c.id: c for c in classes if c.tutor_id is not None}
     if not tutored:
-        return items
-    class_ids = [c.id for c in tutored]
+        return []
+    items = await _reason_reminders(session, tutored, today)
+    period = await family.current_period(session, school.id, today)
+    if period is not None:
+        students = await _students_of(session, list(tutored))
+        items += await _unexcused_alerts(session, tutored, students, period)
+        items += await _average_alerts(session, tutored, students, period)
+    return items
+
+
+async def _reason_reminders(session: AsyncSession, tutored: dict[int, SchoolClass], today: date) -> list[Item]:
+    items: list[Item] = []
     waiting: dict[int, list[date]] = defaultdict(list)
     for class_id, on in await session.execute(
         select(Lesson.class_id, Lesson.on_date)
         .join(Attendance, Attendance.lesson_id == Lesson.id)
-        .where(Lesson.class_id.in_(class_ids), Attendance.mark == "absent", Attendance.reason.is_(None))
+        .where(Lesson.class_id.in_(tutored), Attendance.mark == "absent", Attendance.reason.is_(None))
     ):
         waiting[class_id].append(on)
-    for school_class in tutored:
+    for school_class in tutored.values():
+        tutor = _tutor(school_class)
         days = waiting.get(school_class.id, [])
         if days:
             overdue = sum(today > working_days_after(d, REASON_DEADLINE_WORKING_DAYS) for d in days)
-            items.append(
-                (
-                    tutors[school_class.id],
-                    PushKind.REMINDER_REASONS,
-                    f"remind:reasons:{school_class.id}:{today}",
-                    {"class": school_class.name, "count": len(days), "overdue": overdue},
-                )
-            )
+            payload = {"class": school_class.name, "count": len(days), "overdue": overdue}
+            items.append((tutor, PushKind.REMINDER_REASONS, f"remind:reasons:{school_class.id}:{today}", payload))
         if today.isoweekday() == WEEKLY_CHECK_WEEKDAY:
             week = family.week_start(today).isoformat()
-            items.append(
-                (
-                    tutors[school_class.id],
-                    PushKind.REMINDER_WEEK_CHECK,
-                    f"remind:week:{school_class.id}:{week}",
-                    {"class": school_class.name, "week_start": week},
-                )
-            )
-    period = await family.current_period(session, school.id, today)
-    if period is None:
-        return items
-    tutor_of = {c.id: c for c in tutored}
-    students = dict(
-        (
-            await session.execute(
-                select(Student.id, Student.class_id)
-                .join(Person, Person.id == Student.person_id)
-                .where(Student.class_id.in_(class_ids), Person.active.is_(True))
-            )
-        ).all()
-    )
-    names = {
-        sid: f"{last} {first}"
-        for sid, last, first in await session.execute(
-            select(Student.id, Person.last_name, Person.first_name)
+            payload = {"class": school_class.name, "week_start": week}
+            items.append((tutor, PushKind.REMINDER_WEEK_CHECK, f"remind:week:{school_class.id}:{week}", payload))
+    return items
+
+
+def _tutor(school_class: SchoolClass) -> int:
+    assert school_class.tutor_id is not None  # only tutored classes are passed here
+    return school_class.tutor_id
+
+
+@dataclass
+class StudentsOf:
+    class_of: dict[int, int]  # student -> class
+    names: dict[int, str]
+
+
+async def _students_of(session: AsyncSession, class_ids: list[int]) -> StudentsOf:
+    rows = (
+        await session.execute(
+            select(Student.id, Student.class_id, Person.last_name, Person.first_name)
             .join(Person, Person.id == Student.person_id)
-            .where(Student.id.in_(students))
+            .where(Student.class_id.in_(class_ids), Person.active.is_(True))
         )
-    }
+    ).all()
+    return StudentsOf(
+        {sid: cid for sid, cid, _l, _f in rows}, {sid: f"{last} {first}" for sid, _c, last, first in rows}
+    )
+
+
+async def _unexcused_alerts(
+    session: AsyncSession, tutored: dict[int, SchoolClass], students: StudentsOf, period: AcademicPeriod
+) -> list[Item]:
+    items: list[Item] = []
     for sid, count in await session.execute(
         select(Attendance.student_id, func.count())
         .join(Lesson, Lesson.id == Attendance.lesson_id)
         .where(
-            Attendance.student_id.in_(students),
+            Attendance.student_id.in_(students.class_of),
             Attendance.mark == "absent",
             Attendance.reason == "unexcused",
             Lesson.on_date >= period.starts_on,
@@ -174,20 +197,28 @@ async def _tutor_items(
         .group_by(Attendance.student_id)
     ):
         if count >= tunables.current.unexcused_absence_alert:
-            school_class = tutor_of[students[sid]]
+            school_class = tutored[students.class_of[sid]]
+            payload = {
+                "student": students.names[sid],
+                "class": school_class.name,
+                "count": count,
+                "period": period.name,
+            }
             items.append(
-                (
-                    tutors[school_class.id],
-                    PushKind.ALERT_UNEXCUSED,
-                    f"alert:unexcused:{sid}:{period.id}",
-                    {"student": names[sid], "class": school_class.name, "count": count, "period": period.name},
-                )
+                (_tutor(school_class), PushKind.ALERT_UNEXCUSED, f"alert:unexcused:{sid}:{period.id}", payload)
             )
+    return items
+
+
+async def _average_alerts(
+    session: AsyncSession, tutored: dict[int, SchoolClass], students: StudentsOf, period: AcademicPeriod
+) -> list[Item]:
+    items: list[Item] = []
     for sid, subject, average in await session.execute(
         select(Grade.student_id, Subject.name, func.avg(Grade.value))
         .join(Subject, Subject.id == Grade.subject_id)
         .where(
-            Grade.student_id.in_(students),
+            Grade.student_id.in_(students.class_of),
             Grade.deleted_at.is_(None),
             Grade.on_date >= period.starts_on,
             Grade.on_date <= period.ends_on,
@@ -195,19 +226,15 @@ async def _tutor_items(
         .group_by(Grade.student_id, Subject.name)
     ):
         if float(average) < tunables.current.low_average_alert:
-            school_class = tutor_of[students[sid]]
+            school_class = tutored[students.class_of[sid]]
+            payload = {
+                "student": students.names[sid],
+                "class": school_class.name,
+                "subject": subject,
+                "average": round(float(average), 2),
+                "period": period.name,
+            }
             items.append(
-                (
-                    tutors[school_class.id],
-                    PushKind.ALERT_AVERAGE,
-                    f"alert:avg:{sid}:{subject}:{period.id}",
-                    {
-                        "student": names[sid],
-                        "class": school_class.name,
-                        "subject": subject,
-                        "average": round(float(average), 2),
-                        "period": period.name,
-                    },
-                )
+                (_tutor(school_class), PushKind.ALERT_AVERAGE, f"alert:avg:{sid}:{subject}:{period.id}", payload)
             )
     return items

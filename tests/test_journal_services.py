@@ -162,7 +162,7 @@ async def test_grades_scale_window_first_grade_and_tombstones(
     await grades.delete(session, teacher, low.id)
     await session.commit()
     assert (await session.get(Grade, low.id)).deleted_at is not None
-    assert [g.id for g in await grades.of_lesson(session, lesson.id)] == [high.id]
+    assert [g.id for g in await grades.of_lesson(session, teacher, lesson.id)] == [high.id]
     actions = list(
         await session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "grade").order_by(AuditEntry.id))
     )
@@ -215,7 +215,7 @@ async def test_homework_due_at_next_lesson_with_attachments(demo: None, session:
     await session.commit()
     assert hw.due_on is not None and hw.due_on > TODAY
     assert (await lessons.next_lesson_date(session, lesson)) == hw.due_on
-    assert [a.file_id for a in await homework.attachments_of(session, hw.id)] == ["PHOTO-1"]
+    assert [a.file_id for a in await homework.attachments_of(session, teacher, hw.id)] == ["PHOTO-1"]
     await homework.set_topic(session, teacher, lesson.id, "Сложение дробей")
     await session.commit()
     pushes = list(await session.scalars(select(Notification).where(Notification.kind == "homework_created")))
