@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -11,28 +11,36 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.callbacks import JournalCb, SubstituteCb
 from handlers.journal_render import short_day
 from handlers.keyboards import Keyboard
+from models import Person
 from services import clock, journal_views, lessons
 from services.roles import Role, Viewer
 
+Screen = tuple[str, InlineKeyboardMarkup | None]
 
-async def journal_step(session: AsyncSession, viewer: Viewer, cb: JournalCb) -> tuple[str, InlineKeyboardMarkup]:
+
+async def class_screen(session: AsyncSession, viewer: Viewer) -> Screen:
     kb = Keyboard()
-    if not cb.cls:
-        for school_class in await journal_views.readable_classes(session, viewer):
-            kb.button(text=school_class.name, callback_data=JournalCb(cls=school_class.id))
-        kb.adjust(4)
-        return _("The journal: choose the class."), kb.as_markup()
-    if not cb.subject:
-        for subject in await journal_views.class_subjects(session, viewer, cb.cls):
-            kb.button(text=subject.name, callback_data=JournalCb(cls=cb.cls, subject=subject.id))
-        kb.adjust(2)
-        return _("Choose the subject."), kb.as_markup()
+    for school_class in await journal_views.readable_classes(session, viewer):
+        kb.button(text=school_class.name, callback_data=JournalCb(cls=school_class.id))
+    kb.adjust(4)
+    return _("The journal: choose the class."), kb.as_markup()
+
+
+async def subject_screen(session: AsyncSession, viewer: Viewer, cb: JournalCb) -> Screen:
+    kb = Keyboard()
+    for subject in await journal_views.class_subjects(session, viewer, cb.cls):
+        kb.button(text=subject.name, callback_data=JournalCb(cls=cb.cls, subject=subject.id))
+    kb.adjust(2)
+    return _("Choose the subject."), kb.as_markup()
+
+
+async def week_screen(session: AsyncSession, viewer: Viewer, cb: JournalCb) -> Screen:
+    """A class's journal of one subject for a week (this week when none is chosen)."""
     assert viewer.school is not None
     monday = date.fromordinal(cb.week) if cb.week else journal_views.week_of(clock.school_today(viewer.school))[0]
-    page = await journal_views.journal_page(session, viewer, cb.cls, cb.subject, monday, monday + timedelta(days=6))
-    lines = [
-        f"{page.school_class.name} — {page.subject.name}, {short_day(monday)} – {short_day(monday + timedelta(days=6))}"
-    ]
+    sunday = monday + timedelta(days=6)
+    page = await journal_views.journal_page(session, viewer, cb.cls, cb.subject, monday, sunday)
+    lines = [f"{page.school_class.name} — {page.subject.name}, {short_day(monday)} – {short_day(sunday)}"]
     if not page.lessons:
         lines.append(_("No lessons in the journal this week."))
     for lesson in page.lessons:
@@ -45,6 +53,7 @@ async def journal_step(session: AsyncSession, viewer: Viewer, cb: JournalCb) -> 
         marks = page.grades.get(lesson.id)
         if marks:
             lines.append("  " + _("grades: {list}").format(list=", ".join(f"{n} {v}" for n, v in marks)))
+    kb = Keyboard()
     kb.button(
         text="◀ " + _("previous week"),
         callback_data=JournalCb(cls=cb.cls, subject=cb.subject, week=(monday - timedelta(days=7)).toordinal()),
@@ -59,87 +68,132 @@ async def journal_step(session: AsyncSession, viewer: Viewer, cb: JournalCb) -> 
 
 
 async def journal(message: Message, session: AsyncSession, viewer: Viewer) -> None:
-    text, markup = await journal_step(session, viewer, JournalCb())
+    text, markup = await class_screen(session, viewer)
     await message.answer(text, reply_markup=markup)
 
 
-async def journal_nav(query: CallbackQuery, callback_data: JournalCb, session: AsyncSession, viewer: Viewer) -> None:
+async def show(query: CallbackQuery, screen: Screen) -> None:
     assert isinstance(query.message, Message)
-    text, markup = await journal_step(session, viewer, callback_data)
+    text, markup = screen
     await query.answer()
     await query.message.edit_text(text, reply_markup=markup)
 
 
-async def substitute_step(
-    session: AsyncSession, viewer: Viewer, cb: SubstituteCb
-) -> tuple[str, InlineKeyboardMarkup | None]:
+async def on_journal_class(query: CallbackQuery, session: AsyncSession, viewer: Viewer) -> None:
+    await show(query, await class_screen(session, viewer))
+
+
+async def on_journal_subject(
+    query: CallbackQuery, callback_data: JournalCb, session: AsyncSession, viewer: Viewer
+) -> None:
+    await show(query, await subject_screen(session, viewer, callback_data))
+
+
+async def on_journal_week(
+    query: CallbackQuery, callback_data: JournalCb, session: AsyncSession, viewer: Viewer
+) -> None:
+    await show(query, await week_screen(session, viewer, callback_data))
+
+
+def _initials(person: Person) -> str:
+    return f"{person.last_name} {person.first_name[:1]}.{(person.middle_name or ' ')[:1]}."
+
+
+async def teacher_screen(session: AsyncSession, viewer: Viewer) -> Screen:
     admin = viewer.require_any(Role.ADMIN)
     kb = Keyboard()
+    for person in await lessons.teachers(session, admin.school_id):
+        kb.button(text=_initials(person), callback_data=SubstituteCb(teacher=person.id))
+    kb.adjust(2)
+    return _("Whose lesson needs a substitute?"), kb.as_markup()
+
+
+async def _absent_teacher(session: AsyncSession, viewer: Viewer, teacher_id: int) -> tuple[Person | None, list[Person]]:
+    admin = viewer.require_any(Role.ADMIN)
     staff = await lessons.teachers(session, admin.school_id)
-    if not cb.teacher:
-        for person in staff:
-            kb.button(
-                text=f"{person.last_name} {person.first_name[:1]}.{(person.middle_name or ' ')[:1]}.",
-                callback_data=SubstituteCb(teacher=person.id),
-            )
-        kb.adjust(2)
-        return _("Whose lesson needs a substitute?"), kb.as_markup()
-    absent = next((p for p in staff if p.id == cb.teacher), None)
+    return next((p for p in staff if p.id == teacher_id), None), staff
+
+
+async def lesson_screen(session: AsyncSession, viewer: Viewer, cb: SubstituteCb) -> Screen:
+    absent, _staff = await _absent_teacher(session, viewer, cb.teacher)
     if absent is None:
         return _("There is no such active teacher."), None
     assert viewer.school is not None
-    if not cb.lesson:
-        upcoming = await lessons.upcoming_of_teacher(session, absent, clock.school_today(viewer.school))
-        cards = await journal_views.cards(session, upcoming)
-        for card in cards[:40]:
-            mark = "🔁 " if card.lesson.substitute_id else ""
-            kb.button(
-                text=f"{mark}{short_day(card.lesson.on_date)} {card.lesson.lesson_no}. {card.class_name} "
-                f"{card.subject}",
-                callback_data=SubstituteCb(teacher=absent.id, lesson=card.lesson.id),
-            )
-        kb.adjust(1)
-        return _("{name}: which lesson?").format(name=absent.full_name), kb.as_markup()
-    if cb.to < 0:
-        for person in staff:
-            if person.id != absent.id:
-                kb.button(
-                    text=f"{person.last_name} {person.first_name[:1]}.",
-                    callback_data=SubstituteCb(teacher=absent.id, lesson=cb.lesson, to=person.id),
-                )
+    upcoming = await lessons.upcoming_of_teacher(session, absent, clock.school_today(viewer.school))
+    kb = Keyboard()
+    for card in (await journal_views.cards(session, upcoming))[:40]:
+        mark = "🔁 " if card.lesson.substitute_id else ""
         kb.button(
-            text=_("No substitute: the lesson's own teacher"),
-            callback_data=SubstituteCb(teacher=absent.id, lesson=cb.lesson, to=0),
+            text=f"{mark}{short_day(card.lesson.on_date)} {card.lesson.lesson_no}. {card.class_name} {card.subject}",
+            callback_data=SubstituteCb(teacher=absent.id, lesson=card.lesson.id),
         )
-        kb.adjust(2)
-        return _("Who takes the lesson?"), kb.as_markup()
-    lesson = await lessons.substitute(session, viewer, cb.lesson, cb.to or None)
-    if lesson.substitute_id is None:
-        return _("The lesson stays with its own teacher."), None
-    name = next(p.full_name for p in staff if p.id == lesson.substitute_id)
-    return _("{name} takes the lesson of {day} and fills its journal.").format(
-        name=name, day=short_day(lesson.on_date)
-    ), None
+    kb.adjust(1)
+    return _("{name}: which lesson?").format(name=absent.full_name), kb.as_markup()
+
+
+async def substitute_screen(session: AsyncSession, viewer: Viewer, cb: SubstituteCb) -> Screen:
+    absent, staff = await _absent_teacher(session, viewer, cb.teacher)
+    if absent is None:
+        return _("There is no such active teacher."), None
+    kb = Keyboard()
+    for person in staff:
+        if person.id != absent.id:
+            kb.button(
+                text=f"{person.last_name} {person.first_name[:1]}.",
+                callback_data=SubstituteCb(teacher=absent.id, lesson=cb.lesson, to=person.id),
+            )
+    kb.button(
+        text=_("No substitute: the lesson's own teacher"),
+        callback_data=SubstituteCb(teacher=absent.id, lesson=cb.lesson, to=0),
+    )
+    kb.adjust(2)
+    return _("Who takes the lesson?"), kb.as_markup()
 
 
 async def substitute(message: Message, session: AsyncSession, viewer: Viewer) -> None:
-    text, markup = await substitute_step(session, viewer, SubstituteCb())
+    text, markup = await teacher_screen(session, viewer)
     await message.answer(text, reply_markup=markup)
 
 
-async def substitute_nav(
+async def on_sub_teacher(query: CallbackQuery, session: AsyncSession, viewer: Viewer) -> None:
+    await show(query, await teacher_screen(session, viewer))
+
+
+async def on_sub_lesson(
     query: CallbackQuery, callback_data: SubstituteCb, session: AsyncSession, viewer: Viewer
 ) -> None:
-    assert isinstance(query.message, Message)
-    text, markup = await substitute_step(session, viewer, callback_data)
-    await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)
+    await show(query, await lesson_screen(session, viewer, callback_data))
+
+
+async def on_sub_whom(query: CallbackQuery, callback_data: SubstituteCb, session: AsyncSession, viewer: Viewer) -> None:
+    await show(query, await substitute_screen(session, viewer, callback_data))
+
+
+async def on_sub_save(query: CallbackQuery, callback_data: SubstituteCb, session: AsyncSession, viewer: Viewer) -> None:
+    cb = callback_data
+    absent, staff = await _absent_teacher(session, viewer, cb.teacher)
+    if absent is None:
+        await show(query, (_("There is no such active teacher."), None))
+        return
+    lesson = await lessons.substitute(session, viewer, cb.lesson, cb.to or None)
+    if lesson.substitute_id is None:
+        await show(query, (_("The lesson stays with its own teacher."), None))
+        return
+    name = next(p.full_name for p in staff if p.id == lesson.substitute_id)
+    text = _("{name} takes the lesson of {day} and fills its journal.").format(name=name, day=short_day(lesson.on_date))
+    await show(query, (text, None))
 
 
 def make_router() -> Router:
     router = Router(name="admin_journal")
     router.message.register(journal, Command("journal"))
-    router.callback_query.register(journal_nav, JournalCb.filter())
+    # A screen for each step: the first field not chosen yet picks the handler.
+    router.callback_query.register(on_journal_class, JournalCb.filter(F.cls == 0))
+    router.callback_query.register(on_journal_subject, JournalCb.filter(F.subject == 0))
+    router.callback_query.register(on_journal_week, JournalCb.filter())
     router.message.register(substitute, Command("substitute"))
-    router.callback_query.register(substitute_nav, SubstituteCb.filter())
+    router.callback_query.register(on_sub_teacher, SubstituteCb.filter(F.teacher == 0))
+    router.callback_query.register(on_sub_lesson, SubstituteCb.filter(F.lesson == 0))
+    router.callback_query.register(on_sub_whom, SubstituteCb.filter(F.to < 0))
+    router.callback_query.register(on_sub_save, SubstituteCb.filter())
     return router

@@ -19,6 +19,7 @@ MARKS = ("pass", "na")  # «зачёт», «не аттестован»
 
 @dataclass
 class Standing:
+    name: str  # the student's, shown above the choice
     grades: list[int]
     average: float | None
     current: PeriodGrade | None
@@ -71,6 +72,10 @@ async def standing(
     """The student's current grades and average in that subject and period, beside the choice."""
     _c, _s, period, _school = await _context(session, viewer, class_id, subject_id, period_id)
     await _require_in_class(session, student_id, class_id)
+    student = await session.scalar(
+        select(Person).join(Student, Student.person_id == Person.id).where(Student.id == student_id)
+    )
+    assert student is not None
     values = list(
         await session.scalars(
             select(Grade.value)
@@ -92,7 +97,8 @@ async def standing(
             PeriodGrade.deleted_at.is_(None),
         )
     )
-    return Standing(values, round(sum(values) / len(values), 2) if values else None, current)
+    average = round(sum(values) / len(values), 2) if values else None
+    return Standing(f"{student.last_name} {student.first_name}", values, average, current)
 
 
 async def _store(
