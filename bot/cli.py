@@ -180,16 +180,13 @@ async def _codes(url: str, flt: CodeFilter, days: int, revoke: bool) -> tuple[li
 @app.command()
 def codes(
     school: Annotated[str | None, typer.Option("--school", help="the roster's school_id")] = None,
-    class_ref: Annotated[str | None, typer.Option("--class", help="the roster's class_id")] = None,
+    class_ref: Annotated[str | None, typer.Option("--class", help="a class: its name (5А) or its class_id")] = None,
     role: Annotated[Role | None, typer.Option(help="only people with this role")] = None,
     fmt: Annotated[str, typer.Option("--format", help="text or csv")] = "text",
     revoke: Annotated[bool, typer.Option("--revoke", help="revoke the unused codes instead")] = False,
 ) -> None:
     """Issue link codes for people who have not linked Telegram yet."""
     settings = settings_or_exit()
-    if role == Role.TUTOR:
-        typer.echo(_("Codes are issued by role admin, teacher, student or parent."), err=True)
-        raise typer.Exit(2)
     if fmt not in ("text", "csv"):
         typer.echo(_("--format is text or csv."), err=True)
         raise typer.Exit(2)
@@ -211,10 +208,10 @@ def codes(
         writer = csv.writer(sys.stdout)
         writer.writerow(["person", "role", "class", "code", "link"])
         for c in issued:
-            writer.writerow([c.full_name, role_label(c.roles), c.class_name or "", c.code, link(c.code)])
+            writer.writerow([c.full_name, role_label(c.roles), c.whose or "", c.code, link(c.code)])
     else:
         for c in issued:
-            parts = [c.full_name, role_label(c.roles), c.class_name or "—", c.code]
+            parts = [c.full_name, role_label(c.roles), c.whose or "—", c.code]
             if username:
                 parts.append(link(c.code))
             typer.echo(" | ".join(parts))

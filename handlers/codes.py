@@ -24,7 +24,7 @@ def codes_csv(codes: list[IssuedCode], username: str | None) -> bytes:
     writer = csv.writer(out)
     writer.writerow([_("Person"), _("Role"), _("Class"), _("Code"), _("Link")])
     for c in codes:
-        writer.writerow([c.full_name, role_names(c.roles), c.class_name or "", c.code, deep_link(username, c.code)])
+        writer.writerow([c.full_name, role_names(c.roles), c.whose or "", c.code, deep_link(username, c.code)])
     return out.getvalue().encode("utf-8-sig")  # with a BOM, Excel opens Cyrillic correctly
 
 
@@ -45,9 +45,7 @@ async def codes(
             days,
         ).format(days=days)
     ]
-    lines += [
-        f"{c.full_name} ({role_names(c.roles)}{', ' + c.class_name if c.class_name else ''}): {c.code}" for c in issued
-    ]
+    lines += [f"{c.full_name} ({role_names(c.roles)}{': ' + c.whose if c.whose else ''}): {c.code}" for c in issued]
     for part in chunks(lines):
         await message.answer(part)
     await message.answer_document(

@@ -2,12 +2,13 @@
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from models import (
     Guardianship,
@@ -23,6 +24,7 @@ from models.base import utcnow
 from services import audit
 from services.errors import N_, NotAllowed, NotFound
 from services.roles import Role, Scope, Viewer, scope_for_role
+from services.roster.validate import LATIN_TO_CYRILLIC
 
 # No 0/O, 1/I/L: a code is read aloud and typed from paper.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -51,6 +53,12 @@ class IssuedCode:
     roles: tuple[Role, ...]
     class_name: str | None
     code: str
+    children: tuple[str, ...] = ()  # a parent's children, "Романова Алина, 5А", so the right code goes home
+
+    @property
+    def whose(self) -> str | None:
+        """Where the code goes: a parent's children, else the person's class."""
+        return "; ".join(self.children) or self.class_name
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,11 @@ class CodeFilter:
     school: str | None = None  # the roster's school_id
     class_ref: str | None = None  # the roster's class_id
     role: Role | None = None
+
+
+def class_name_form(text: str) -> str:
+    """A class as people write it (5а, 5 А, a Latin 5A) in the form names are kept in: 5А."""
+    return "".join(text.split()).upper().translate(LATIN_TO_CYRILLIC)
 
 
 def _administrators_scope(flt: CodeFilter) -> Scope:
@@ -80,13 +93,11 @@ async def _scope_for(session: AsyncSession, actor: Viewer, flt: CodeFilter) -> t
         return flt, _administrators_scope(flt)
     if flt.role in (Role.ADMIN, Role.TEACHER, Role.TUTOR):
         raise NotAllowed(N_("Staff get their codes from the school administrator."))
-    own = {
-        c.external_id
-        for c in await session.scalars(select(SchoolClass).where(SchoolClass.id.in_(actor.tutor_class_ids)))
-    }
+    own = list(await session.scalars(select(SchoolClass).where(SchoolClass.id.in_(actor.tutor_class_ids))))
     if flt.class_ref is None and len(own) == 1:
-        flt = CodeFilter(school=flt.school, class_ref=next(iter(own)), role=flt.role)
-    if flt.class_ref not in own:
+        flt = CodeFilter(school=flt.school, class_ref=own[0].external_id, role=flt.role)
+    wanted = flt.class_ref or ""
+    if not any(wanted in (c.external_id, c.name) or class_name_form(wanted) == c.name for c in own):
         raise NotAllowed(N_("You can issue codes only for the students and parents of your own class."))
     return flt, Scope.FAMILY
 
@@ -103,6 +114,7 @@ def _people_query(flt: CodeFilter, scope: Scope, school_ids: list[int], class_id
         Role.PARENT: Person.id.in_(parents_in_class),
         Role.ADMIN: Person.id.in_(select(RoleGrant.person_id).where(RoleGrant.role == "admin")),
         Role.TEACHER: Person.id.in_(select(RoleGrant.person_id).where(RoleGrant.role == "teacher")),
+        Role.TUTOR: Person.id.in_(select(SchoolClass.tutor_id).where(SchoolClass.tutor_id.is_not(None))),
     }
     if flt.role is not None:
         query = query.where(role_clauses[flt.role])
@@ -125,51 +137,77 @@ async def _resolve(session: AsyncSession, flt: CodeFilter) -> tuple[list[int], l
         raise NotFound(N_("There is no school with id {school}."), school=flt.school)
     if flt.class_ref is None:
         return school_ids, None
+    name = class_name_form(flt.class_ref)
     class_ids = list(
         await session.scalars(
             select(SchoolClass.id).where(
-                SchoolClass.external_id == flt.class_ref, SchoolClass.school_id.in_(school_ids)
+                or_(SchoolClass.external_id == flt.class_ref, SchoolClass.name == name),
+                SchoolClass.school_id.in_(school_ids),
             )
         )
     )
     if not class_ids:
-        raise NotFound(N_("There is no class with id {class_ref}."), class_ref=flt.class_ref)
+        raise NotFound(
+            N_("There is no class {class_ref}: give its name (5А) or its id from the roster (C5A)."),
+            class_ref=flt.class_ref,
+        )
     return school_ids, class_ids
 
 
-async def _describe(
-    session: AsyncSession, people: list[Person], scope: Scope
-) -> dict[int, tuple[tuple[Role, ...], str | None]]:
-    """Each person's roles within the scope, and class (their own or their children's), in few queries."""
+@dataclass
+class _Described:
+    roles: set[Role] = field(default_factory=set)
+    classes: list[str] = field(default_factory=list)
+    children: list[str] = field(default_factory=list)
+
+    def add_class(self, name: str) -> None:
+        if name not in self.classes:
+            self.classes.append(name)
+
+
+async def _describe(session: AsyncSession, people: list[Person], scope: Scope) -> dict[int, _Described]:
+    """Each person's roles within the scope, with the classes and children that side names: a class
+    teacher's own class on a staff code, a parent's children and their classes on a family code."""
     ids = [p.id for p in people]
-    roles: dict[int, set[Role]] = {i: set() for i in ids}
-    classes: dict[int, list[str]] = {i: [] for i in ids}
+    found = {i: _Described() for i in ids}
     for person_id, role in await session.execute(
         select(RoleGrant.person_id, RoleGrant.role).where(RoleGrant.person_id.in_(ids))
     ):
-        roles[person_id].add(Role(role))
+        found[person_id].roles.add(Role(role))
+    if Scope.STAFF.roles & scope.roles:
+        for tutor_id, class_name in await session.execute(
+            select(SchoolClass.tutor_id, SchoolClass.name).where(SchoolClass.tutor_id.in_(ids))
+        ):
+            assert tutor_id is not None  # IN matches no NULL
+            found[tutor_id].roles.add(Role.TUTOR)
+            found[tutor_id].add_class(class_name)
+    if Scope.FAMILY.roles & scope.roles:
+        await _describe_family(session, ids, found)
+    for described in found.values():
+        described.roles &= scope.roles
+    return found
+
+
+async def _describe_family(session: AsyncSession, ids: list[int], found: dict[int, _Described]) -> None:
     for person_id, class_name in await session.execute(
         select(Student.person_id, SchoolClass.name)
         .join(SchoolClass, SchoolClass.id == Student.class_id)
         .where(Student.person_id.in_(ids))
     ):
-        roles[person_id].add(Role.STUDENT)
-        classes[person_id].append(class_name)
-    for person_id, class_name in await session.execute(
-        select(Guardianship.parent_id, SchoolClass.name)
+        found[person_id].roles.add(Role.STUDENT)
+        found[person_id].add_class(class_name)
+    child = aliased(Person)
+    for parent_id, last, first, class_name in await session.execute(
+        select(Guardianship.parent_id, child.last_name, child.first_name, SchoolClass.name)
         .join(Student, Student.id == Guardianship.student_id)
+        .join(child, child.id == Student.person_id)
         .join(SchoolClass, SchoolClass.id == Student.class_id)
-        .where(Guardianship.parent_id.in_(ids), Guardianship.active.is_(True))
-        .order_by(SchoolClass.name)
+        .where(Guardianship.parent_id.in_(ids), Guardianship.active.is_(True), child.active.is_(True))
+        .order_by(SchoolClass.name, child.last_name, child.first_name)
     ):
-        roles[person_id].add(Role.PARENT)
-        if class_name not in classes[person_id]:
-            classes[person_id].append(class_name)
-    for tutor_id in await session.scalars(select(SchoolClass.tutor_id).where(SchoolClass.tutor_id.in_(ids))):
-        assert tutor_id is not None  # IN matches no NULL
-        roles[tutor_id].add(Role.TUTOR)
-    order = list(Role)
-    return {i: (tuple(sorted(roles[i] & scope.roles, key=order.index)), ", ".join(classes[i]) or None) for i in ids}
+        found[parent_id].roles.add(Role.PARENT)
+        found[parent_id].add_class(class_name)
+        found[parent_id].children.append(f"{last} {first}, {class_name}")
 
 
 async def issue_codes(session: AsyncSession, flt: CodeFilter, *, days: int, actor: Viewer) -> list[IssuedCode]:
@@ -203,10 +241,13 @@ async def _issue(
     now = utcnow()
     ids = [p.id for p in people]
     described = await _describe(session, people, scope)
+    order = list(Role)
     issued: list[IssuedCode] = []
     actor_id = actor.person.id if actor.person else None
     for person in people:
-        roles, class_name = described[person.id]
+        about = described[person.id]
+        roles = tuple(sorted(about.roles, key=order.index))
+        class_name = ", ".join(about.classes) or None
         code = generate_code()
         session.add(
             LinkCode(
@@ -217,7 +258,7 @@ async def _issue(
                 expires_at=now + timedelta(days=days),
             )
         )
-        issued.append(IssuedCode(person.id, person.full_name, roles, class_name, code))
+        issued.append(IssuedCode(person.id, person.full_name, roles, class_name, code, tuple(about.children)))
     audit.record(
         session,
         action="codes_issued",

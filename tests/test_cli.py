@@ -160,7 +160,7 @@ def test_bad_roster_lists_every_error_and_changes_nothing(env, tmp_path: Path) -
 def test_unknown_class_for_codes(env) -> None:
     assert invoke("import", str(DEMO)).exit_code == 0
     result = invoke("codes", "--class", "C99")
-    assert result.exit_code == 1 and "Класса с идентификатором C99 нет." in result.output
+    assert result.exit_code == 1 and "Класса C99 нет: укажите его название (5А)" in result.output
 
 
 def test_demo_without_token_explains(env) -> None:
@@ -211,3 +211,23 @@ def test_audit_shows_a_deleted_grade(env, monkeypatch) -> None:
     lines = result.output.strip().splitlines()
     assert 'Соколова Елена Викторовна | grade_deleted grade#1 | {"value": 4' in lines[0]
     assert 'grade_created grade#1 | — → {"value": 4' in lines[1]
+
+
+def test_codes_by_class_name_for_tutors_and_with_each_parents_child(env) -> None:
+    """A class by its name as people write it; class teachers have a role of their own; a parent's
+    line names the child, so the printed code goes to the right home."""
+    assert invoke("import", str(DEMO)).exit_code == 0
+    for written in ("5А", "5а", "5 A"):
+        result = invoke("codes", "--class", written, "--format", "csv")
+        assert result.exit_code == 0, (written, result.output)
+        rows = list(csv.reader(io.StringIO(result.stdout)))[1:]
+        assert sum(r[1] == "обучающийся" for r in rows) == 15, written
+        invoke("codes", "--class", written, "--revoke")
+    mother = next(r for r in rows if r[0] == "Романова Дарья Александровна")
+    assert mother[1] == "родитель" and mother[2] == "Романова Екатерина, 5А"
+    tutors = invoke("codes", "--role", "tutor")
+    assert tutors.exit_code == 0, tutors.output
+    lines = tutors.stdout.strip().splitlines()
+    assert len(lines) == 4 and any(
+        line.startswith("Соколова Елена Викторовна | ") and "| 5А |" in line for line in lines
+    )
