@@ -129,6 +129,12 @@ class LanguageCb(CallbackData, prefix="lang"):
     locale: Locale
 
 
+class LinkConfirmCb(CallbackData, prefix="lnk"):
+    """Yes or no to a link that replaces someone; the code waits in the conversation, not here."""
+
+    confirm: bool
+
+
 class LogoutCb(CallbackData, prefix="logout"):
     confirm: bool
 

@@ -7,7 +7,17 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import ConsentCb, ExplainCb, LanguageCb, Locale, LogoutCb, NoteCb, NoteOp, SummarySeenCb
+from handlers.callbacks import (
+    ConsentCb,
+    ExplainCb,
+    LanguageCb,
+    LinkConfirmCb,
+    Locale,
+    LogoutCb,
+    NoteCb,
+    NoteOp,
+    SummarySeenCb,
+)
 from views.message import Action, Button, DecideNote, ExplainAbsence, SummarySeen
 
 
@@ -91,3 +101,10 @@ def inline_markup(buttons: list[Button]) -> InlineKeyboardMarkup | None:
         return None
     rows = [[InlineKeyboardButton(text=b.label, callback_data=callback_of(b.action).pack())] for b in buttons]
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def link_confirm_keyboard() -> InlineKeyboardMarkup:
+    kb = Keyboard()
+    kb.button(text=_("Yes, sign in"), callback_data=LinkConfirmCb(confirm=True))
+    kb.button(text=_("No, keep it as it is"), callback_data=LinkConfirmCb(confirm=False))
+    return kb.as_markup()

@@ -1,42 +1,113 @@
 """/start (with or without a link code) and /help."""
 
+import logging
+
 from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.account import CHOSEN_LOCALE
-from handlers.keyboards import consent_keyboard
+from handlers.callbacks import LinkConfirmCb
+from handlers.keyboards import consent_keyboard, link_confirm_keyboard
 from handlers.render import consent_text, greeting, menu_text, sync_chat_commands
 from services import linking
 from services.roles import Viewer
+
+log = logging.getLogger(__name__)
+
+
+PENDING_CODE = "pending_code"  # a code waiting for the person's yes to replace a link
 
 
 async def start_with_code(
     message: Message, command: CommandObject, session: AsyncSession, bot: Bot, i18n: I18n, state: FSMContext
 ) -> None:
-    assert message.from_user is not None
-    chosen = (await state.get_data()).get(CHOSEN_LOCALE)  # a language picked before linking
+    await link_with(message, command.args or "", session, bot, i18n, state, confirmed=False)
+
+
+async def link_with(
+    message: Message, code: str, session: AsyncSession, bot: Bot, i18n: I18n, state: FSMContext, *, confirmed: bool
+) -> None:
+    """Link with the code; a link that would replace someone is asked about first, by name."""
+    user = message.chat  # a private chat: its id is the user's
+    data = await state.get_data()
+    chosen = data.get(CHOSEN_LOCALE)  # a language picked before linking
     result = await linking.link(
         session,
-        telegram_user_id=message.from_user.id,
-        code_text=command.args or "",
-        language_code=chosen or message.from_user.language_code,
+        telegram_user_id=user.id,
+        code_text=code,
+        language_code=chosen or i18n.current_locale,
+        confirmed=confirmed,
     )
+    if result.needs_confirmation is not None:
+        await state.update_data({PENDING_CODE: code})
+        await message.answer(replacement_question(result.needs_confirmation), reply_markup=link_confirm_keyboard())
+        return
+    await state.update_data({PENDING_CODE: None})
     viewer = result.viewer
-    assert viewer.account is not None
+    assert viewer is not None and viewer.account is not None
     if viewer.account.locale:
         i18n.current_locale = viewer.account.locale
     if result.replaced_chat_id is not None:
-        await sync_chat_commands(bot, result.replaced_chat_id, None, i18n.current_locale)
+        await tell_replaced(bot, i18n, result, viewer)
     await sync_chat_commands(bot, message.chat.id, viewer, i18n.current_locale)
     await message.answer(greeting(viewer))
     if viewer.needs_consent:
         await message.answer(consent_text(), reply_markup=consent_keyboard(accepted=False))
     else:
         await message.answer(menu_text(viewer))
+
+
+def replacement_question(replacement: linking.Replacement) -> str:
+    lines = []
+    if replacement.current is not None:
+        lines.append(
+            _("This Telegram account is signed in as {current}. Sign in as {incoming} instead?").format(
+                current=replacement.current.full_name, incoming=replacement.incoming.full_name
+            )
+        )
+    if replacement.linked_elsewhere:
+        lines.append(
+            _("{incoming} is signed in from another Telegram account; that account will be signed out.").format(
+                incoming=replacement.incoming.full_name
+            )
+        )
+    return "\n".join(lines)
+
+
+async def tell_replaced(bot: Bot, i18n: I18n, result: linking.LinkResult, viewer: Viewer) -> None:
+    """The account that lost the link is told so, in its own language; its menu goes too."""
+    assert result.replaced_chat_id is not None and viewer.person is not None
+    locale = result.replaced_locale or i18n.current_locale
+    await sync_chat_commands(bot, result.replaced_chat_id, None, locale)
+    text = i18n.gettext(
+        "{name} signed in to the school diary from another Telegram account, so this one is signed out. "
+        "If it was not you, tell the school administrator.",
+        locale=locale,
+    ).format(name=viewer.person.full_name)
+    try:
+        await bot.send_message(result.replaced_chat_id, text)
+    except TelegramAPIError:  # the old account may have blocked the bot; the link stands
+        log.warning("could not tell chat %s it was signed out", result.replaced_chat_id)
+
+
+async def link_confirmed(
+    query: CallbackQuery, callback_data: LinkConfirmCb, session: AsyncSession, bot: Bot, i18n: I18n, state: FSMContext
+) -> None:
+    assert isinstance(query.message, Message)
+    code = (await state.get_data()).get(PENDING_CODE)
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    if not callback_data.confirm or not code:
+        await state.update_data({PENDING_CODE: None})
+        await query.message.answer(_("Nothing changed: the account stays as it was."))
+        return
+    await link_with(query.message, code, session, bot, i18n, state, confirmed=True)
 
 
 async def start(message: Message, session: AsyncSession, viewer: Viewer, bot: Bot, i18n: I18n) -> None:
@@ -55,6 +126,7 @@ async def help_(message: Message, viewer: Viewer) -> None:
 def make_router() -> Router:
     router = Router(name="start")
     router.message.register(start_with_code, CommandStart(deep_link=True))
+    router.callback_query.register(link_confirmed, LinkConfirmCb.filter())
     router.message.register(start, CommandStart())
     router.message.register(help_, Command("help"))
     return router

@@ -35,9 +35,21 @@ class LinkRefused(DiaryError):
 
 
 @dataclass(frozen=True)
+class Replacement:
+    """What a link would undo, to be confirmed first: the person this account holds now, and
+    whether the code's person is linked from another Telegram account (which would lose it)."""
+
+    current: Person | None
+    linked_elsewhere: bool
+    incoming: Person
+
+
+@dataclass(frozen=True)
 class LinkResult:
-    viewer: Viewer
-    replaced_chat_id: int | None  # the chat the person was linked from before, now unlinked
+    viewer: Viewer | None  # None while a replacement waits for confirmation
+    replaced_chat_id: int | None = None  # the chat the person was linked from before, now unlinked
+    replaced_locale: str | None = None
+    needs_confirmation: Replacement | None = None
 
 
 async def _account(session: AsyncSession, telegram_user_id: int) -> TelegramAccount:
@@ -101,6 +113,21 @@ async def _scope_after_link(session: AsyncSession, telegram_user_id: int, person
     return scope
 
 
+async def _replacement(session: AsyncSession, telegram_user_id: int, person: Person) -> Replacement | None:
+    account = await session.scalar(select(TelegramAccount).where(TelegramAccount.telegram_user_id == telegram_user_id))
+    current = None
+    if account is not None and account.person_id is not None and account.person_id != person.id:
+        current = await session.get(Person, account.person_id)
+    elsewhere = await session.scalar(
+        select(TelegramAccount.id).where(
+            TelegramAccount.person_id == person.id, TelegramAccount.telegram_user_id != telegram_user_id
+        )
+    )
+    if current is None and elsewhere is None:
+        return None
+    return Replacement(current, elsewhere is not None, person)
+
+
 async def _unlink_previous(session: AsyncSession, person: Person, account: TelegramAccount) -> int | None:
     """One person, one account: the old account loses the link; returns its chat."""
     previous = await session.scalar(
@@ -131,8 +158,11 @@ async def link(
     telegram_user_id: int,
     code_text: str,
     language_code: str | None = None,
+    confirmed: bool = False,
 ) -> LinkResult:
-    """Link this Telegram account to the code's person, for the roles the code carries."""
+    """Link this Telegram account to the code's person, for the roles the code carries. When that
+    would replace the person this account holds, or take the person from another account, nothing
+    is linked until the same code comes back `confirmed`."""
     counted = await link_attempts.count_try(session, telegram_user_id)
     if not counted.allowed:
         # Refused without looking at the code, so guessing gains nothing.
@@ -140,8 +170,17 @@ async def link(
     code, person = await _usable_code(session, telegram_user_id, code_text)
     scope = await _scope_after_link(session, telegram_user_id, person, code)
     await link_attempts.give_back(session, counted)
+    if not confirmed:
+        replacement = await _replacement(session, telegram_user_id, person)
+        if replacement is not None:
+            # Never switch or unlink anyone without a yes that names who is replaced.
+            return LinkResult(viewer=None, needs_confirmation=replacement)
     now = utcnow()
     account = await _account(session, telegram_user_id)
+    previous = await session.scalar(
+        select(TelegramAccount).where(TelegramAccount.person_id == person.id, TelegramAccount.id != account.id)
+    )
+    replaced_locale = previous.locale if previous is not None else None
     replaced_chat_id = await _unlink_previous(session, person, account)
     before = {"person_id": account.person_id, "scope": account.scope} if account.person_id else None
     account.person_id = person.id
@@ -178,7 +217,7 @@ async def link(
     viewer = within_scope(await roles_of(session, person), scope)
     viewer.telegram_user_id = telegram_user_id
     viewer.account = account
-    return LinkResult(viewer=viewer, replaced_chat_id=replaced_chat_id)
+    return LinkResult(viewer=viewer, replaced_chat_id=replaced_chat_id, replaced_locale=replaced_locale)
 
 
 async def reachable_again(session: AsyncSession, viewer: Viewer) -> None:

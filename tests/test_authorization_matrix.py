@@ -41,7 +41,7 @@ from tests.support.journal import MONDAY, act_as, freeze, lesson_of, person, stu
 TODAY = MONDAY.date()
 # Buttons that act on the presser's own account only (their language, consent, link, settings, own
 # day in /today): nothing of anyone else's is in their data to forge.
-OWN_ACCOUNT = {cb.ConsentCb, cb.LanguageCb, cb.LogoutCb, cb.SettingsCb, cb.DayCb}
+OWN_ACCOUNT = {cb.ConsentCb, cb.LanguageCb, cb.LogoutCb, cb.LinkConfirmCb, cb.SettingsCb, cb.DayCb}
 OUTSIDERS = (
     "unlinked",
     "parent who declined consent",

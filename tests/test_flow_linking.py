@@ -204,10 +204,16 @@ async def test_logout_and_linking_from_a_new_account(demo: None, session: AsyncS
     assert ("chat:1014", "") in emu.commands
 
     code = await code_for(session, Person.staff_ref, "S09")
-    replies = await emu.say(1015, f"/start {code}", language_code="en")
+    (question,) = await emu.say(1015, f"/start {code}", language_code="en")
+    assert question["text"] == (
+        "Рябов Павел Олегович is signed in from another Telegram account; that account will be signed out."
+    )
+    assert (await account(session, 1014)).person_id is not None, "nothing changes before the yes"
+    replies = await emu.click(1015, question, "Yes, sign in")
     assert replies[0]["text"].startswith("Hello, Павел Олегович!")
     assert (await account(session, 1014)).person_id is None
     assert ("chat:1014", "") not in emu.commands, "the old chat's menu is withdrawn"
+    assert emu.texts(1014)[-1].startswith("Рябов Павел Олегович signed in to the school diary from another")
 
     replies = await emu.say(1015, "/logout")
     await emu.click(1015, replies[0], "Cancel")
@@ -248,3 +254,29 @@ async def test_default_command_lists_are_set_per_language(demo: None, harness: B
     assert [c["command"] for c in commands[("all_private_chats", "en")]] == ["start", "help", "language"]
     assert commands[("all_private_chats", "ru")][0]["description"] == "Начать и подключить аккаунт"
     assert ("default", "") not in commands, "groups are offered no commands"
+
+
+async def test_a_code_from_a_linked_account_asks_before_switching_the_person(
+    demo: None, session: AsyncSession, harness: BotHarness
+) -> None:
+    """A teacher who sends a parent's code is asked, by name, before her account becomes the parent's."""
+    emu = harness.emu
+    teacher = await code_for(session, Person.staff_ref, "S03")
+    await emu.say(1020, f"/start {teacher}", language_code="ru")
+    parent = await code_for(session, Person.parent_ref, "R017")
+    (question,) = await emu.say(1020, f"/start {parent}")
+    assert question["text"] == (
+        "Этот аккаунт Telegram подключён как: Соколова Елена Викторовна. "
+        "Подключить вместо этого: Романова Дарья Александровна?"
+    )
+    await emu.click(1020, question, "Нет, оставить как есть")
+    assert emu.texts(1020)[-1] == "Ничего не изменилось: аккаунт остался как был."
+    staff = await session.scalar(select(Person.id).where(Person.staff_ref == "S03"))
+    assert (await account(session, 1020)).person_id == staff
+    assert (await emu.say(1020, "/today"))[0]["text"] != "Эта команда недоступна для вашей роли."
+    # the parent's code was not used up by the question
+    (again,) = await emu.say(1020, f"/start {parent}")
+    replies = await emu.click(1020, again, "Да, подключить")
+    assert replies[0]["text"] == "Здравствуйте, Дарья Александровна! Вы вошли как: родитель."
+    mother = await session.scalar(select(Person.id).where(Person.parent_ref == "R017"))
+    assert (await account(session, 1020)).person_id == mother

@@ -158,9 +158,14 @@ async def test_tutor_code_of_a_teacher_who_is_a_parent_links_the_family_side_onl
 
     # the administrator's printed staff code was not revoked by the tutor's issue, and it takes
     # the person back; the tutor's family code cannot then take the teacher's link away
-    staff = await linking.link(session, telegram_user_id=33, code_text=admin_code)
+    asked = await linking.link(session, telegram_user_id=33, code_text=admin_code)
+    assert asked.viewer is None and asked.needs_confirmation is not None, "taking a link over is asked first"
+    assert asked.needs_confirmation.linked_elsewhere and asked.needs_confirmation.current is None
+    staff = await linking.link(session, telegram_user_id=33, code_text=admin_code, confirmed=True)
+    assert staff.viewer is not None
     await session.commit()
     assert Role.TEACHER in staff.viewer.roles and Role.PARENT not in staff.viewer.roles
+    assert staff.replaced_chat_id == 32
     again = await issue_codes(session, CodeFilter(), days=30, actor=tutor)
     await session.commit()
     family_again = next(c for c in again if c.full_name == teacher.full_name).code

@@ -126,9 +126,10 @@ async def test_tutor_cannot_become_a_teacher_through_her_code(
     assert after["codes_revoked"] == before["codes_revoked"], "the admin's printed code still works"
 
     # the administrator's staff code takes the teacher back, and the family code cannot take it again
-    assert (await emu.say(7003, f"/start {admin_code.code}", language_code="en"))[0]["text"].startswith(
-        "Hello, Наталья Игоревна! You are signed in as: teacher"
-    )
+    (question,) = await emu.say(7003, f"/start {admin_code.code}", language_code="en")
+    assert "is signed in from another Telegram account" in question["text"]
+    replies = await emu.click(7003, question, "Yes, sign in")
+    assert replies[0]["text"].startswith("Hello, Наталья Игоревна! You are signed in as: teacher")
     fresh = next(
         line.rsplit(": ", 1)[1]
         for line in (await emu.say(7001, "/codes"))[0]["text"].splitlines()
