@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import ChildCb, ChildView, ScheduleSpan, SummarySeenCb
-from handlers.journal_render import REASON_LABELS, day, short_day
+from handlers.journal_render import REASON_LABELS, average, day, short_day
 from handlers.keyboards import Keyboard
 from handlers.render import chunks
 from services import family, summaries
@@ -56,7 +56,7 @@ async def grades_lines(session: AsyncSession, viewer: Viewer, kid: Child, today:
         values = " ".join(str(v) for _d, v, _w in grades.grades)
         lines.append(
             _("{subject}: {values} — average {average}").format(
-                subject=subject, values=values, average=f"{grades.average:.2f}"
+                subject=subject, values=values, average=average(grades.average)
             )
         )
     return lines

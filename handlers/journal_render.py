@@ -6,6 +6,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
+from locales.i18n import shown
 from models import Lesson
 from services.journal_views import LessonCard
 from views.labels import MARK_LABELS, PERIOD_MARKS, REASON_LABELS  # noqa: F401  (re-exported to handlers)
@@ -40,3 +41,8 @@ def short_name(last: str, first: str) -> str:
 
 def period_value(value: str) -> str:
     return _(PERIOD_MARKS[value]) if value in PERIOD_MARKS else value
+
+
+def average(value: float | None) -> str:
+    """An average in the reader's form: 4,25 in Russian, 4.25 in English; a dash when there is none."""
+    return "—" if value is None else shown(float(value), get_i18n().current_locale)

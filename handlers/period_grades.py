@@ -7,7 +7,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import PeriodCb
-from handlers.journal_render import PERIOD_MARKS, period_value
+from handlers.journal_render import PERIOD_MARKS, average, period_value
 from handlers.keyboards import Keyboard
 from services import period_grades
 from services.roles import Viewer
@@ -43,7 +43,7 @@ async def student_screen(session: AsyncSession, viewer: Viewer, cb: PeriodCb) ->
     kb = Keyboard()
     rows = await period_grades.class_sheet(session, viewer, class_id=cb.cls, subject_id=cb.subject, period_id=cb.period)
     for row in rows:
-        avg = f" ({row.average:.2f})" if row.average is not None else ""
+        avg = f" ({average(row.average)})" if row.average is not None else ""
         value = f" → {period_value(row.value)}" if row.value else ""
         kb.button(
             text=f"{row.name}{avg}{value}",
@@ -69,11 +69,11 @@ async def value_screen(session: AsyncSession, viewer: Viewer, cb: PeriodCb) -> S
     kb.button(text="◀ " + _("students"), callback_data=PeriodCb(cls=cb.cls, period=cb.period, subject=cb.subject))
     kb.adjust(school.grade_max - school.grade_min + 1, len(PERIOD_MARKS), 1)
     grades = ", ".join(str(v) for v in standing.grades) or _("no grades")
-    average = f"{standing.average:.2f}" if standing.average is not None else "—"
+    mean = average(standing.average)
     current = period_value(standing.current.value) if standing.current else "—"
     return standing.name + "\n" + _(
         "Grades in the period: {grades}\nAverage: {average}\nPeriod grade now: {current}"
-    ).format(grades=grades, average=average, current=current), kb.as_markup()
+    ).format(grades=grades, average=mean, current=current), kb.as_markup()
 
 
 async def start(message: Message, session: AsyncSession, viewer: Viewer) -> None:

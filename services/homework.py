@@ -103,9 +103,7 @@ def _check(text: str, due_on: date | None, lesson: Lesson) -> str:
     if len(text) > MAX_HOMEWORK:
         raise DiaryError(N_("The homework is too long: at most {limit} characters."), limit=MAX_HOMEWORK)
     if due_on is not None and due_on < lesson.on_date:
-        raise DiaryError(
-            N_("Homework cannot be due before the lesson it was given in ({date})."), date=lesson.on_date.isoformat()
-        )
+        raise DiaryError(N_("Homework cannot be due before the lesson it was given in ({date})."), date=lesson.on_date)
     return text
 
 

@@ -63,9 +63,9 @@ def require_editable(school: School, on: date) -> None:
                 "changed for {days} days only (the earliest editable day now is {first}). Ask the school "
                 "administration."
             ),
-            date=on.isoformat(),
+            date=on,
             days=school.edit_window_days,
-            first=first_editable.isoformat(),
+            first=first_editable,
         )
 
 
@@ -79,6 +79,6 @@ def require_started(school: School, lesson: Lesson) -> None:
     if clock.now() < starts - EARLY_MARKING:
         raise NotAllowed(
             N_("The lesson of {date} at {time} has not begun yet; attendance and grades are given from its start."),
-            date=lesson.on_date.isoformat(),
+            date=lesson.on_date,
             time=lesson.starts_at.strftime("%H:%M"),
         )

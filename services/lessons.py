@@ -221,7 +221,7 @@ async def substitute_by_refs(
             N_("Class {class_ref} has no single lesson number {no} on {date}; give --subgroup for a split lesson."),
             class_ref=class_ref,
             no=lesson_no,
-            date=on.isoformat(),
+            date=on,
         )
     substitute_id = None
     if staff_ref is not None:

@@ -148,7 +148,7 @@ def _check_value(school_class: SchoolClass, period: AcademicPeriod, school: Scho
         raise NotAllowed(
             N_("{period} has not begun yet (it starts on {date}); its grades are given at its end."),
             period=period.name,
-            date=period.starts_on.isoformat(),
+            date=period.starts_on,
         )
 
 

@@ -290,7 +290,7 @@ async def test_grade_reaches_student_and_both_parents_after_grace_in_their_langu
         expected = "новая оценка 5 по предмету «Математика»" if locale == "ru" else "a new grade 5 in Математика"
         assert expected in message["text"], message["text"]
         average = (
-            "Средний балл по предмету «Математика» за период «2 четверть»: 4.00"
+            "Средний балл по предмету «Математика» за период «2 четверть»: 4,00"
             if locale == "ru"
             else ("Average in Математика for 2 четверть: 4.00")
         )

@@ -194,7 +194,7 @@ async def test_edit_window_boundary(demo: None, session: AsyncSession, monkeypat
     closed = await lesson_of(session, "S03", first_closed, "MATH", "5А")
     with pytest.raises(NotAllowed) as refused:
         await grades.add(session, teacher, closed.id, sid, 3)
-    assert refused.value.params == {"date": "2026-11-09", "days": 14, "first": "2026-11-10"}
+    assert refused.value.params == {"date": date(2026, 11, 9), "days": 14, "first": date(2026, 11, 10)}
     with pytest.raises(NotAllowed):
         await attendance.save(session, teacher, closed.id, {sid: "absent"})
     tutor = await act_as(session, "S03")  # 5А's class teacher: the window binds reasons too

@@ -65,7 +65,7 @@ def _average_line(r: Rendering) -> str:
         N_("Average in {subject} for {period}: {average}."),
         subject=r.subject,
         period=found[0],
-        average=f"{found[1]:.2f}",
+        average=float(found[1]),
     )
 
 

@@ -32,8 +32,8 @@ def summary_text(p: dict[str, Any], student: str, locale: str) -> str:
                 N_("{subject}: {values} (week {week}, period {period})"),
                 subject=subject,
                 values=" ".join(str(v) for v in values),
-                week=f"{p['week_avg'][subject]:.2f}",
-                period=f"{period:.2f}" if period is not None else "—",
+                week=float(p["week_avg"][subject]),
+                period=float(period) if period is not None else "—",
             )
         )
     lines.append(t(N_("Absences:")))
