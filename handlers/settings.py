@@ -24,14 +24,14 @@ QUIET_LABELS = {"21-0730": "21:00–07:30", "22-07": "22:00–07:00", "23-08": "
 
 
 def view(preference: Preference) -> tuple[str, InlineKeyboardMarkup]:
+    chosen = f"{preference.quiet_from:%H:%M}–{preference.quiet_to:%H:%M}" if preference.quiet_from else None
     if preference.quiet_from and preference.quiet_to:
-        quiet = f"{preference.quiet_from:%H:%M}–{preference.quiet_to:%H:%M}"
+        quiet = _("Quiet hours: {hours}; what comes then waits until morning and arrives as one message.").format(
+            hours=chosen
+        )
     else:
-        quiet = _("off")
-    text = _(
-        "Notifications: tap to turn on or off.\nQuiet hours: {quiet} — pushes then wait until "
-        "morning and come as one message."
-    ).format(quiet=quiet)
+        quiet = _("Quiet hours: off; notifications come at any time of day.")
+    text = _("Notifications: tap to turn on or off.") + "\n" + quiet
     kb = Keyboard()
     for category in preferences.CATEGORIES:
         on = getattr(preference, f"push_{category}")
@@ -40,8 +40,10 @@ def view(preference: Preference) -> tuple[str, InlineKeyboardMarkup]:
             callback_data=SettingsCb(op=SettingsOp.TOGGLE, value=category),
         )
     for preset, label in QUIET_LABELS.items():
-        kb.button(text="🌙 " + label, callback_data=SettingsCb(op=SettingsOp.QUIET, value=preset))
-    kb.button(text="🌙 " + _("no quiet hours"), callback_data=SettingsCb(op=SettingsOp.QUIET, value="off"))
+        mark = "✅ " if label == chosen else "🌙 "
+        kb.button(text=mark + label, callback_data=SettingsCb(op=SettingsOp.QUIET, value=preset))
+    off = "✅ " if chosen is None else "🌙 "
+    kb.button(text=off + _("no quiet hours"), callback_data=SettingsCb(op=SettingsOp.QUIET, value="off"))
     kb.button(text="🌐 " + _("Language"), callback_data=SettingsCb(op=SettingsOp.LANGUAGE))
     kb.adjust(2, 2, 1, 2, 2, 1)
     return text, kb.as_markup()

@@ -2,9 +2,11 @@
 
 from datetime import time
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Preference
+from models import Notification, Preference
+from services import clock, tunables
 from services.errors import N_, DiaryError
 from services.roles import Viewer
 
@@ -44,5 +46,23 @@ async def set_quiet(session: AsyncSession, viewer: Viewer, preset: str) -> Prefe
         raise DiaryError(N_("Choose quiet hours from the list."))
     preference = await of(session, viewer)
     preference.quiet_from, preference.quiet_to = QUIET_PRESETS[preset]
+    await release_held(session, viewer)
     await session.flush()
     return preference
+
+
+async def release_held(session: AsyncSession, viewer: Viewer) -> None:
+    """Pushes held for the morning by the old quiet hours go now; the worker checks them against the
+    new ones. Rows waiting out the grace period (due sooner) or a failed send's back-off keep their time."""
+    person = viewer.require_linked()
+    now = clock.now()
+    await session.execute(
+        update(Notification)
+        .where(
+            Notification.person_id == person.id,
+            Notification.status == "pending",
+            Notification.last_error.is_(None),
+            Notification.due_at > now + tunables.current.grace,
+        )
+        .values(due_at=now)
+    )

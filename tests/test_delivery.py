@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery import DeliveryWorker
 from devtools.emulator import Emulator
 from models import Guardianship, Notification, Person, Preference, Student, TelegramAccount
-from services import grades
+from services import grades, preferences
 from services.class_lists import lesson_students
+from services.roles import load_viewer
 from tests.conftest import http_bot, served
 from tests.support.bot import drain, running_from
 from tests.support.journal import MONDAY, act_as, lesson_of
@@ -200,6 +201,26 @@ async def test_quiet_hours_hold_and_release_as_one_message(
     running_from(monkeypatch, night + timedelta(hours=8, minutes=31))  # 07:31
     await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
     assert len(emu.texts(chat)) == 1 and emu.texts(chat)[0].count("записан с причиной") == 2
+
+
+async def test_turning_quiet_hours_off_releases_what_they_held(
+    demo: None, session: AsyncSession, sessionmaker, limited, monkeypatch
+) -> None:
+    emu, bot = limited
+    night = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)  # 23:00 in Barnaul
+    running_from(monkeypatch, night)
+    ((person_id, chat),) = await accounts_for(session, emu, 1)
+    queue(session, person_id, 0, due=night)
+    await session.commit()
+    await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
+    assert emu.texts(chat) == [], "held for the morning"
+    account = await session.scalar(select(TelegramAccount).where(TelegramAccount.telegram_user_id == chat))
+    viewer = await load_viewer(session, chat)
+    assert account is not None and viewer.person is not None
+    await preferences.set_quiet(session, viewer, "off")
+    await session.commit()
+    await drain(DeliveryWorker(bot, sessionmaker), sessionmaker)
+    assert len(emu.texts(chat)) == 1, "released at once, not at 07:30"
 
 
 async def test_preferences_and_consent_filter_recipients(
