@@ -1,8 +1,10 @@
 """The absence loop: the family explains, the class teacher confirms or rejects."""
 
+import contextlib
 from datetime import date
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -61,8 +63,10 @@ async def got_explanation(message: Message, session: AsyncSession, viewer: Viewe
 async def on_confirm(query: CallbackQuery, callback_data: NoteCb, session: AsyncSession, viewer: Viewer) -> None:
     assert isinstance(query.message, Message)
     await absence_notes.decide(session, viewer, callback_data.note, confirm=True)
-    await query.answer(_("Confirmed: the reason is set."))
-    await query.message.edit_reply_markup(reply_markup=None)
+    outcome = _("Confirmed: the reason is set.")
+    await query.answer(outcome)
+    # The card no longer waits for a decision: it says what was decided, with no buttons left.
+    await query.message.edit_text(f"{card_text(query.message)}\n\n✅ {outcome}", reply_markup=None)
 
 
 async def on_reject(
@@ -72,16 +76,26 @@ async def on_reject(
     assert isinstance(query.message, Message)
     await absence_notes.pending_note(session, viewer, callback_data.note)
     await state.set_state(NoteText.rejection)
-    await state.update_data(note=callback_data.note)
+    await state.update_data(note=callback_data.note, card=query.message.message_id, card_text=card_text(query.message))
     await query.answer()
     await query.message.answer(_("Why is it rejected? The family will see your comment."))
 
 
-async def got_rejection(message: Message, session: AsyncSession, viewer: Viewer, state: FSMContext) -> None:
+def card_text(message: Message) -> str:
+    return message.text or message.caption or ""
+
+
+async def got_rejection(message: Message, session: AsyncSession, viewer: Viewer, state: FSMContext, bot: Bot) -> None:
     data = await state.get_data()
     await absence_notes.decide(session, viewer, data["note"], confirm=False, comment=message.text)
     await state.set_state(None)
-    await message.answer(_("Rejected; the family is told."))
+    outcome = _("Rejected; the family is told.")
+    await message.answer(outcome)
+    if data.get("card"):
+        with contextlib.suppress(TelegramBadRequest):  # the card may be too old to edit; the reply stands
+            await bot.edit_message_text(
+                f"{data.get('card_text', '')}\n\n✖ {outcome}", chat_id=message.chat.id, message_id=data["card"]
+            )
 
 
 def make_router() -> Router:

@@ -41,6 +41,8 @@ async def test_parent_explains_and_tutor_confirms(
     waiting = await emu.say(9002, "/absences")
     assert any("A note from the family waits" in m["text"] for m in waiting)
     await emu.click(9002, note_push, "✅ Confirm")
+    card = next(m for m in emu.bot_messages(9002) if m["message_id"] == note_push["message_id"])
+    assert card["text"].endswith("✅ Confirmed: the reason is set.") and not card.get("reply_markup")
     session.expire_all()
     assert await session.scalar(select(Attendance.reason).where(Attendance.student_id == child)) == "illness"
     assert await session.scalar(select(AbsenceNote.status)) == "confirmed"
