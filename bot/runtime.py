@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -13,7 +14,10 @@ from locales.i18n import translate
 from models.db import make_engine, make_sessionmaker
 from models.migrate import upgrade
 from services import tunables
-from services.errors import N_
+from services.errors import N_, DiaryError
+
+if TYPE_CHECKING:
+    from aiogram import Bot
 
 
 def settings_or_exit() -> Settings:
@@ -30,6 +34,7 @@ def setup_logging(settings: Settings) -> None:
     )
     # aiohttp and aiogram log request URLs, which contain the token; keep them quiet.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # every start would list the migrations
 
 
 def require_token(settings: Settings) -> None:
@@ -53,6 +58,12 @@ async def run_bot(settings: Settings) -> None:
     from bot.delivery import DeliveryWorker
 
     bot = make_bot(settings)
+    try:
+        await reach_telegram(bot, settings)
+    except StartupFailed:
+        await bot.session.close()
+        await engine.dispose()
+        raise
     sessionmaker = make_sessionmaker(engine)
     dp = make_dispatcher(sessionmaker, make_storage(settings), settings)
     from bot.scheduler import make_scheduler
@@ -71,7 +82,30 @@ async def run_bot(settings: Settings) -> None:
         await engine.dispose()
 
 
+class StartupFailed(DiaryError):
+    """The bot cannot start; the message is one line for the operator."""
+
+
+async def reach_telegram(bot: "Bot", settings: Settings) -> None:
+    """Ask Telegram who the bot is before anything runs: a wrong token or no network is one line."""
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
+    try:
+        await bot.get_me(request_timeout=15)
+    except TelegramUnauthorizedError:
+        raise StartupFailed(N_("Telegram did not accept BOT_TOKEN: check the token you got from @BotFather.")) from None
+    except (TelegramNetworkError, OSError):
+        raise StartupFailed(
+            N_("Telegram cannot be reached at {url}: check the network, or TELEGRAM_API_URL."),
+            url=settings.telegram_api_url,
+        ) from None
+
+
 def run_forever(settings: Settings) -> None:
     setup_logging(settings)
-    with contextlib.suppress(KeyboardInterrupt):
-        event_loop.run(run_bot(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            event_loop.run(run_bot(settings))
+    except StartupFailed as failed:
+        typer.echo(translate(failed.message, settings.locale, **failed.params), err=True)
+        raise typer.Exit(2) from None

@@ -231,3 +231,12 @@ def test_codes_by_class_name_for_tutors_and_with_each_parents_child(env) -> None
     assert len(lines) == 4 and any(
         line.startswith("Соколова Елена Викторовна | ") and "| 5А |" in line for line in lines
     )
+
+
+def test_an_unreachable_telegram_at_start_is_one_line(env, monkeypatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    result = invoke("run")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("Telegram недоступен по адресу http://127.0.0.1:")
+    assert "Traceback" not in result.output
