@@ -10,8 +10,9 @@ import aiohttp
 from devtools.emulator import BOT_ID
 
 
-def show(message: dict[str, Any]) -> list[str]:
-    """Print one bot message; return its buttons' callback data in the order they are numbered."""
+def show(message: dict[str, Any], first: int = 1) -> list[str]:
+    """Print one bot message, numbering its buttons from `first` (several messages that arrive
+    together number on, so a typed number means one button); return their callback data."""
     text = message.get("text") or message.get("caption") or ""
     if "document" in message:
         text = f"[📎 {message['document'].get('file_name') or 'file'}] {text}"
@@ -23,7 +24,7 @@ def show(message: dict[str, Any]) -> list[str]:
         labels = []
         for button in row:
             data.append(button.get("callback_data", ""))
-            labels.append(f"[{len(data)}] {button['text']}")
+            labels.append(f"[{first + len(data) - 1}] {button['text']}")
         print("   " + "  ".join(labels))
     return data
 
@@ -55,7 +56,7 @@ async def run_chat(url: str, user_id: int, language: str) -> None:
             if new:
                 buttons = []
                 for message in new:
-                    buttons += [(message["message_id"], d) for d in show(message)]
+                    buttons += [(message["message_id"], d) for d in show(message, len(buttons) + 1)]
 
 
 async def settle(http: aiohttp.ClientSession, user_id: int, seen: set[str]) -> list[dict[str, Any]]:
