@@ -5,6 +5,8 @@ import contextlib
 import csv
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -390,7 +392,27 @@ def demo() -> None:
         ("S01", _("administrator")),
     ]
     asyncio.run(_demo_codes(settings.database_url, settings.link_code_days, picks))
-    run_forever(settings)
+    # The demo is watched live: pushes come at once, at any hour (a school keeps its grace and quiet hours).
+    demo_tunables = replace(settings.tunables(), grace=timedelta(0), quiet_by_default=False)
+    tunables.configure(demo_tunables)
+    typer.echo(
+        _(
+            "In the demo, notifications come at once (no grace minutes) and new accounts have no quiet hours. "
+            "The school's time now: {time}."
+        ).format(time=_school_time(settings.locale))
+    )
+    run_forever(settings, demo_tunables)
+
+
+def _school_time(locale: str) -> str:
+    """The demo school's clock (Asia/Barnaul), which may be a day ahead of the newcomer's."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+
+    now = datetime.now(UTC).astimezone(ZoneInfo("Asia/Barnaul"))
+    return format_datetime(now, "EEE, d MMMM, HH:mm", locale=locale) + " (Asia/Barnaul)"
 
 
 async def _demo_codes(url: str, days: int, picks: list[tuple[str, str]]) -> None:
@@ -399,14 +421,19 @@ async def _demo_codes(url: str, days: int, picks: list[tuple[str, str]]) -> None
     from models import Person
 
     async def issue(session: AsyncSession) -> list[str]:
-        lines = []
+        lines: list[str] = []
         for ref, label in picks:
             person = await session.scalar(
                 select(Person).where(or_(Person.staff_ref == ref, Person.parent_ref == ref, Person.student_ref == ref))
             )
             if person is not None:
                 code = (await issue_codes_for(session, [person], days=days, actor=OPERATOR))[0]
-                lines.append(f"{label}: {person.full_name} — /start {code.code}")
+                user = 1001 + len(lines)
+                lines.append(
+                    _("{label}: {name} — diary-bot chat --user {user}, then /start {code}").format(
+                        label=label, name=person.full_name, user=user, code=code.code
+                    )
+                )
         return lines
 
     for line in await _with_session(url, issue):

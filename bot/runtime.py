@@ -48,11 +48,11 @@ def require_token(settings: Settings) -> None:
         raise typer.Exit(2)
 
 
-async def run_bot(settings: Settings) -> None:
+async def run_bot(settings: Settings, tuned: tunables.Tunables | None = None) -> None:
     # aiogram takes seconds to import; only the bot itself pays for it.
     from bot.app import make_bot, make_dispatcher, make_storage
 
-    tunables.configure(settings.tunables())
+    tunables.configure(tuned or settings.tunables())
     await upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     from bot.delivery import DeliveryWorker
@@ -101,11 +101,11 @@ async def reach_telegram(bot: "Bot", settings: Settings) -> None:
         ) from None
 
 
-def run_forever(settings: Settings) -> None:
+def run_forever(settings: Settings, tuned: tunables.Tunables | None = None) -> None:
     setup_logging(settings)
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            event_loop.run(run_bot(settings))
+            event_loop.run(run_bot(settings, tuned))
     except StartupFailed as failed:
         typer.echo(translate(failed.message, settings.locale, **failed.params), err=True)
         raise typer.Exit(2) from None

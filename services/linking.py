@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import LinkCode, Person, Preference, TelegramAccount
 from models.base import utcnow
-from services import audit, link_attempts
+from services import audit, link_attempts, tunables
 from services.errors import N_, DiaryError, NotAllowed
 from services.link_codes import hash_code, normalize_code
 from services.roles import CONSENT_ROLES, STAFF_ROLES, Scope, Viewer, roles_of, within_scope
@@ -59,7 +59,11 @@ async def _account(session: AsyncSession, telegram_user_id: int) -> TelegramAcco
         account = TelegramAccount(telegram_user_id=telegram_user_id, chat_id=telegram_user_id)
         session.add(account)
         await session.flush()
-        session.add(Preference(account_id=account.id))
+        preference = Preference(account_id=account.id)
+        session.add(preference)
+        if not tunables.current.quiet_by_default:
+            await session.flush()  # the column defaults fill quiet hours in; the demo takes them out
+            preference.quiet_from = preference.quiet_to = None
     account.chat_id = telegram_user_id
     return account
 

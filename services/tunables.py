@@ -20,6 +20,8 @@ class Tunables:
     unexcused_absence_alert: int = 5
     # A subject average below this in the period makes the class teacher alerted.
     low_average_alert: float = 3.0
+    # New accounts start with quiet hours 21:00–07:30; the demo, watched live, starts without.
+    quiet_by_default: bool = True
 
 
 current = Tunables()

@@ -122,10 +122,12 @@ async def test_demo_prints_codes_and_runs_offline(tmp_path: Path, emulator: tupl
         while len(codes) < 6:
             line = (await asyncio.wait_for(demo.stdout.readline(), 60)).decode()
             assert line, "the demo stopped before printing its codes"
-            match = re.match(r"(.+?): (.+) — /start (\S+)", line.strip())
+            match = re.match(r"(.+?): (.+) — diary-bot chat --user \d+, затем /start (\S+)", line.strip())
             if match:
                 codes[match[1]] = match[3]
         assert {"родитель двоих детей", "ученик 5А", "учитель и классный руководитель 5А"} <= codes.keys()
+        said = (await asyncio.wait_for(demo.stdout.readline(), 60)).decode()
+        assert said.startswith("В демо уведомления приходят сразу") and "(Asia/Barnaul)" in said, said
         await emu.send_text(2002, f"/start {codes['родитель двоих детей']}", language_code="ru")
         await emu.wait_messages(2002, 1, timeout=60)
         assert emu.texts(2002)[0] == "Здравствуйте, Елизавета Сергеевна! Вы вошли как: родитель."

@@ -221,3 +221,31 @@ async def test_a_spray_of_one_guess_per_account_is_capped(
     answers = await _try_wrong_codes(sessionmaker, list(range(60, 90)))
     assert sum(a.startswith("This code is not right") for a in answers) == 12
     assert sum(a.startswith("Too many wrong codes") for a in answers) == 18
+
+
+async def test_the_demo_links_accounts_without_quiet_hours(
+    demo: None, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A school's new account gets 21:00–07:30; the demo, watched live, gets none."""
+    from dataclasses import replace
+
+    from models import Preference, TelegramAccount
+    from services import tunables
+    from services.link_codes import issue_codes_for
+
+    people = list(await session.scalars(select(Person).where(Person.staff_ref.in_(("S07", "S09")))))
+    school, demo_code = [c.code for c in await issue_codes_for(session, people, days=1, actor=OPERATOR)]
+    await linking.link(session, telegram_user_id=71, code_text=school)
+    monkeypatch.setattr(tunables, "current", replace(tunables.current, quiet_by_default=False))
+    await linking.link(session, telegram_user_id=72, code_text=demo_code)
+    await session.commit()
+    quiet = dict(
+        (
+            await session.execute(
+                select(TelegramAccount.telegram_user_id, Preference.quiet_from).join(
+                    Preference, Preference.account_id == TelegramAccount.id
+                )
+            )
+        ).all()
+    )
+    assert quiet[71] is not None and quiet[72] is None
