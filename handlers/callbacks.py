@@ -170,6 +170,7 @@ class GradeCb(CallbackData, prefix="gr"):
     value: GradeValue = 0
     wt: OptionalId = 0
     seq: bool = False
+    grade: OptionalId = 0  # the grade a comment is for: the button names it, not "the last one saved"
 
 
 class GradeEditCb(CallbackData, prefix="ge"):

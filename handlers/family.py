@@ -5,16 +5,16 @@ from datetime import date, timedelta
 
 from aiogram import Bot, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.callbacks import ChildCb, ChildView, ScheduleSpan, SummarySeenCb
+from handlers.callbacks import ChildCb, ChildView, ExplainCb, ScheduleSpan, SummarySeenCb
 from handlers.journal_render import REASON_LABELS, average, day, short_day
 from handlers.keyboards import Keyboard
 from handlers.render import chunks
-from services import family, summaries
+from services import absence_notes, family, summaries
 from services.family import Child, ChooseChild
 from services.roles import Viewer
 from views.summary import summary_text
@@ -94,7 +94,10 @@ async def schedule_lines(session: AsyncSession, kid: Child, today: date, span: S
     return lines
 
 
-async def attendance_lines(session: AsyncSession, viewer: Viewer, kid: Child, today: date) -> list[str]:
+async def attendance_lines(
+    session: AsyncSession, viewer: Viewer, kid: Child, today: date
+) -> tuple[list[str], list[date]]:
+    """The child's absences in the period, and the days among them with no reason yet."""
     assert viewer.school is not None
     period = await family.period_now(session, viewer, today)
     start = period.starts_on if period else today - timedelta(days=30)
@@ -106,7 +109,26 @@ async def attendance_lines(session: AsyncSession, viewer: Viewer, kid: Child, to
         what = _("late") if m.mark == "late" else _("absent")
         reason = _(REASON_LABELS[m.reason]) if m.reason else _("no reason yet")
         lines.append(f"{short_day(m.on_date)}, {m.lesson_no} {m.subject}: {what} — {reason}")
-    return lines
+    return lines, sorted({m.on_date for m in missed if m.mark == "absent" and not m.reason})
+
+
+async def with_explain_buttons(
+    session: AsyncSession, viewer: Viewer, kid: Child, days: list[date], markup: InlineKeyboardMarkup | None
+) -> InlineKeyboardMarkup | None:
+    """An "explain" button for each day still without a reason, so a family with absence pushes
+    off (or who missed the push) can explain it here; the newest days first, a few at a time."""
+    days = await absence_notes.days_to_explain(session, viewer, kid.student_id, days)
+    if not days:
+        return markup
+    kb = Keyboard.from_markup(markup) if markup else Keyboard()
+    for on in sorted(days, reverse=True)[:5]:
+        kb.row(
+            InlineKeyboardButton(
+                text=_("Explain the absence of {day}").format(day=day(on)),
+                callback_data=ExplainCb(student=kid.student_id, day=on.toordinal()).pack(),
+            )
+        )
+    return kb.as_markup()
 
 
 def summary_lines(kid: Child, summary: family.WeekSummary) -> list[str]:
@@ -149,7 +171,8 @@ async def show(
                 kb.button(text=label, callback_data=ChildCb(view=ChildView.SCHEDULE, student=kid.student_id, span=key))
         markup = kb.as_markup()
     elif view == ChildView.ATTENDANCE:
-        lines = await attendance_lines(session, viewer, kid, today)
+        lines, unexplained = await attendance_lines(session, viewer, kid, today)
+        markup = await with_explain_buttons(session, viewer, kid, unexplained, markup)
     else:
         period = await family.period_now(session, viewer, today)
         summary = (await family.summaries(session, [kid], family.week_start(today), period))[kid.student_id]

@@ -134,7 +134,6 @@ async def on_save(
     cb = callback_data
     grade = await grades.add(session, viewer, cb.lesson, cb.student, cb.value, cb.wt or None)
     notice = _("Saved: {value}.").format(value=grade.value)
-    await state.update_data(last_grade=grade.id)
     if cb.seq:
         await show(query, *await next_in_sequence(session, viewer, cb.lesson, cb.student, notice), notice)
         return
@@ -143,7 +142,7 @@ async def on_save(
     kb.row(
         InlineKeyboardButton(
             text=_("Add a comment to {value}").format(value=cb.value),
-            callback_data=GradeCb(lesson=cb.lesson, op=GradeOp.COMMENT, student=cb.student).pack(),
+            callback_data=GradeCb(lesson=cb.lesson, op=GradeOp.COMMENT, student=cb.student, grade=grade.id).pack(),
         )
     )
     await show(query, text, kb.as_markup(), notice)
@@ -172,15 +171,16 @@ async def on_ask_comment(
     query: CallbackQuery, callback_data: GradeCb, session: AsyncSession, viewer: Viewer, state: FSMContext
 ) -> None:
     assert isinstance(query.message, Message)
-    await grades.gradable(session, viewer, callback_data.lesson)
+    grade, _gradable = await grades.editable(session, viewer, callback_data.grade)
     await state.set_state(GradeComment.text)
+    await state.update_data(comment_grade=grade.id)
     await query.answer()
     await query.message.answer(_("Send the comment to the grade as a message."))
 
 
 async def on_comment(message: Message, session: AsyncSession, viewer: Viewer, state: FSMContext) -> None:
     data = await state.get_data()
-    grade_id = data.get("last_grade")
+    grade_id = data.get("comment_grade")
     if not grade_id or not message.text:
         await state.set_state(None)
         await message.answer(_("The comment was not saved: send it as text right after the grade."))

@@ -12,12 +12,16 @@ from handlers.keyboards import Keyboard
 from services import period_grades
 from services.roles import Viewer
 
-Screen = tuple[str, InlineKeyboardMarkup]
+Screen = tuple[str, InlineKeyboardMarkup | None]
 
 
 async def class_screen(session: AsyncSession, viewer: Viewer) -> Screen:
     kb = Keyboard()
-    for school_class in await period_grades.classes_for(session, viewer):
+    classes = await period_grades.classes_for(session, viewer)
+    if not classes:
+        # A first grade's teacher, say: no class of theirs takes grades (003 §2.5).
+        return _("None of your classes takes grades, so there are no period grades to give."), None
+    for school_class in classes:
         kb.button(text=school_class.name, callback_data=PeriodCb(cls=school_class.id))
     kb.adjust(4)
     return _("Period grades: choose the class."), kb.as_markup()

@@ -29,6 +29,25 @@ def require_may_explain(viewer: Viewer, student_id: int) -> Person:
     raise NotAllowed(N_("You can see only your own child's diary."))
 
 
+async def days_to_explain(session: AsyncSession, viewer: Viewer, student_id: int, days: list[date]) -> list[date]:
+    """Of these days with an absence without a reason, those this viewer may still explain: none
+    for someone who may not (a school's student), and none already waiting in a note."""
+    try:
+        require_may_explain(viewer, student_id)
+    except NotAllowed:
+        return []
+    waiting = set(
+        await session.scalars(
+            select(AbsenceNote.on_date).where(
+                AbsenceNote.student_id == student_id,
+                AbsenceNote.on_date.in_(days),
+                AbsenceNote.status == "pending",
+            )
+        )
+    )
+    return sorted({d for d in days if d not in waiting})
+
+
 async def explain(
     session: AsyncSession,
     viewer: Viewer,

@@ -208,12 +208,16 @@ async def set_grade(
 
 
 async def periods(session: AsyncSession, viewer: Viewer) -> list[AcademicPeriod]:
-    """The periods of the school of a teacher or class teacher, for choosing one."""
-    school_id = viewer.require_any(Role.TUTOR, Role.TEACHER).school_id
+    """The periods of the school of a teacher or class teacher that have begun: only those take grades."""
+    viewer.require_any(Role.TUTOR, Role.TEACHER)
+    assert viewer.school is not None
     return list(
         await session.scalars(
             select(AcademicPeriod)
-            .where(AcademicPeriod.school_id == school_id)
+            .where(
+                AcademicPeriod.school_id == viewer.school.id,
+                AcademicPeriod.starts_on <= clock.school_today(viewer.school),
+            )
             .order_by(AcademicPeriod.starts_on, AcademicPeriod.ends_on.desc())
         )
     )

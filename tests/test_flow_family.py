@@ -111,3 +111,29 @@ async def test_settings_turn_categories_and_quiet_hours(demo: None, session: Asy
     await session.refresh(preference)
     assert preference.push_reminders is False and preference.quiet_from is None
     assert "⬜ Reminders" in [b[0] for b in emu.buttons(shown)]
+
+
+async def test_attendance_offers_to_explain_each_day_without_a_reason(
+    demo: None, session: AsyncSession, harness: BotHarness
+) -> None:
+    """A family that turned absence pushes off (or missed one) explains from /attendance; a day
+    already explained in a waiting note is not offered again, and a school's student is offered none."""
+    emu = harness.emu
+    child = await student_id(session, "P018")  # R017 is her mother
+    lesson = await lesson_of(session, "S03", MONDAY.date(), "MATH", "5А")
+    await attendance.save(session, await act_as(session, "S03"), lesson.id, {child: "absent"})
+    await session.execute(update(Person).where(Person.student_ref == "P018").values(consent_at=MONDAY))
+    await session.execute(update(Person).where(Person.parent_ref == "R017").values(consent_at=MONDAY))
+    await session.commit()
+    await link(session, emu, "R017", 6020, "en")
+    shown = (await emu.say(6020, "/attendance"))[-1]
+    labels = [label for label, _data in emu.buttons(shown)]
+    assert labels == ["Explain the absence of Mon, 23 November"], labels
+    kinds = (await emu.click(6020, shown, labels[0]))[-1]
+    await emu.click(6020, kinds, "illness")
+    await emu.say(6020, "Температура")
+    again = (await emu.say(6020, "/attendance"))[-1]
+    assert not [label for label, _d in emu.buttons(again) if label.startswith("Explain")], "the note waits already"
+    await link(session, emu, "P018", 6021, "en")
+    own = (await emu.say(6021, "/attendance"))[-1]
+    assert not [label for label, _d in emu.buttons(own) if label.startswith("Explain")]

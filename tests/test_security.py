@@ -185,6 +185,12 @@ async def test_period_screen_shows_only_own_class_and_subjects(
     )
     assert await snapshot(session) == before
 
+    # only periods that have begun are offered; a first grade's teacher is told there is nothing to grade
+    await press(emu, 7101, PeriodCb(cls=ref["C7B"]).pack())
+    offered = [label for label, _data in emu.buttons(emu.last(7101))]
+    assert "2 четверть" in offered and "3 четверть" not in offered, offered
+    await link(session, emu, "S08", 7103, "en")
+    assert (await emu.say(7103, "/period"))[0]["text"].startswith("None of your classes takes grades")
     # the real thing still works: the class teacher's own class and subject
     await press(
         emu, 7101, PeriodCb(cls=ref["C7B"], period=ref["Q2"], subject=ref["RUS"], student=own, value="5").pack()
@@ -325,12 +331,18 @@ async def test_a_grade_comment_is_limited(demo: None, session: AsyncSession, har
     child = await student_id(session, "P018")
     await emu.say(7501, "/today")
     await press(emu, 7501, GradeCb(lesson=lesson.id, op="w", student=child, value=4).pack())
-    await press(emu, 7501, GradeCb(lesson=lesson.id, op="c", student=child).pack())
+    saved = emu.last(7501)  # the screen with "Add a comment to 4"
+    await emu.say(7501, "/today")  # another screen, where another grade is saved
+    await press(emu, 7501, GradeCb(lesson=lesson.id, op="w", student=child + 1, value=3).pack())
+    # the older screen's comment button is pressed after another grade was saved
+    comment = next(data for label, data in emu.buttons(saved) if label.startswith("Add a comment to 4"))
+    await emu.wait_processed(await emu.press(7501, saved["message_id"], comment))
     await emu.say(7501, "x" * 10_000)
     assert emu.texts(7501)[-1] == "The comment is too long: at most 500 characters."
-    assert await session.scalar(select(Grade.comment)) is None
+    assert list(await session.scalars(select(Grade.comment))) == [None, None]
     await emu.say(7501, "Молодец, но проверь вычисления")
-    assert await session.scalar(select(Grade.comment)) == "Молодец, но проверь вычисления"
+    comments = dict((await session.execute(select(Grade.value, Grade.comment))).all())
+    assert comments == {4: "Молодец, но проверь вычисления", 3: None}, "the comment lands on the grade its button named"
 
 
 # --- notes, prompts and other people's classes ---------------------------------------------------------------------
