@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.callbacks import GradeCb, GradeEditCb, GradeEditOp, GradeOp, LessonAct, LessonCb
 from handlers.journal_render import day, short_name
 from handlers.journal_today import actions
-from handlers.keyboards import Keyboard
+from handlers.keyboards import Keyboard, back_to_lesson
 from services import grades
 from services.class_lists import lesson_students
 from services.roles import Viewer
@@ -188,7 +188,10 @@ async def on_comment(message: Message, session: AsyncSession, viewer: Viewer, st
     grade = await grades.change(session, viewer, grade_id, comment=message.text)
     # Cleared only once saved: a refused comment (too long) can be sent again, shorter.
     await state.set_state(None)
-    await message.answer(_("Comment saved to grade {value}.").format(value=grade.value))
+    await message.answer(
+        _("Comment saved to grade {value}.").format(value=grade.value),
+        reply_markup=back_to_lesson(grade.lesson_id or 0),
+    )
 
 
 async def on_grade_open(

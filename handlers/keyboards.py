@@ -11,6 +11,8 @@ from handlers.callbacks import (
     ConsentCb,
     ExplainCb,
     LanguageCb,
+    LessonAct,
+    LessonCb,
     LinkConfirmCb,
     Locale,
     LogoutCb,
@@ -107,4 +109,11 @@ def link_confirm_keyboard() -> InlineKeyboardMarkup:
     kb = Keyboard()
     kb.button(text=_("Yes, sign in"), callback_data=LinkConfirmCb(confirm=True))
     kb.button(text=_("No, keep it as it is"), callback_data=LinkConfirmCb(confirm=False))
+    return kb.as_markup()
+
+
+def back_to_lesson(lesson_id: int) -> InlineKeyboardMarkup:
+    """Every journal screen has a way back to its lesson."""
+    kb = Keyboard()
+    kb.button(text="◀ " + _("the lesson"), callback_data=LessonCb(id=lesson_id, act=LessonAct.OPEN))
     return kb.as_markup()

@@ -131,6 +131,12 @@ async def give_reason(
     rows = await reasonable_absences(
         session, viewer, attendance_id=attendance_id, student_id=student_id, on_date=on_date
     )
+    if attendance_id is None:
+        # A reason for the day covers the lessons still without one (or with this one, a note added
+        # later); a lesson's own, different reason, given before, stands.
+        rows = [(a, lesson) for a, lesson in rows if a.reason is None or a.reason == reason]
+        if not rows:
+            raise DiaryError(N_("Every absence of that day already has a reason; change one by lesson."))
     school = await session.get(School, person.school_id)
     assert school is not None
     moment = clock.now()

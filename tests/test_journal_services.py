@@ -270,3 +270,42 @@ async def test_overdue_reasons_are_flagged(demo: None, session: AsyncSession, mo
     waiting = await absences.unexplained(session, await act_as(session, "S04"))
     assert waiting and waiting[0].overdue
     assert isinstance(await session.get(Lesson, lesson.id), Lesson)
+
+
+async def test_a_reason_for_the_day_keeps_a_lessons_own_reason(demo: None, session: AsyncSession) -> None:
+    """The class teacher gave lesson 1 "unexcused"; a reason for the day then covers only the rest."""
+    from models import Attendance
+
+    tutor = await act_as(session, "S03")
+    sid = await student_id(session, "P018")
+    day = await lessons.lessons_of_class(session, await class_of(session, "C5A"), TODAY)
+    await session.commit()
+    teacher_lessons = [ls for ls in day if ls.subgroup is None][:2]
+    for lesson in teacher_lessons:
+        teacher = await act_as(session, await staff_ref_of(session, lesson.teacher_id))
+        await attendance.save(session, teacher, lesson.id, {sid: "absent"})
+    await session.commit()
+    first = await session.scalar(
+        select(Attendance.id).where(Attendance.lesson_id == teacher_lessons[0].id, Attendance.student_id == sid)
+    )
+    await absences.give_reason(session, tutor, reason="unexcused", attendance_id=first)
+    await absences.give_reason(session, tutor, reason="excused", student_id=sid, on_date=TODAY)
+    await session.commit()
+    reasons = dict(
+        (
+            await session.execute(select(Attendance.lesson_id, Attendance.reason).where(Attendance.student_id == sid))
+        ).all()
+    )
+    assert reasons == {teacher_lessons[0].id: "unexcused", teacher_lessons[1].id: "excused"}
+
+
+async def class_of(session: AsyncSession, ref: str):
+    from models import SchoolClass
+
+    return await session.scalar(select(SchoolClass).where(SchoolClass.external_id == ref))
+
+
+async def staff_ref_of(session: AsyncSession, person_id: int) -> str:
+    from models import Person
+
+    return await session.scalar(select(Person.staff_ref).where(Person.id == person_id))
