@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import HomeworkCb, HomeworkOp, LessonAct, LessonCb
 from handlers.journal_render import day, short_day, short_name
-from handlers.keyboards import Keyboard, back_to_lesson
+from handlers.keyboards import Keyboard, back_to_lesson, back_to_lesson_button
 from models import Lesson
 from services import homework, lessons
 from services.class_lists import lesson_students
@@ -167,11 +167,7 @@ async def on_for_one(query: CallbackQuery, callback_data: HomeworkCb, session: A
             callback_data=HomeworkCb(lesson=lesson.id, op=HomeworkOp.STUDENT, student=student.id),
         )
     kb.adjust(2)
-    kb.row(
-        InlineKeyboardButton(
-            text="◀ " + _("the lesson"), callback_data=LessonCb(id=lesson.id, act=LessonAct.OPEN).pack()
-        )
-    )
+    kb.row(back_to_lesson_button(lesson.id))
     await message.edit_text(_("Whose homework is it?"), reply_markup=kb.as_markup())
 
 
@@ -193,11 +189,7 @@ async def on_due(query: CallbackQuery, callback_data: HomeworkCb, session: Async
             callback_data=HomeworkCb(lesson=lesson.id, op=HomeworkOp.SET_DUE, hw=callback_data.hw, day=nxt.toordinal()),
         )
     kb.adjust(2)
-    kb.row(
-        InlineKeyboardButton(
-            text="◀ " + _("the lesson"), callback_data=LessonCb(id=lesson.id, act=LessonAct.OPEN).pack()
-        )
-    )
+    kb.row(back_to_lesson_button(lesson.id))
     await message.edit_text(_("Due on which lesson?"), reply_markup=kb.as_markup())
 
 

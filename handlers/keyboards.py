@@ -112,8 +112,12 @@ def link_confirm_keyboard() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def back_to_lesson(lesson_id: int) -> InlineKeyboardMarkup:
+def back_to_lesson_button(lesson_id: int) -> InlineKeyboardButton:
     """Every journal screen has a way back to its lesson."""
-    kb = Keyboard()
-    kb.button(text="◀ " + _("the lesson"), callback_data=LessonCb(id=lesson_id, act=LessonAct.OPEN))
-    return kb.as_markup()
+    return InlineKeyboardButton(
+        text="◀ " + _("the lesson"), callback_data=LessonCb(id=lesson_id, act=LessonAct.OPEN).pack()
+    )
+
+
+def back_to_lesson(lesson_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[back_to_lesson_button(lesson_id)]])

@@ -132,8 +132,8 @@ async def _replacement(session: AsyncSession, telegram_user_id: int, person: Per
     return Replacement(current, elsewhere is not None, person)
 
 
-async def _unlink_previous(session: AsyncSession, person: Person, account: TelegramAccount) -> int | None:
-    """One person, one account: the old account loses the link; returns its chat."""
+async def _unlink_previous(session: AsyncSession, person: Person, account: TelegramAccount) -> TelegramAccount | None:
+    """One person, one account: the old account loses the link; returns it (its chat, its language)."""
     previous = await session.scalar(
         select(TelegramAccount).where(TelegramAccount.person_id == person.id, TelegramAccount.id != account.id)
     )
@@ -153,7 +153,7 @@ async def _unlink_previous(session: AsyncSession, person: Person, account: Teleg
         before={"telegram_user_id": previous.telegram_user_id},
     )
     await session.flush()
-    return previous.chat_id
+    return previous
 
 
 async def link(
@@ -181,11 +181,7 @@ async def link(
             return LinkResult(viewer=None, needs_confirmation=replacement)
     now = utcnow()
     account = await _account(session, telegram_user_id)
-    previous = await session.scalar(
-        select(TelegramAccount).where(TelegramAccount.person_id == person.id, TelegramAccount.id != account.id)
-    )
-    replaced_locale = previous.locale if previous is not None else None
-    replaced_chat_id = await _unlink_previous(session, person, account)
+    previous = await _unlink_previous(session, person, account)
     before = {"person_id": account.person_id, "scope": account.scope} if account.person_id else None
     account.person_id = person.id
     account.scope = scope.value
@@ -221,7 +217,9 @@ async def link(
     viewer = within_scope(await roles_of(session, person), scope)
     viewer.telegram_user_id = telegram_user_id
     viewer.account = account
-    return LinkResult(viewer=viewer, replaced_chat_id=replaced_chat_id, replaced_locale=replaced_locale)
+    if previous is None:
+        return LinkResult(viewer=viewer)
+    return LinkResult(viewer=viewer, replaced_chat_id=previous.chat_id, replaced_locale=previous.locale)
 
 
 async def reachable_again(session: AsyncSession, viewer: Viewer) -> None:
