@@ -1,30 +1,40 @@
 """Delivery benchmark (DESIGN.md §4): the engine's ceiling with the limits off, and the achieved rate,
-429s and duplicates under Telegram's limits, with real-time pushes' lateness during a broadcast.
+429s and duplicates under Telegram's limits, with real-time pushes' lateness during a broadcast; then
+several worker processes draining one broadcast through the limiter in Redis, at 30/s and with paid
+broadcast at 1,000/s (the rate, and the workers' CPU per message).
 
-    uv run python bench/delivery.py [--ceiling N] [--limited N]
+    uv run python bench/delivery.py [--ceiling N] [--limited N] [--workers 2 4] [--shared N]
+                                    [--paid N] [--paid-workers 1 2]
 
-Runs on PostgreSQL (BENCH_DATABASE_URL, default the local server) against the emulator in its own process.
+Runs on PostgreSQL (BENCH_DATABASE_URL, default the local server) and Redis (BENCH_REDIS_URL, default
+the local server) against the emulator in its own process; each worker is a process of its own.
 """
 
 import argparse
 import asyncio
+import json
+import os
 import resource
+import secrets
 import socket
+import sys
 import time
 from datetime import UTC, datetime
 
 from aiogram import Bot
 from aiogram.client.telegram import TelegramAPIServer
-from common import analyze, emulator_process, emulator_stats, fresh_database, peak_rss_mib
+from common import ROOT, analyze, emulator_process, emulator_stats, fresh_database, peak_rss_mib
 from sqlalchemy import func, insert, select
 
 from bot import event_loop
 from bot.api_session import JsonSession
 from bot.delivery import DeliveryWorker
+from bot.rate_limit import Limits, RedisLimiter
 from models import Notification, Person, Preference, School, TelegramAccount
 from models.db import make_engine, make_sessionmaker
 
 TOKEN = "123456:BENCH-token-abcdefghijklmnopqrstuvwxyz"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def free_port() -> int:
@@ -70,9 +80,16 @@ async def people(sessionmaker, count: int) -> list[int]:  # type: ignore[no-unty
             ],
         )
         accounts = list(await session.scalars(select(TelegramAccount.id)))
-        await session.execute(
-            insert(Preference), [{"account_id": a, "quiet_from": None, "quiet_to": None} for a in accounts]
+        # Every value the worker checks is set here, none left to a default: a default of quiet
+        # hours 21:00–07:30 once held every push of a run made at night.
+        flags = dict.fromkeys(("push_grades", "push_absences", "push_homework", "push_summaries"), True)
+        flags.update(push_reminders=True, push_notes=True, quiet_from=None, quiet_to=None)
+        await session.execute(insert(Preference), [{"account_id": a, **flags} for a in accounts])
+        quiet = await session.scalar(
+            select(func.count()).select_from(Preference).where(Preference.quiet_from.is_not(None))
         )
+        if quiet:
+            raise RuntimeError(f"{quiet} bench accounts got quiet hours: the run would measure them")
         await session.commit()
     return ids
 
@@ -184,7 +201,7 @@ async def limited(count: int) -> None:
                 )
             ]
             unknown = await session.scalar(
-                select(func.count()).select_from(Notification).where(Notification.last_error.like("outcome unknown%"))
+                select(func.count()).select_from(Notification).where(Notification.outcome_unknown.is_(True))
             )
         await bot.session.close()
         await engine.dispose()
@@ -199,15 +216,88 @@ async def limited(count: int) -> None:
     )
 
 
+async def worker_process(url: str, api: str, namespace: str, rate: float, paid: float | None) -> None:
+    """One worker in its own process, as `diary-bot run --role worker` is: the bot's limits in Redis.
+    It stops when the queue is empty and prints what it did as one line of JSON."""
+    engine = make_engine(url, pool_size=10)
+    sessionmaker = make_sessionmaker(engine)
+    bot = Bot(TOKEN, session=JsonSession(api=TelegramAPIServer.from_base(api), limit=100))
+    limiter = RedisLimiter.from_url(REDIS_URL, bot.id, Limits(rate, 1.0, paid), namespace=namespace)
+    worker = DeliveryWorker(bot, sessionmaker, rate=rate, paid_rate=paid, limiter=limiter, batch=500)
+    worker.owns_limiter = True
+    cpu = cpu_seconds()
+    await run_worker(worker, sessionmaker, 900)
+    cpu = cpu_seconds() - cpu
+    await bot.session.close()
+    await engine.dispose()
+    print(json.dumps({"cpu": cpu, "messages": worker.stats["messages"], "429": worker.stats["429"]}), flush=True)
+
+
+async def shared(count: int, workers: int, *, paid: float | None = None) -> None:
+    """`workers` processes drain one broadcast of `count` bulk pushes against Telegram's limits."""
+    async with fresh_database() as url, emulator_process(free_port(), limits=True) as api:
+        engine = make_engine(url, pool_size=5)
+        sessionmaker = make_sessionmaker(engine)
+        ids = await people(sessionmaker, count)
+        async with sessionmaker() as session:
+            await session.execute(insert(Notification), rows(ids, lane="bulk", tag="s", due=datetime.now(UTC)))
+            await session.commit()
+        await analyze(engine)
+        namespace = f"diary-bench-{secrets.token_hex(4)}"
+        argv = [url, api, namespace, "30", str(paid or "")]
+        processes = [
+            await asyncio.create_subprocess_exec(
+                sys.executable, __file__, "--worker-process", *argv, cwd=ROOT, stdout=asyncio.subprocess.PIPE
+            )
+            for _ in range(workers)
+        ]
+        outputs = [
+            json.loads((await process.communicate())[0].decode().strip().splitlines()[-1]) for process in processes
+        ]
+        stats = await emulator_stats(api)
+        async with sessionmaker() as session:
+            sent = await session.scalar(
+                select(func.count()).select_from(Notification).where(Notification.status == "sent")
+            )
+            unknown = await session.scalar(
+                select(func.count()).select_from(Notification).where(Notification.outcome_unknown.is_(True))
+            )
+        await engine.dispose()
+    rate = (stats["delivered"] - 1) / stats["span"]
+    limit = paid or 30
+    cpu = sum(o["cpu"] for o in outputs)
+    shares = "/".join(str(o["messages"]) for o in outputs)
+    print(
+        f"{workers} worker processes{' with paid broadcast at ' + str(int(paid)) + '/s' if paid else ''}: "
+        f"{stats['delivered']} messages ({shares} by worker), first to last message {rate:.1f} messages/s "
+        f"({rate / limit:.1%} of {int(limit)}/s); 429s answered {stats['too_many']}; duplicates "
+        f"{stats['delivered'] - sent} (unknown-outcome resends {unknown}); sent as paid {stats['paid']}; "
+        f"the workers used {cpu:.1f} s of CPU = {cpu / stats['delivered'] * 1e6:.0f} µs a message "
+        f"({stats['delivered'] / cpu:.0f} messages per CPU second)"
+    )
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--worker-process"]:
+        url, api, namespace, rate, paid = sys.argv[2:7]
+        event_loop.run(worker_process(url, api, namespace, float(rate), float(paid) if paid else None))
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("--ceiling", type=int, default=10_000, help="pushes for the ceiling run (0 skips it)")
     parser.add_argument("--limited", type=int, default=900, help="broadcast size under the limits (0 skips it)")
+    parser.add_argument("--workers", type=int, nargs="*", default=[2, 4], help="worker processes sharing the limits")
+    parser.add_argument("--shared", type=int, default=900, help="broadcast size for the shared runs (0 skips them)")
+    parser.add_argument("--paid", type=int, default=20_000, help="broadcast size at the paid rate (0 skips it)")
+    parser.add_argument("--paid-workers", type=int, nargs="*", default=[1, 2], help="worker processes, paid runs")
     args = parser.parse_args()
     if args.ceiling:
         event_loop.run(ceiling(args.ceiling))
     if args.limited:
         event_loop.run(limited(args.limited))
+    for workers in args.workers if args.shared else []:
+        event_loop.run(shared(args.shared, workers))
+    for workers in args.paid_workers if args.paid else []:
+        event_loop.run(shared(args.paid, workers, paid=1000))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """`python -m bot` is the same as the `diary-bot` command."""
 
-from bot.cli import app
+from bot.launch import main
 
-app(prog_name="diary-bot")
+main()

@@ -11,6 +11,8 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.api_session import JsonSession
+from bot.gate import MemoryGate, OnceInOrderMiddleware, UpdateGate
+from bot.metrics import UpdateMetricsMiddleware
 from bot.middlewares import (
     CommandLeavesDialogMiddleware,
     DbSessionMiddleware,
@@ -42,13 +44,23 @@ def make_storage(settings: Settings) -> BaseStorage:
 
 
 def make_dispatcher(
-    sessionmaker: async_sessionmaker[AsyncSession], storage: BaseStorage | None = None, settings: Settings | None = None
+    sessionmaker: async_sessionmaker[AsyncSession],
+    storage: BaseStorage | None = None,
+    settings: Settings | None = None,
+    gate: UpdateGate | None = None,
 ) -> Dispatcher:
     settings = settings or Settings()
     # Handlers get what they need of the settings as the dispatcher's workflow data, not by import.
-    dp = Dispatcher(storage=storage or MemoryStorage(), link_code_days=settings.link_code_days)
+    # The conversation state is read after the gate (below), not before it as aiogram would:
+    # a chat's state is read and written by one update at a time, and a Redis that is down is
+    # met by the gate's "try again in a minute".
+    dp = Dispatcher(storage=storage or MemoryStorage(), disable_fsm=True, link_code_days=settings.link_code_days)
     i18n = I18n(path=LOCALES_DIR, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
-    # Order matters: private chats only, the session, who is writing, their language, error replies.
+    # Order matters: each update once and a chat's one at a time, the conversation state, private
+    # chats only, the session, who is writing, their language, error replies.
+    dp.update.outer_middleware(UpdateMetricsMiddleware())
+    dp.update.outer_middleware(OnceInOrderMiddleware(gate or MemoryGate(), i18n))
+    dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(PrivateChatsOnlyMiddleware(i18n))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(ViewerMiddleware())

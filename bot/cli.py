@@ -3,7 +3,9 @@
 import asyncio
 import contextlib
 import csv
+import os
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -13,19 +15,29 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli_help import LocalizedCommand, LocalizedGroup
+from bot.processes import Role as ProcessRole
 from bot.runtime import require_token, run_forever, settings_or_exit
+from bot.settings import get_settings
+from devtools import chat as devtools_chat
 from locales.i18n import DEFAULT_LOCALE, translate, translate_plural
 from models.db import make_engine, make_sessionmaker
 from models.migrate import downgrade, upgrade
 from services import tunables
-from services.errors import DiaryError
+from services.errors import N_, DiaryError
 from services.link_codes import CodeFilter, IssuedCode, issue_codes, issue_codes_for, revoke_codes
 from services.roles import ROLE_LABELS, Role, Viewer
 from services.roster import ImportReport, RosterInvalid, import_roster
 from services.roster.apply import SECTIONS
 
-app = typer.Typer(help="diary-bot: the Telegram front end of a school electronic diary.", no_args_is_help=True)
-db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+app = typer.Typer(
+    cls=LocalizedGroup,
+    help=N_("diary-bot: the Telegram front end of a school electronic diary."),
+    no_args_is_help=True,
+    # Shell completion is a developer's convenience; its options would be the help's only English lines.
+    add_completion=False,
+)
+db_app = typer.Typer(cls=LocalizedGroup, help=N_("Database migrations."), no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 T = TypeVar("T")
@@ -54,28 +66,48 @@ def main() -> None:
     tunables.configure(settings.tunables())
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", cls=LocalizedCommand, help=N_("Bring the database schema up to date."))
 def db_upgrade() -> None:
-    """Bring the database schema up to date."""
     settings = settings_or_exit()
     asyncio.run(upgrade(settings.database_url))
     typer.echo(_("The database is up to date."))
 
 
-@db_app.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision, e.g. -1 or base")]) -> None:
-    """Step the schema back (for developers)."""
+@db_app.command("downgrade", cls=LocalizedCommand, help=N_("Step the schema back (for developers)."))
+def db_downgrade(revision: Annotated[str, typer.Argument(help=N_("target revision, e.g. -1 or base"))]) -> None:
     settings = settings_or_exit()
     asyncio.run(downgrade(settings.database_url, revision))
     typer.echo(_("The database is at revision {revision}.").format(revision=revision))
 
 
-@app.command()
-def run() -> None:
-    """Upgrade the database and run the bot (long polling)."""
+@app.command(
+    cls=LocalizedCommand,
+    help=N_(
+        "Run the bot: by default one process does everything (long polling, delivery, the scheduler) "
+        "and upgrades the database first."
+    ),
+)
+def run(
+    role: Annotated[
+        ProcessRole,
+        typer.Option(
+            help=N_(
+                "what this process does: web (updates), worker (sends pushes), scheduler (reminders and "
+                "summaries; one leads, others stand by) or all"
+            )
+        ),
+    ] = ProcessRole.ALL,
+    webhook: Annotated[
+        str | None,
+        typer.Option(metavar="URL", help=N_("take updates by webhook at this https address (WEBHOOK_URL)")),
+    ] = None,
+) -> None:
+    if webhook is not None:
+        os.environ["WEBHOOK_URL"] = webhook  # checked like the setting itself
+        get_settings.cache_clear()
     settings = settings_or_exit()
     require_token(settings)
-    run_forever(settings)
+    run_forever(settings, role=role)
 
 
 def render_report(report: ImportReport) -> list[str]:
@@ -127,12 +159,11 @@ async def _import(url: str, path: Path, dry_run: bool) -> ImportReport:
     return await _with_session(url, lambda s: import_roster(s, path, dry_run=dry_run), save=not dry_run)
 
 
-@app.command("import")
+@app.command("import", cls=LocalizedCommand, help=N_("Load or update the school roster (all or nothing)."))
 def import_(
-    path: Annotated[Path, typer.Argument(help="an .xlsx workbook or a folder of CSV files")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="check and report, save nothing")] = False,
+    path: Annotated[Path, typer.Argument(help=N_("an .xlsx workbook or a folder of CSV files"))],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=N_("check and report, save nothing"))] = False,
 ) -> None:
-    """Load or update the school roster (all or nothing)."""
     settings = settings_or_exit()
     try:
         report = asyncio.run(_import(settings.database_url, path, dry_run))
@@ -179,15 +210,14 @@ async def _codes(url: str, flt: CodeFilter, days: int, revoke: bool) -> tuple[li
     return issued, 0, (await _bot_username()) if issued else None
 
 
-@app.command()
+@app.command(cls=LocalizedCommand, help=N_("Issue link codes for people who have not linked Telegram yet."))
 def codes(
-    school: Annotated[str | None, typer.Option("--school", help="the roster's school_id")] = None,
-    class_ref: Annotated[str | None, typer.Option("--class", help="a class: its name (5А) or its class_id")] = None,
-    role: Annotated[Role | None, typer.Option(help="only people with this role")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="text or csv")] = "text",
-    revoke: Annotated[bool, typer.Option("--revoke", help="revoke the unused codes instead")] = False,
+    school: Annotated[str | None, typer.Option("--school", help=N_("the roster's school_id"))] = None,
+    class_ref: Annotated[str | None, typer.Option("--class", help=N_("a class: its name (5А) or its class_id"))] = None,
+    role: Annotated[Role | None, typer.Option(help=N_("only people with this role"))] = None,
+    fmt: Annotated[str, typer.Option("--format", help=N_("text or csv"))] = "text",
+    revoke: Annotated[bool, typer.Option("--revoke", help=N_("revoke the unused codes instead"))] = False,
 ) -> None:
-    """Issue link codes for people who have not linked Telegram yet."""
     settings = settings_or_exit()
     if fmt not in ("text", "csv"):
         typer.echo(_("--format is text or csv."), err=True)
@@ -262,42 +292,56 @@ def run_service(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         raise typer.Exit(1) from None
 
 
-@app.command()
+@app.command(
+    cls=LocalizedCommand, help=N_("Give a lesson to a substitute teacher, who then fills its journal (004 §4).")
+)
 def substitute(
-    class_ref: Annotated[str, typer.Option("--class", help="the roster's class_id")],
-    on: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")],
-    lesson_no: Annotated[int, typer.Option("--lesson-no", help="the lesson's number that day")],
-    to: Annotated[str | None, typer.Option("--to", help="the substitute's staff_id; leave out to give it back")] = None,
-    subgroup: Annotated[str | None, typer.Option(help="for a lesson split into groups")] = None,
+    class_ref: Annotated[str, typer.Option("--class", help=N_("a class: its name (5А) or its class_id"))],
+    on: Annotated[str, typer.Option("--date", help=N_("YYYY-MM-DD"))],
+    lesson_no: Annotated[int, typer.Option("--lesson-no", help=N_("the lesson's number that day"))],
+    to: Annotated[
+        str | None, typer.Option("--to", help=N_("the substitute's staff_id; leave out to give it back"))
+    ] = None,
+    subgroup: Annotated[str | None, typer.Option(help=N_("for a lesson split into groups"))] = None,
 ) -> None:
-    """Give a lesson to a substitute teacher, who then fills its journal (004 §4)."""
     from datetime import date
 
+    from models import Lesson
+    from services import audit as audit_log
+    from services.audit import LessonRef, PersonRef
     from services.lessons import substitute_by_refs
+    from views.audit import lesson_label, person_label
 
     try:
         day = date.fromisoformat(on)
     except ValueError:
         typer.echo(_("--date is YYYY-MM-DD, e.g. 2026-11-23."), err=True)
         raise typer.Exit(2) from None
-    lesson = run_service(
-        lambda s: substitute_by_refs(
-            s, OPERATOR, class_ref=class_ref, on=day, lesson_no=lesson_no, staff_ref=to, subgroup=subgroup
+
+    async def give(session: AsyncSession) -> tuple[Lesson, LessonRef, PersonRef]:
+        lesson = await substitute_by_refs(
+            session, OPERATOR, class_ref=class_ref, on=day, lesson_no=lesson_no, staff_ref=to, subgroup=subgroup
         )
-    )
+        return lesson, *await audit_log.lesson_and_teacher(session, lesson)
+
+    lesson, label, teacher = run_service(give)
+    params = {"lesson": lesson_label(label, cli_locale), "name": person_label(teacher)}
     if lesson.substitute_id is None:
-        typer.echo(_("The lesson stays with its own teacher."))
+        typer.echo(_("Stays with its own teacher: {lesson} — {name}.").format(**params))
     else:
-        typer.echo(_("The lesson is given to the substitute {ref}.").format(ref=to))
+        typer.echo(_("Given to a substitute: {lesson} — {name}.").format(**params))
 
 
-@app.command("work-types")
+@app.command(
+    "work-types",
+    cls=LocalizedCommand,
+    help=N_("List or change the school's kinds of graded work (oral answer, test …)."),
+)
 def work_types(
-    school: Annotated[str | None, typer.Option("--school", help="the roster's school_id")] = None,
-    add: Annotated[tuple[str, str] | None, typer.Option(help="CODE NAME: add or rename a kind of work")] = None,
-    disable: Annotated[str | None, typer.Option(help="CODE: take a kind of work off the list")] = None,
+    school: Annotated[str | None, typer.Option("--school", help=N_("the roster's school_id"))] = None,
+    add: Annotated[tuple[str, str] | None, typer.Option(help=N_("CODE NAME: add or rename a kind of work"))] = None,
+    disable: Annotated[str | None, typer.Option(help=N_("CODE: take a kind of work off the list"))] = None,
 ) -> None:
-    """List or change the school's kinds of graded work (oral answer, test …)."""
     from services import work_type_admin
 
     if add is not None:
@@ -309,47 +353,45 @@ def work_types(
         typer.echo(f"{row.code}: {_(row.name)}{state}")
 
 
-@app.command()
+@app.command(
+    cls=LocalizedCommand, help=N_("Who changed what and when, with the values before and after (newest first).")
+)
 def audit(
-    since: Annotated[str | None, typer.Option(help="YYYY-MM-DD: entries from this day on")] = None,
-    entity: Annotated[str | None, typer.Option(help="grade, attendance, homework, lesson, period_grade, …")] = None,
-    limit: Annotated[int, typer.Option(help="how many entries at most")] = 100,
+    since: Annotated[str | None, typer.Option(help=N_("YYYY-MM-DD: entries from this day on"))] = None,
+    entity: Annotated[str | None, typer.Option(help=N_("grade, attendance, homework, lesson, period_grade, …"))] = None,
+    limit: Annotated[int, typer.Option(help=N_("how many entries at most"))] = 100,
 ) -> None:
-    """Who changed what and when, with the values before and after (newest first)."""
-    import json
-    from datetime import UTC, date, datetime
+    from datetime import date
 
     from services import audit as audit_log
+    from views.audit import render
 
     start = None
     if since is not None:
         try:
-            start = datetime.combine(date.fromisoformat(since), datetime.min.time(), UTC)
+            start = date.fromisoformat(since)
         except ValueError:
             typer.echo(_("--since is YYYY-MM-DD, e.g. 2026-11-23."), err=True)
             raise typer.Exit(2) from None
-    rows = run_service(lambda s: audit_log.recent(s, since=start, entity=entity, limit=limit))
-    for entry, actor in rows:
-        before = json.dumps(entry.before, ensure_ascii=False) if entry.before else "—"
-        after = json.dumps(entry.after, ensure_ascii=False) if entry.after else "—"
-        who = actor or (f"telegram {entry.actor_telegram_id}" if entry.actor_telegram_id else _("command line"))
-        typer.echo(
-            f"{entry.at:%Y-%m-%d %H:%M:%S} UTC | {who} | {entry.action} {entry.entity}#{entry.entity_id or ''}"
-            f" | {before} → {after}"
-        )
+    lines = run_service(lambda s: audit_log.history(s, OPERATOR, since=start, entity=entity, limit=limit))
+    for line in render(lines, cli_locale):
+        typer.echo(line)
 
 
-@app.command()
+@app.command(cls=LocalizedCommand, help=N_("Run the Bot API emulator, for trying the bot offline."))
 def emulator(
-    host: Annotated[str, typer.Option(help="address to listen on (loopback)")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to listen on")] = 8081,
-    limits: Annotated[bool, typer.Option(help="answer 429 as Telegram does past 30/s per bot, 1/s per chat")] = False,
+    host: Annotated[str, typer.Option(help=N_("address to listen on (loopback)"))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=N_("port to listen on"))] = 8081,
+    limits: Annotated[
+        bool, typer.Option(help=N_("answer 429 as Telegram does past 30/s per bot, 1/s per chat"))
+    ] = False,
 ) -> None:
-    """Run the Bot API emulator, for trying the bot offline."""
     from devtools.emulator import Emulator, serve
 
     async def go() -> None:
-        await serve(Emulator(limits=limits), host, port)
+        # Update ids go on from a restart, as Telegram's do: a bot still running would otherwise
+        # take the new ids for ones it has already handled.
+        await serve(Emulator(limits=limits, first_update_id=int(time.time())), host, port)
         typer.echo(
             _(
                 "Bot API emulator on http://{host}:{port}. Start the bot with "
@@ -362,21 +404,14 @@ def emulator(
         asyncio.run(go())
 
 
-@app.command()
-def chat(
-    user: Annotated[int, typer.Option(help="the Telegram user id to act as")] = 1001,
-    url: Annotated[str, typer.Option(help="the emulator's address")] = "http://127.0.0.1:8081",
-    language: Annotated[str, typer.Option(help="the user's Telegram language")] = "ru",
-) -> None:
-    """Talk to the bot through the emulator from this terminal; press buttons by number."""
-    from devtools.chat import run_chat
-
-    asyncio.run(run_chat(url, user, language))
+# Defined with the chat: `diary-bot chat` runs it without importing this module (bot/launch.py), to start at once.
+app.command("chat", cls=LocalizedCommand, help=devtools_chat.HELP)(devtools_chat.command)
 
 
-@app.command()
+@app.command(
+    cls=LocalizedCommand, help=N_("Create or refresh a demo school in SQLite, print link codes, and run the bot.")
+)
 def demo() -> None:
-    """Create or refresh a demo school in SQLite, print link codes, and run the bot."""
     settings = settings_or_exit()
     require_token(settings)
     if not settings.database_url.startswith("sqlite"):

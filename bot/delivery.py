@@ -1,32 +1,80 @@
-"""The delivery worker: sends the outbox under Telegram's limits, none lost, none twice."""
+"""The delivery worker: sends the outbox under Telegram's limits, none lost, none twice.
+
+Any number of workers may run against one PostgreSQL: they share the queue by SKIP LOCKED claims and
+the bot's limits by the limiter in Redis (bot/rate_limit.py). A send's failure is sorted by what it
+says about the message: Telegram refused it for good (failed), the chat is gone (unreachable), it
+may have arrived (outcome unknown: it goes again, marked for life), Telegram could not be reached at
+all (waited out, no attempt counted), or Telegram answered with an error (retried with a budget).
+"""
 
 import asyncio
 import logging
 import time
 from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import (
+    ClientDecodeError,
+    RestartingTelegram,
     TelegramAPIError,
     TelegramBadRequest,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramNotFound,
     TelegramRetryAfter,
-    TelegramServerError,
+    TelegramUnauthorizedError,
 )
-from aiolimiter import AsyncLimiter
+from aiohttp import ClientConnectorError, ConnectionTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.rate_limit import Limits, LocalLimiter, SendLimiter, make_limiter
 from handlers.keyboards import inline_markup
-from services import delivery_queue, push_content
+from services import delivery_queue, push_content, tunables
 from services.delivery_queue import Delivery
 from views.message import Message
 from views.pushes import render
 
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
 log = logging.getLogger(__name__)
 DEFAULT_RETRY_AFTER = 5.0  # a 429 without retry_after still pauses the bot
+PAUSES_PER_SEND = 5  # 429s one send waits out in place before its rows go back to the queue
+RELEASE = "released"  # the cancel message of a send a stopping worker gives back before it went
+RENDER_SLICE = 0.005  # seconds of rendering between two yields to the sends under way
+
+
+@dataclass
+class _Progress:
+    """One delivery's send: its task, and its parts that went out (after the first, a failure may
+    leave a repeat)."""
+
+    task: "asyncio.Task[Any]"
+    went: int = 0
+
+
+@dataclass
+class _Turn:
+    """One chat's deliveries go one after another, in the order they were claimed."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
+class _StillLimited(Exception):
+    """A send met 429 after 429: its rows go back to the queue for after the pause."""
+
+    def __init__(self, pause: float) -> None:
+        super().__init__(f"too many requests, {pause} s")
+        self.pause = pause
 
 
 class DeliveryWorker:
@@ -37,51 +85,95 @@ class DeliveryWorker:
         *,
         rate: float = 30,
         per_chat_interval: float = 1.0,
+        paid_rate: float | None = None,
+        limiter: SendLimiter | None = None,
         batch: int = 100,
         idle: float = 0.5,
         send_timeout: int = 20,
         ack_delay: float = 0.05,
         default_retry_after: float = DEFAULT_RETRY_AFTER,
         unknown_retry: timedelta = timedelta(seconds=5),
+        outage_cap: timedelta = timedelta(hours=12),
+        outage_backoff: tuple[float, float] = (1.0, 10.0),
     ) -> None:
         self.bot, self.sessionmaker = bot, sessionmaker
-        # Slots 1/rate seconds apart (2.5% under the limit, for the network's jitter). The bucket holds
-        # 1.2 slots: the 0.2 keeps the credit of a wake-up that came a few milliseconds late, else the
-        # rate sags to 95%; 31 sends still span over a second, by about 19 ms. Above 100/s slots come
-        # 10 ms apart, several at a time: timers (uvloop's are whole milliseconds) cannot wait finer.
-        effective = rate * 0.975
-        period = max(1 / effective, 0.01) * 1.2
-        self.limiter = AsyncLimiter(effective * period, period)
-        self.per_chat_interval = per_chat_interval
+        # A limiter given is shared with other workers (Redis) and closed by whoever made it.
+        self.owns_limiter = limiter is None
+        self.limiter = limiter or LocalLimiter(Limits(rate, per_chat_interval, paid_rate))
+        # Bulk sends carry allow_paid_broadcast only when a paid rate is set: Telegram charges for them.
+        self.paid_rate = paid_rate
         # About a second's sends at a time: a real-time push claimed next waits behind no more than that.
-        self.batch = min(batch, max(10, int(rate)))
+        self.batch = min(batch, max(10, int(max(rate, paid_rate or 0))))
         self.idle, self.send_timeout = idle, send_timeout
         self.ack_delay = ack_delay
         # How long a 429 without retry_after pauses, and when a send of unknown outcome goes again.
         self.default_retry_after, self.unknown_retry = default_retry_after, unknown_retry
-        self.chat_free_at: dict[int, float] = {}
-        self.paused_until = 0.0
+        # Telegram unreachable: probes back off from the first to the second figure (seconds); a push
+        # that waited longer than the cap is failed.
+        self.outage_cap, self.outage_backoff = outage_cap, outage_backoff
+        self.backoff = 0.0
+        self.outage_until = 0.0  # monotonic
+        self.unreachable_since: float | None = None  # monotonic, while Telegram cannot be reached
         self.stats: Counter[str] = Counter()
         self.stopping = asyncio.Event()
         self.acked: list[int] = []
         self.ack_ready = asyncio.Event()
         self.flush_lock = asyncio.Lock()
         self.sending: set[asyncio.Task[None]] = set()
+        # Rows claimed and not yet settled: their lease is kept alive for as long as they wait.
+        self.held: set[int] = set()
+        self.turns: dict[int, _Turn] = {}
+        # Sends that have not started: a graceful stop gives their rows back instead of waiting.
+        self.waiting: set[asyncio.Task[Any]] = set()
+
+    @classmethod
+    def from_settings(
+        cls, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], settings: "Settings"
+    ) -> "DeliveryWorker":
+        """The worker of `diary-bot run`: the limiter in Redis when REDIS_URL is set (any number of
+        workers), else in memory (then one worker per bot)."""
+        paid = settings.paid_broadcast_rate
+        limits = Limits(settings.delivery_rate, 1.0, paid)
+        if not settings.redis_url:
+            log.info("no REDIS_URL: this worker keeps the bot's limits alone; run no other worker")
+        worker = cls(
+            bot,
+            sessionmaker,
+            rate=settings.delivery_rate,
+            paid_rate=paid,
+            limiter=make_limiter(settings.redis_url, bot.id, limits),
+            outage_cap=timedelta(hours=settings.delivery_outage_hours),
+        )
+        worker.owns_limiter = True
+        return worker
 
     async def run(self) -> None:
         """Real-time pushes go ahead of bulk ones; an empty queue is polled every `idle` seconds.
-        Stopped, it finishes the sends under way; cancelled, it drops them, and their rows are claimed
-        again after the lease."""
-        acker = asyncio.create_task(self._ack_as_sent())
+        Stopped, it finishes the sends under way and gives back those still waiting for their turn;
+        cancelled, it drops them, and their rows are claimed again after the lease."""
+        helpers = [asyncio.create_task(self._ack_as_sent()), asyncio.create_task(self._keep_leases())]
+        if isinstance(self.bot.session, AiohttpSession):
+            # Made now, not on the first send: its TLS context takes tens of milliseconds, and the
+            # first sends, granted meanwhile, would reach Telegram late and in a bunch.
+            await self.bot.session.create_session()
         try:
             await self._loop()
+            for task in list(self.waiting):
+                task.cancel(RELEASE)
             if self.sending:
                 await asyncio.wait(self.sending)
         finally:
             for task in self.sending:
                 task.cancel()
-            acker.cancel()
+            for helper in helpers:
+                helper.cancel()
             await asyncio.shield(self.flush())
+            if self.owns_limiter:
+                await self.limiter.close()
+
+    def unreachable_for(self) -> float:
+        """Seconds Telegram has been unreachable for this worker (0 when it answers), for the metrics."""
+        return 0.0 if self.unreachable_since is None else time.monotonic() - self.unreachable_since
 
     async def _loop(self) -> None:
         while not self.stopping.is_set():
@@ -89,17 +181,26 @@ class DeliveryWorker:
             # round trips never leave the pipe to Telegram empty.
             while len(self.sending) > self.batch // 2:
                 await asyncio.wait(self.sending, return_when=asyncio.FIRST_COMPLETED)
+            # Nothing is claimed during a 429's pause or an outage: it would only wait, held.
+            hold = max(self.limiter.paused_for(), self.outage_until - time.monotonic())
+            if hold > 0:
+                await self._rest(hold, wake_on_sends=False)
+                continue
             try:
                 busy = await self.step()
             except Exception:  # the database may be away for a moment; keep the worker alive
                 log.exception("delivery step failed")
                 busy = False
             if not busy:
-                stop = asyncio.ensure_future(self.stopping.wait())
-                try:
-                    await asyncio.wait({stop, *self.sending}, timeout=self.idle, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    stop.cancel()
+                await self._rest(self.idle, wake_on_sends=True)
+
+    async def _rest(self, seconds: float, *, wake_on_sends: bool) -> None:
+        stop = asyncio.ensure_future(self.stopping.wait())
+        try:
+            waits = {stop, *self.sending} if wake_on_sends else {stop}
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
 
     async def step(self) -> bool:
         """Claim a batch and start sending it; False when nothing is due."""
@@ -109,23 +210,37 @@ class DeliveryWorker:
                 if not deliveries:
                     continue
                 ctx = await push_content.load(session, [p.payload for d in deliveries for p in d.pushes])
+            paid = self.paid_rate is not None and lane == "bulk"
+            slice_started = time.perf_counter()
             for delivery in deliveries:
-                task = asyncio.create_task(self.acknowledged(delivery, render(delivery, ctx)))
+                self.held.update(p.id for p in delivery.pushes)
+                task = asyncio.create_task(self.acknowledged(delivery, render(delivery, ctx), paid=paid))
                 self.sending.add(task)
                 task.add_done_callback(self._sent)
+                # A batch rendered at once would hold the loop for tens of milliseconds: sends granted
+                # meanwhile would leave in a bunch, closer than the rate allows.
+                if time.perf_counter() - slice_started > RENDER_SLICE:
+                    await asyncio.sleep(0)
+                    slice_started = time.perf_counter()
             return True
         return False
 
     def _sent(self, task: "asyncio.Task[None]") -> None:
         self.sending.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            # The send's own outcome was settled or its row keeps its lease; the worker goes on.
+            # The send's own outcome was settled or its row's lease runs out; the worker goes on.
             log.error("delivery failed", exc_info=task.exception())
 
-    async def acknowledged(self, delivery: Delivery, out: Message) -> None:
-        ids = await self.deliver(delivery, out)
-        self.acked.extend(ids)  # not `+=` across the await: a flush may have swapped the list meanwhile
-        self.ack_ready.set()
+    async def acknowledged(self, delivery: Delivery, out: Message, *, paid: bool = False) -> None:
+        ids: list[int] = []
+        try:
+            ids = await self.deliver(delivery, out, paid=paid)
+        finally:
+            if ids:
+                self.acked.extend(ids)  # not `+=` across the await: a flush may have swapped the list meanwhile
+                self.ack_ready.set()
+            else:  # settled here, or failed unsettled: its lease runs out and it is claimed again
+                self.held.difference_update(p.id for p in delivery.pushes)
 
     async def _ack_as_sent(self) -> None:
         """Group commit: what was sent in the last `ack_delay` is marked by one UPDATE. At a few
@@ -155,90 +270,179 @@ class DeliveryWorker:
             except BaseException:
                 self.acked[:0] = sent
                 raise
+            self.held.difference_update(sent)
             self.stats["pushes"] += len(sent)
 
-    async def _pace(self, chat_id: int) -> None:
-        """Take the chat's next one-a-second slot (reserved before any wait, so two sends to one chat
-        never race), wait out a 429 pause, then take a slot of the bot's rate."""
-        now = time.monotonic()
-        slot = max(now, self.chat_free_at.get(chat_id, 0.0))
-        self.chat_free_at[chat_id] = slot + self.per_chat_interval
-        await asyncio.sleep(max(0.0, slot - now))
-        while (wait := self.paused_until - time.monotonic()) > 0:
-            await asyncio.sleep(wait)
-        await self.limiter.acquire()
+    async def _keep_leases(self) -> None:
+        """Rows waiting here (a 429's pause, the chat's turn, an outage's back-off) keep their lease, so
+        no worker, this one included, claims them again while they wait."""
+        while True:
+            await asyncio.sleep(max(0.2, tunables.current.delivery_lease.total_seconds() / 3))
+            if not self.held:
+                continue
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    await delivery_queue.keep_leases(session, sorted(self.held))
+            except Exception:  # the database may be away for a moment; the next round tries again
+                log.exception("keeping leases failed")
 
-    async def _send(self, chat_id: int, out: Message) -> None:
-        await self._pace(chat_id)
+    @asynccontextmanager
+    async def _turn(self, chat_id: int) -> AsyncIterator[None]:
+        turn = self.turns.setdefault(chat_id, _Turn())
+        turn.users += 1
+        try:
+            async with turn.lock:
+                yield
+        finally:
+            turn.users -= 1
+            if not turn.users:
+                del self.turns[chat_id]
+
+    async def _call(self, chat_id: int, paid: bool, progress: _Progress, send: Callable[[], Awaitable[Any]]) -> None:
+        """One Bot API send in its slot. A 429 pauses every send of the bot (every worker's, with
+        Redis) and this one goes again after it, still in its chat's turn, so the chat's order holds."""
+        pause = self.default_retry_after
+        for _ in range(PAUSES_PER_SEND):
+            if (wait := self.outage_until - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
+            await self.limiter.acquire(chat_id, paid=paid)
+            self.waiting.discard(progress.task)  # from here on it is under way: a stop lets it finish
+            try:
+                await send()
+            except TelegramRetryAfter as error:
+                pause = float(error.retry_after or self.default_retry_after)
+            except TelegramAPIError as error:
+                if isinstance(error, TelegramNetworkError) or "too many requests" not in str(error).lower():
+                    raise
+                pause = self.default_retry_after  # a 429 that names no retry_after
+            else:
+                progress.went += 1
+                self._reachable()
+                return
+            self.stats["429"] += 1
+            if not progress.went:
+                self.waiting.add(progress.task)  # waiting again: a stop may give it back
+            await self.limiter.pause(pause)
+        raise _StillLimited(pause)
+
+    async def _send(self, chat_id: int, out: Message, paid: bool, progress: _Progress) -> None:
         # The session's own timeout, not a second timer around it: timers are a tenth of a send's cost.
-        await self.bot.send_message(
-            chat_id,
-            out.text,
-            protect_content=out.protect,
-            reply_markup=inline_markup(out.buttons),
-            request_timeout=self.send_timeout,
+        common: dict[str, Any] = {"protect_content": out.protect, "request_timeout": self.send_timeout}
+        if paid:
+            common["allow_paid_broadcast"] = True
+        markup = inline_markup(out.buttons)
+        await self._call(
+            chat_id, paid, progress, partial(self.bot.send_message, chat_id, out.text, reply_markup=markup, **common)
         )
         self.stats["messages"] += 1
         for file in out.files:
-            await self._pace(chat_id)
             send = self.bot.send_photo if file.kind == "photo" else self.bot.send_document
-            await send(chat_id, file.file_id, protect_content=out.protect, request_timeout=self.send_timeout)
+            await self._call(chat_id, paid, progress, partial(send, chat_id, file.file_id, **common))
             self.stats["files"] += 1
 
-    async def deliver(self, delivery: Delivery, out: Message) -> list[int]:
+    async def deliver(self, delivery: Delivery, out: Message, *, paid: bool = False) -> list[int]:
         """Send one delivery; returns its push ids when sent (the caller marks them), else [] after
-        settling them here (requeued, retried, failed, unreachable)."""
+        settling them here (requeued, retried, failed, unreachable, of unknown outcome)."""
         ids = [p.id for p in delivery.pushes]
+        if not out.text:
+            return ids
+        task = asyncio.current_task()
+        assert task is not None
+        progress = _Progress(task)
+        if self.stopping.is_set():  # claimed just before the stop: given back at once
+            await self._settle(delivery_queue.requeue, ids, timedelta(0))
+            return []
+        self.waiting.add(task)
         try:
-            if out.text:
-                await self._send(delivery.chat_id, out)
-        except TelegramRetryAfter as error:
-            await self._too_many(ids, float(error.retry_after or self.default_retry_after))
+            async with self._turn(delivery.chat_id):
+                await self._send(delivery.chat_id, out, paid, progress)
+        except asyncio.CancelledError as cancel:
+            self.waiting.discard(task)
+            if cancel.args != (RELEASE,) or progress.went:
+                raise
+            task.uncancel()  # given back, not cancelled: the worker stops gracefully
+            await self._settle(delivery_queue.requeue, ids, timedelta(0))
             return []
-        except (TelegramForbiddenError, TelegramNotFound) as error:
-            await self._unreachable(delivery, ids, str(error))
-            return []
-        except TelegramBadRequest as error:
-            if "chat not found" in str(error).lower():
-                await self._unreachable(delivery, ids, str(error))
-                return []
-            self.stats["failed"] += 1
-            async with self.sessionmaker() as session, session.begin():
-                await delivery_queue.retry(session, ids, str(error), max_attempts=0)
-            return []
-        except TelegramNetworkError as error:
-            if not isinstance(error.__cause__, TimeoutError):
-                await self._retry(ids, error)
-                return []
-            # The request went out and no answer came: Telegram may have delivered it.
-            self.stats["unknown outcome"] += 1
-            async with self.sessionmaker() as session, session.begin():
-                await delivery_queue.unknown_outcome(session, ids, "send timed out", retry_in=self.unknown_retry)
-            return []
-        except TelegramAPIError as error:
-            if "too many requests" in str(error).lower():  # a 429 that names no retry_after
-                await self._too_many(ids, self.default_retry_after)
-                return []
-            await self._retry(ids, error)
-            return []
-        except (TelegramServerError, OSError) as error:
-            await self._retry(ids, error)
+        except Exception as error:
+            self.waiting.discard(task)
+            await self._failed(delivery, ids, error, progress)
             return []
         return ids
 
-    async def _too_many(self, ids: list[int], pause: float) -> None:
-        """Every send of this bot waits out the pause; the rows go back to the queue untouched."""
-        self.stats["429"] += 1
-        self.paused_until = max(self.paused_until, time.monotonic() + pause)
-        async with self.sessionmaker() as session, session.begin():
-            await delivery_queue.requeue(session, ids, timedelta(seconds=pause))
+    async def _failed(self, delivery: Delivery, ids: list[int], error: Exception, progress: _Progress) -> None:
+        maybe_sent = progress.went > 0  # a part went before the failure: a repeat is possible
+        if isinstance(error, _StillLimited):
+            await self._settle(delivery_queue.requeue, ids, timedelta(seconds=error.pause), maybe_sent=maybe_sent)
+        elif isinstance(error, TelegramForbiddenError | TelegramNotFound) or (
+            isinstance(error, TelegramBadRequest) and "chat not found" in str(error).lower()
+        ):
+            self.stats["unreachable"] += 1
+            await self._settle(delivery_queue.unreachable, delivery.account_id, ids, str(error))
+        elif isinstance(error, TelegramBadRequest | TelegramEntityTooLarge):
+            # Telegram refuses this message as it is: it never will take it.
+            self.stats["failed"] += 1
+            await self._settle(delivery_queue.retry, ids, str(error), max_attempts=0, maybe_sent=maybe_sent)
+        elif _never_reached(error):
+            await self._telegram_unreachable(ids, error, maybe_sent)
+        elif _maybe_delivered(error):
+            # The request went and no answer came back: Telegram may have delivered it.
+            self.stats["unknown outcome"] += 1
+            await self._settle(delivery_queue.unknown_outcome, ids, _describe(error), retry_in=self.unknown_retry)
+        elif isinstance(error, TelegramAPIError):
+            self.stats["retried"] += 1
+            await self._settle(delivery_queue.retry, ids, str(error), maybe_sent=maybe_sent)
+        else:
+            raise error
 
-    async def _retry(self, ids: list[int], error: Exception) -> None:
-        self.stats["retried"] += 1
-        async with self.sessionmaker() as session, session.begin():
-            await delivery_queue.retry(session, ids, str(error))
+    async def _telegram_unreachable(self, ids: list[int], error: Exception, maybe_sent: bool) -> None:
+        """Not the push's fault: the worker backs off (the first failure starts at the shorter wait),
+        and the rows wait the outage out in the queue without using an attempt, up to the cap."""
+        now = time.monotonic()
+        if self.unreachable_since is None:
+            self.unreachable_since = now
+            self.backoff = self.outage_backoff[0]
+            log.warning("Telegram cannot be reached: sends wait (%s)", _describe(error))
+        elif now >= self.outage_until:
+            self.backoff = min(self.backoff * 2, self.outage_backoff[1])
+        self.outage_until = max(self.outage_until, now + self.backoff)
+        self.stats["telegram unreachable"] += 1
+        failed = await self._settle(
+            delivery_queue.telegram_unreachable,
+            ids,
+            _describe(error),
+            retry_in=timedelta(seconds=self.backoff),
+            give_up_after=self.outage_cap,
+            maybe_sent=maybe_sent,
+        )
+        self.stats["failed"] += failed
 
-    async def _unreachable(self, delivery: Delivery, ids: list[int], error: str) -> None:
-        self.stats["unreachable"] += 1
+    def _reachable(self) -> None:
+        if self.unreachable_since is not None:
+            log.warning("Telegram answers again after %.0f s", time.monotonic() - self.unreachable_since)
+            self.unreachable_since, self.outage_until = None, 0.0
+
+    async def _settle(self, outcome: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
         async with self.sessionmaker() as session, session.begin():
-            await delivery_queue.unreachable(session, delivery.account_id, ids, error)
+            return await outcome(session, *args, **kwargs)
+
+
+def _never_reached(error: Exception) -> bool:
+    """The request surely never reached Telegram's Bot API: no connection was made, or Telegram said
+    it cannot serve now (the token refused, the server restarting)."""
+    if isinstance(error, TelegramUnauthorizedError | RestartingTelegram):
+        return True
+    cause = error.__cause__ if isinstance(error, TelegramNetworkError) else error
+    return isinstance(cause, ClientConnectorError | ConnectionTimeoutError | ConnectionRefusedError)
+
+
+def _maybe_delivered(error: Exception) -> bool:
+    """The request went out and the answer was lost: a timeout, a reset or a disconnect mid-answer,
+    an answer that is not the Bot API's. Telegram may have delivered the message."""
+    return isinstance(error, TelegramNetworkError | ClientDecodeError | OSError)
+
+
+def _describe(error: Exception) -> str:
+    cause = error.__cause__ if isinstance(error, TelegramNetworkError) else None
+    if isinstance(cause, TimeoutError):
+        return "send timed out"
+    return f"{type(cause or error).__name__}: {error}"

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import School
-from services import clock, leader, reminders, summaries
+from services import clock, leader, outbox, reminders, summaries
 
 log = logging.getLogger(__name__)
 CONCURRENCY = 3  # schools' summaries built at once on PostgreSQL
@@ -21,11 +21,12 @@ CONCURRENCY = 3  # schools' summaries built at once on PostgreSQL
 
 async def tick(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, int]:
     """One round; safe to run twice or on two instances: it queues nothing twice."""
-    done: dict[str, int] = {"summaries": 0, "reminders": 0}
+    done: dict[str, int] = {"summaries": 0, "reminders": 0, "purged": 0}
     async with sessionmaker() as session, session.begin():
         if not await leader.try_lead(session):
             return done
         schools = list(await session.scalars(select(School)))
+        done["purged"] = await outbox.purge_settled(session)
     due = []
     for school in schools:
         async with sessionmaker() as session, session.begin():

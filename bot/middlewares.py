@@ -61,7 +61,11 @@ class ViewerMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         if user is not None:
-            data["viewer"] = await load_viewer(data["session"], user.id)
+            viewer = data["viewer"] = await load_viewer(data["session"], user.id)
+            if viewer.account is not None and viewer.account.blocked_at is not None:
+                # Someone who writes to the bot can be written to: a send that failed once (the
+                # chat not found, the bot blocked and unblocked) no longer holds their pushes back.
+                viewer.account.blocked_at = None
         return await handler(event, data)
 
 

@@ -1,5 +1,6 @@
 """Settings from the environment and `.env`; a bad value stops start-up with one clear line."""
 
+import hmac
 import os
 import re
 from datetime import timedelta
@@ -29,9 +30,20 @@ EXPECTED = {
     "DELIVERY_RATE": N_("messages a second, a number above 0 (Telegram allows about 30)"),
     "GRACE_MINUTES": N_("minutes from 0 to 60, e.g. 3"),
     "DELIVERY_LEASE_SECONDS": N_("seconds from 1 to 3600, e.g. 60"),
+    "PAID_BROADCAST_RATE": N_("messages a second from 1 to 1000, or empty for no paid broadcast"),
+    "DELIVERY_OUTAGE_HOURS": N_("hours from 1 to 168, e.g. 12"),
     "TUTOR_REMINDER_HOUR": N_("an hour of the day from 0 to 23, e.g. 15"),
     "UNEXCUSED_ABSENCE_ALERT": N_("a whole number of absences from 1 to 100, e.g. 5"),
     "LOW_AVERAGE_ALERT": N_("an average from 1 to 100, e.g. 3.0"),
+    "WEBHOOK_URL": N_(
+        "the bot's public https:// address for Telegram, e.g. https://diary.school.ru/telegram "
+        "(http:// only on 127.0.0.1)"
+    ),
+    "WEBHOOK_SECRET": N_("1 to 256 characters: Latin letters, digits, _ and -"),
+    "WEB_HOST": N_("an address to listen on, e.g. 127.0.0.1 or 0.0.0.0"),
+    "WEB_PORT": N_("a port from 1 to 65535, e.g. 8080"),
+    "LOG_FORMAT": N_("text or json"),
+    "OUTBOX_KEEP_DAYS": N_("a whole number of days from 7 to 3650, e.g. 120"),
 }
 
 
@@ -43,6 +55,8 @@ class Settings(BaseSettings):
     telegram_api_url: str = TELEGRAM_API_DEFAULT
     redis_url: str | None = None
     log_level: str = "INFO"
+    # One line per event either way; json for a log collector.
+    log_format: str = "text"
     link_code_days: int = Field(default=30, ge=1, le=365)
     # Telegram allows a bot about 30 messages a second in all.
     delivery_rate: float = Field(default=30, gt=0, le=1000)
@@ -52,12 +66,28 @@ class Settings(BaseSettings):
     grace_minutes: float = Field(default=3, ge=0, le=60)
     # How long a delivery worker holds the pushes it claimed before another may take them.
     delivery_lease_seconds: float = Field(default=60, ge=1, le=3600)
+    # Paid broadcast (Telegram charges Stars a message): bulk pushes go at this rate with
+    # allow_paid_broadcast. Off when unset.
+    paid_broadcast_rate: int | None = Field(default=None, ge=1, le=1000)
+    # How long a push waits for Telegram to be reachable again before it is failed.
+    delivery_outage_hours: float = Field(default=12, ge=1, le=168)
     # From this hour (school time) class teachers are reminded of absences without a reason.
     tutor_reminder_hour: int = Field(default=15, ge=0, le=23)
     # The class teacher is alerted at this many unexplained absences of a student in a period …
     unexcused_absence_alert: int = Field(default=5, ge=1, le=100)
     # … and when a subject's average in the period falls below this.
     low_average_alert: float = Field(default=3.0, ge=1, le=100)
+    # Pushes already sent (or failed, or cancelled) are deleted after this many days.
+    outbox_keep_days: int = Field(default=120, ge=7, le=3650)
+    # Webhook mode: Telegram posts updates here (behind the TLS proxy); polling when unset.
+    webhook_url: str | None = None
+    # Telegram sends it with every update; without it one derived from the token is used, the same
+    # in every process of the bot.
+    webhook_secret: SecretStr | None = None
+    # Where a process serves the webhook, /healthz, /readyz and /metrics (the port: unset, no
+    # server except for a webhook, which then listens on 8080).
+    web_host: str = "127.0.0.1"
+    web_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator("bot_token")
     @classmethod
@@ -87,6 +117,44 @@ class Settings(BaseSettings):
             raise ValueError("not a redis URL")
         return value or None
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        loopback = re.match(r"^http://(127\.0\.0\.1|localhost)(:\d+)?/", value)
+        if not (re.match(r"^https://[^\s/]+/", value + "/") or loopback):
+            raise ValueError("not an https URL")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None  # empty, like WEBHOOK_URL= and REDIS_URL=: not set
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("malformed")
+        return value
+
+    def webhook_secret_token(self) -> str:
+        """The secret Telegram is asked to send: WEBHOOK_SECRET, or one derived from the token."""
+        if self.webhook_secret is not None:
+            return self.webhook_secret.get_secret_value()
+        assert self.bot_token is not None
+        return hmac.new(self.bot_token.get_secret_value().encode(), b"diary-bot webhook", "sha256").hexdigest()
+
+    @field_validator("paid_broadcast_rate", mode="before")
+    @classmethod
+    def _paid(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value.lower() not in {"text", "json"}:
+            raise ValueError("unknown format")
+        return value.lower()
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -109,6 +177,7 @@ class Settings(BaseSettings):
             tutor_reminder_hour=self.tutor_reminder_hour,
             unexcused_absence_alert=self.unexcused_absence_alert,
             low_average_alert=self.low_average_alert,
+            outbox_keep=timedelta(days=self.outbox_keep_days),
         )
 
 

@@ -10,6 +10,8 @@ import contextlib
 import itertools
 import json
 import secrets
+import socket
+import struct
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +53,19 @@ class Chat:
     messages: list[dict[str, Any]] = field(default_factory=list)  # everything, both sides, as now
     blocked: bool = False
     group: dict[str, Any] | None = None  # a group chat's own object; None for a private chat
+    # What the person sees change, for `diary-bot chat`: each change takes the emulator's next version.
+    version: int = 0
+    revisions: dict[int, int] = field(default_factory=dict)  # a bot message's id -> version of its last change
+    deleted: dict[int, int] = field(default_factory=dict)  # a deleted bot message's id -> version
+    popups: list[dict[str, Any]] = field(default_factory=list)  # answers to this person's presses
+
+
+@dataclass
+class WebhookTarget:
+    url: str
+    secret: str | None
+    max_connections: int
+    in_flight: set[int] = field(default_factory=set)
 
 
 class Emulator:
@@ -63,6 +78,8 @@ class Emulator:
         rate: int = 30,
         chat_interval: float = 1.0,
         open_chats: bool = False,
+        paid_rate: int = 1000,
+        first_update_id: int = 1,
     ) -> None:
         self.me = {
             "id": BOT_ID,
@@ -76,7 +93,7 @@ class Emulator:
         self.chats: dict[int, Chat] = {}
         self.pending: list[dict[str, Any]] = []
         self.confirmed = 0  # the highest update id the bot has acknowledged
-        self.update_ids = itertools.count(1)
+        self.update_ids = itertools.count(first_update_id)
         self.message_ids = itertools.count(1)
         self.changed = asyncio.Condition()
         self.files: dict[str, StoredFile] = {}
@@ -95,6 +112,19 @@ class Emulator:
         self.too_many = 0  # 429s answered
         self.failures: list[tuple[int, str, dict[str, Any]]] = []  # injected: (code, description, parameters)
         self.stalls: list[float] = []  # injected: seconds to hold back the answer of the next sends
+        # Paid broadcast: sends with allow_paid_broadcast have a limit of their own, and are counted.
+        self.paid_rate, self.paid = paid_rate, 0
+        self.recent_paid: collections.deque[float] = collections.deque()
+        self.drops: list[str] = []  # injected: the next sends are delivered, then the connection is cut
+        self.view_versions = itertools.count(1)
+        self.view_changed = asyncio.Event()  # set and replaced at every change a person would see
+        self.pressed_by: dict[str, int] = {}  # a callback query's id -> the user who pressed
+        # Webhook mode: updates are posted to the bot's URL, retried until answered 200, like Telegram.
+        self.webhook: WebhookTarget | None = None
+        self.webhook_pump: asyncio.Task[None] | None = None
+        self.webhook_posts = self.webhook_retries = 0
+        self.webhook_posting: set[asyncio.Task[None]] = set()
+        self.polls = 0  # getUpdates calls begun: a newer one ends a waiting one with 409, as Telegram does
 
     # --- what a person does ---------------------------------------------------------------
     def _user(self, user_id: int, first_name: str | None, language_code: str | None) -> dict[str, Any]:
@@ -201,13 +231,15 @@ class Emulator:
         group (`chat_id`), any member may press a button of a message there."""
         user = self._user(user_id, None, None)
         message = self._find(chat_id if chat_id is not None else user_id, message_id)
+        query_id = secrets.token_hex(8)
         query = {
-            "id": secrets.token_hex(8),
+            "id": query_id,
             "from": user,
             "chat_instance": str(user_id),
             "message": message,
             "data": data,
         }
+        self.pressed_by[query_id] = user_id
         return await self._push("callback_query", query)
 
     def buttons(self, message: dict[str, Any]) -> list[tuple[str, str]]:
@@ -224,6 +256,10 @@ class Emulator:
         async with self.changed:
             self.closing = True
             self.changed.notify_all()
+        self._seen_change()
+        if self.webhook_pump is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.webhook_pump, 2)
 
     def block(self, user_id: int) -> None:
         self.chats[user_id].blocked = True
@@ -264,6 +300,48 @@ class Emulator:
         await self.wait_processed(await self.press_text(user_id, message, label))
         return self.bot_messages(user_id)[before:]
 
+    def _seen_change(self, chat: Chat | None = None, message_id: int | None = None) -> int:
+        """Something a person sees changed (or the emulator closes): wake those watching."""
+        version = next(self.view_versions)
+        if chat is not None:
+            chat.version = version
+            if message_id is not None:
+                chat.revisions[message_id] = version
+        self.view_changed.set()
+        self.view_changed = asyncio.Event()
+        return version
+
+    def view(self, user_id: int, after: int = 0) -> dict[str, Any]:
+        """What changed in this person's chat since version `after`, in order: the bot's new or edited
+        messages (each as it is now), the ones it deleted, and the answers to presses (pop-ups)."""
+        chat = self.chats.get(user_id)
+        if chat is None:
+            return {"version": 0, "events": []}
+        events: list[dict[str, Any]] = [
+            {"version": chat.revisions[m["message_id"]], "message": m}
+            for m in chat.messages
+            if m["from"]["id"] == BOT_ID and chat.revisions.get(m["message_id"], 0) > after
+        ]
+        events += [{"version": v, "deleted": mid} for mid, v in chat.deleted.items() if v > after]
+        events += [{"version": p["version"], "popup": p} for p in chat.popups if p["version"] > after]
+        events.sort(key=lambda event: event["version"])
+        return {"version": chat.version, "events": events}
+
+    async def watch(self, user_id: int, after: int, timeout: float) -> dict[str, Any]:
+        """`view`, once there is something new after `after` or `timeout` seconds have passed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self.closing:
+            chat = self.chats.get(user_id)
+            if chat is not None and chat.version > after:
+                break
+            changed = self.view_changed
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), deadline - loop.time())
+            if loop.time() >= deadline:
+                break
+        return self.view(user_id, after)
+
     def _find(self, chat_id: int, message_id: int) -> dict[str, Any]:
         chat = self.chats.get(chat_id)
         for message in chat.messages if chat else []:
@@ -303,7 +381,12 @@ class Emulator:
         """The next send answers with this error, as Telegram would (a 429, a 500, a 403 …)."""
         self.failures.append((code, description, parameters))
 
-    def _check_limits(self, chat_id: int) -> None:
+    def drop_next(self, how: str = "disconnect") -> None:
+        """The next send is delivered, then its connection is cut before the answer: closed
+        ("disconnect") or reset ("reset"), as a proxy or a network failure would."""
+        self.drops.append(how)
+
+    def _check_limits(self, chat_id: int, paid: bool = False) -> None:
         if self.failures:
             code, description, parameters = self.failures.pop(0)
             if code == 429:
@@ -312,11 +395,12 @@ class Emulator:
         if not self.limits:
             return
         now = time.monotonic()
-        while self.recent_sends and self.recent_sends[0] <= now - 1.0:
-            self.recent_sends.popleft()
+        recent, rate = (self.recent_paid, self.paid_rate) if paid else (self.recent_sends, self.rate)
+        while recent and recent[0] <= now - 1.0:
+            recent.popleft()
         wait = 0.0
-        if len(self.recent_sends) >= self.rate:
-            wait = self.recent_sends[0] + 1.0 - now
+        if len(recent) >= rate:
+            wait = recent[0] + 1.0 - now
         last = self.chat_last_send.get(chat_id)
         # A little slack for clocks: the limit is about one a second, not to the millisecond.
         if last is not None and now - last < self.chat_interval * 0.9:
@@ -326,7 +410,7 @@ class Emulator:
             raise ApiError(
                 429, f"Too Many Requests: retry after {max(1, round(wait))}", retry_after=max(1, round(wait))
             )
-        self.recent_sends.append(now)
+        recent.append(now)
         self.chat_last_send[chat_id] = now
 
     def add_chat(self, user_id: int, first_name: str | None = None) -> None:
@@ -334,7 +418,9 @@ class Emulator:
         self._user(user_id, first_name, None)
 
     def _outgoing(self, chat: Chat, params: dict[str, Any], **content: Any) -> dict[str, Any]:
-        self._check_limits(chat.user["id"])
+        paid = params.get("allow_paid_broadcast") in (True, "true", "True")
+        self._check_limits(chat.user["id"], paid)
+        self.paid += paid
         message = {
             "message_id": next(self.message_ids),
             "date": int(time.time()),
@@ -351,6 +437,7 @@ class Emulator:
         self.first_delivered_at = self.first_delivered_at or self.last_delivered_at
         if not self.open_chats:
             chat.messages.append(message)
+            self._seen_change(chat, message["message_id"])
         return message
 
     def _file_param(self, value: Any, uploads: dict[str, tuple[bytes, str]], name: str) -> StoredFile:
@@ -381,10 +468,47 @@ class Emulator:
     async def m_getme(self, params: dict[str, Any], uploads: Any) -> Any:
         return self.me
 
-    async def m_deletewebhook(self, params: dict[str, Any], uploads: Any) -> Any:
+    async def m_setwebhook(self, params: dict[str, Any], uploads: Any) -> Any:
+        url = str(params.get("url") or "")
+        if not url:
+            return await self.m_deletewebhook(params, uploads)
+        if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ApiError(400, "Bad Request: bad webhook: HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        self.webhook = WebhookTarget(url, str(secret) if secret else None, int(params.get("max_connections") or 40))
+        if params.get("drop_pending_updates"):
+            self.pending.clear()
+        if self.webhook_pump is None or self.webhook_pump.done():
+            self.webhook_pump = asyncio.create_task(self._pump_webhook())
+        async with self.changed:
+            self.changed.notify_all()
         return True
 
+    async def m_deletewebhook(self, params: dict[str, Any], uploads: Any) -> Any:
+        self.webhook = None
+        if params.get("drop_pending_updates"):
+            self.pending.clear()
+        async with self.changed:
+            self.changed.notify_all()  # the pump sees no target and stops
+        return True
+
+    async def m_getwebhookinfo(self, params: dict[str, Any], uploads: Any) -> Any:
+        return {
+            "url": self.webhook.url if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.pending),
+            "max_connections": self.webhook.max_connections if self.webhook else 40,
+        }
+
     async def m_getupdates(self, params: dict[str, Any], uploads: Any) -> Any:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+        self.polls += 1
+        mine = self.polls
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
         limit = int(params.get("limit") or 100)
@@ -396,8 +520,70 @@ class Emulator:
             if not self.pending and timeout and not self.closing:
                 # A closing emulator answers at once, so a test's bot stops without a poll's timeout.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.changed.wait_for(lambda: bool(self.pending) or self.closing), timeout)
+                    await asyncio.wait_for(
+                        self.changed.wait_for(lambda: bool(self.pending) or self.closing or self.polls != mine),
+                        timeout,
+                    )
+            if self.polls != mine:
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                )
             return self.pending[:limit]
+
+    async def _pump_webhook(self) -> None:
+        """Post each update to the webhook, several at once up to max_connections; one that is not
+        answered 200 is posted again after a growing pause, as Telegram does."""
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http:
+            while True:
+                async with self.changed:
+                    await self.changed.wait_for(lambda: self.webhook is None or self.closing or bool(self._to_post()))
+                    target = self.webhook
+                    if target is None or self.closing:
+                        return
+                    batch = self._to_post()[: max(0, target.max_connections - len(target.in_flight))]
+                    target.in_flight.update(u["update_id"] for u in batch)
+                for update in batch:
+                    task = asyncio.create_task(self._post_update(http, target, update))
+                    self.webhook_posting.add(task)
+                    task.add_done_callback(self.webhook_posting.discard)
+                if not batch:
+                    await asyncio.sleep(0.01)  # every connection busy: wait for one to free
+
+    def _to_post(self) -> list[dict[str, Any]]:
+        target = self.webhook
+        if target is None:
+            return []
+        return [u for u in self.pending if u["update_id"] not in target.in_flight]
+
+    async def _post_update(self, http: Any, target: WebhookTarget, update: dict[str, Any]) -> None:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": target.secret} if target.secret else {}
+        pause = 0.1
+        while self.webhook is target and not self.closing:
+            self.webhook_posts += 1
+            try:
+                async with http.post(target.url, json=update, headers=headers) as answer:
+                    await answer.read()
+                    if answer.status == 200:
+                        break
+            except Exception:  # the bot is down or restarting: Telegram keeps the update and retries
+                pass
+            self.webhook_retries += 1
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)
+        else:
+            target.in_flight.discard(update["update_id"])
+            return
+        async with self.changed:
+            target.in_flight.discard(update["update_id"])
+            self.pending = [u for u in self.pending if u["update_id"] != update["update_id"]]
+            # Answered are all updates before the first one still waiting (some may be retried).
+            first_waiting = min((u["update_id"] for u in self.pending), default=None)
+            latest = update["update_id"] if first_waiting is None else first_waiting - 1
+            self.confirmed = max(self.confirmed, latest)
+            self.changed.notify_all()
 
     async def m_sendmessage(self, params: dict[str, Any], uploads: Any) -> Any:
         chat = self._chat(params)
@@ -421,6 +607,7 @@ class Emulator:
             message["reply_markup"] = markup
         else:
             message.pop("reply_markup", None)
+        self._seen_change(chat, message["message_id"])
         return message
 
     async def m_editmessagereplymarkup(self, params: dict[str, Any], uploads: Any) -> Any:
@@ -433,16 +620,24 @@ class Emulator:
             message["reply_markup"] = markup
         else:
             message.pop("reply_markup", None)
+        self._seen_change(chat, message["message_id"])
         return message
 
     async def m_deletemessage(self, params: dict[str, Any], uploads: Any) -> Any:
         chat = self._chat(params)
         message = self._find(chat.user["id"], int(params["message_id"]))
         chat.messages.remove(message)
+        if message["from"]["id"] == BOT_ID:
+            chat.deleted[message["message_id"]] = self._seen_change(chat)
         return True
 
     async def m_answercallbackquery(self, params: dict[str, Any], uploads: Any) -> Any:
         self.callback_answers.append(params)
+        chat = self.chats.get(self.pressed_by.pop(str(params.get("callback_query_id")), 0))
+        if chat is not None:
+            # Every answer counts as a change, so the chat knows its press was answered; it shows those with text.
+            popup = {"text": params.get("text") or "", "show_alert": params.get("show_alert") in (True, "true", "True")}
+            chat.popups.append({**popup, "version": self._seen_change(chat)})
         return True
 
     async def m_sendchataction(self, params: dict[str, Any], uploads: Any) -> Any:
@@ -541,6 +736,11 @@ class Emulator:
             return web.json_response(body, status=error.code)
         if self.stalls and request.match_info["method"].lower().startswith("send"):
             await asyncio.sleep(self.stalls.pop(0))
+        if self.drops and request.match_info["method"].lower().startswith("send") and request.transport:
+            if self.drops.pop(0) == "reset":  # linger 0: the close sends RST, not FIN
+                sock = request.transport.get_extra_info("socket")
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            request.transport.close()
         return web.json_response({"ok": True, "result": result})
 
     async def handle_file(self, request: web.Request) -> web.Response:
@@ -552,15 +752,22 @@ class Emulator:
 
     # Control endpoints, for driving the emulator from another process (`diary-bot emulator`).
     async def handle_control_send(self, request: web.Request) -> web.Response:
+        """A text or a press; answers the update's id and the chat's view version before it (what the
+        bot shows after that version is its answer)."""
         body = await request.json()
         user_id = int(request.match_info["user_id"])
+        chat = self.chats.get(user_id)
+        version = chat.version if chat else 0
         if "data" in body:
-            update_id = await self.press(user_id, int(body["message_id"]), body["data"])
+            try:
+                update_id = await self.press(user_id, int(body["message_id"]), body["data"])
+            except ApiError as error:  # the message with the button is gone
+                return web.json_response({"error": error.description}, status=error.code)
         else:
             update_id = await self.send_text(
                 user_id, body["text"], first_name=body.get("first_name"), language_code=body.get("language_code")
             )
-        return web.json_response({"update_id": update_id})
+        return web.json_response({"update_id": update_id, "version": version})
 
     async def handle_control_wait(self, request: web.Request) -> web.Response:
         try:
@@ -573,9 +780,20 @@ class Emulator:
         chat = self.chats.get(int(request.match_info["user_id"]))
         return web.json_response({"messages": chat.messages if chat else []})
 
+    async def handle_control_view(self, request: web.Request) -> web.Response:
+        """The person's view for `diary-bot chat`: a long poll of `watch` (after=0 gives everything)."""
+        try:
+            after = int(request.query.get("after", 0))
+            timeout = min(float(request.query.get("timeout", 0)), 60.0)
+        except ValueError:
+            raise web.HTTPBadRequest(text="after and timeout are numbers") from None
+        return web.json_response(await self.watch(int(request.match_info["user_id"]), after, timeout))
+
     async def handle_control_stats(self, request: web.Request) -> web.Response:
         span = self.last_delivered_at - self.first_delivered_at
-        return web.json_response({"delivered": self.delivered, "too_many": self.too_many, "span": span})
+        return web.json_response(
+            {"delivered": self.delivered, "too_many": self.too_many, "span": span, "paid": self.paid}
+        )
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=50 * 1024 * 1024)
@@ -585,6 +803,7 @@ class Emulator:
         app.router.add_post("/emulator/users/{user_id}/send", self.handle_control_send)
         app.router.add_get("/emulator/wait", self.handle_control_wait)
         app.router.add_get("/emulator/users/{user_id}/messages", self.handle_control_chat)
+        app.router.add_get("/emulator/users/{user_id}/view", self.handle_control_view)
         app.router.add_get("/emulator/stats", self.handle_control_stats)
         return app
 

@@ -213,7 +213,7 @@ def build() -> dict[str, list[list[str]]]:
             [cid, SCHOOL, name, str(level), tutor, "no" if level == 1 else "yes"] for cid, name, level, tutor in CLASSES
         ],
         "subjects": [["subject_id", "school_id", "name"]] + [[sid, SCHOOL, name] for sid, name in SUBJECTS],
-        "students": [["student_id", "class_id", "last_name", "first_name", "middle_name", "subgroup", "active"]],
+        "students": [["student_id", "class_id", "last_name", "first_name", "middle_name", "subgroup", "active", "sex"]],
         "parents": [["parent_id", "last_name", "first_name", "middle_name", "student_ids", "staff_id", "active"]],
         "teaching": [["class_id", "subject_id", "staff_id", "subgroup"]],
         "timetable": [
@@ -251,7 +251,7 @@ def build() -> dict[str, list[list[str]]]:
             last = female(surname) if girl else surname
             middle = female_patronymic(father) if girl else father
             subgroup = "" if cid == "C1A" else ("1" if i < 8 else "2")
-            tables["students"].append([sid, cid, last, first, middle, subgroup, "yes"])
+            tables["students"].append([sid, cid, last, first, middle, subgroup, "yes", "ж" if girl else "м"])
             if sid == "P001":
                 continue
             families.append((surname, father, [sid] + (["P001"] if sid == "P016" else [])))

@@ -25,9 +25,11 @@ class NoteText(StatesGroup):
     rejection = State()
 
 
-async def on_explain(query: CallbackQuery, callback_data: ExplainCb, viewer: Viewer, state: FSMContext) -> None:
+async def on_explain(
+    query: CallbackQuery, callback_data: ExplainCb, session: AsyncSession, viewer: Viewer, state: FSMContext
+) -> None:
     assert isinstance(query.message, Message)
-    absence_notes.require_may_explain(viewer, callback_data.student)
+    await absence_notes.require_explainable(session, viewer, callback_data.student, date.fromordinal(callback_data.day))
     await query.answer()
     if not callback_data.kind:
         kb = Keyboard()

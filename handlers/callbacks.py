@@ -27,6 +27,7 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 OptionalId = Annotated[int, Field(ge=0, le=MAX_ID)]  # 0: not chosen yet
 Day = Annotated[int, Field(ge=FIRST_DAY, le=LAST_DAY)]  # a date as its ordinal
 OptionalDay = Annotated[int, AfterValidator(_day_or_none)]
+Hour = Annotated[int, Field(ge=0, le=23)]  # an hour of the day, for quiet hours
 GradeValue = Annotated[int, Field(ge=0, le=100)]  # 0: not chosen yet; the school's scale is checked in services
 
 
@@ -57,6 +58,7 @@ class GradeOp(StrEnum):
 class GradeEditOp(StrEnum):
     OPEN = "open"
     SET = "set"
+    ASK_DELETE = "ask"  # "remove?" with yes and no: a grade is not removed by one slip of the thumb
     DELETE = "del"
 
 
@@ -100,7 +102,11 @@ class ScheduleSpan(StrEnum):
 
 class SettingsOp(StrEnum):
     TOGGLE = "t"
-    QUIET = "q"
+    QUIET = "q"  # open the quiet hours: pick the start hour
+    QUIET_FROM = "qf"  # the start is picked: pick the end hour
+    QUIET_TO = "qt"  # both picked: save
+    QUIET_OFF = "qo"
+    BACK = "b"  # back to the settings
     LANGUAGE = "lang"
 
 
@@ -140,9 +146,10 @@ class LogoutCb(CallbackData, prefix="logout"):
 
 
 class DayCb(CallbackData, prefix="day"):
-    """A teacher's day in /today; the date as its ordinal."""
+    """A teacher's day in /today, or the calendar to pick one (opened from that day)."""
 
     day: Day
+    pick: bool = False
 
 
 class LessonCb(CallbackData, prefix="ls"):
@@ -171,6 +178,7 @@ class GradeCb(CallbackData, prefix="gr"):
     wt: OptionalId = 0
     seq: bool = False
     grade: OptionalId = 0  # the grade a comment is for: the button names it, not "the last one saved"
+    ok: bool = False  # the teacher confirmed a grade for a student marked absent
 
 
 class GradeEditCb(CallbackData, prefix="ge"):
@@ -209,6 +217,7 @@ class PeriodCb(CallbackData, prefix="pg"):
     subject: OptionalId = 0
     student: OptionalId = 0
     value: Annotated[str, Field(max_length=4)] = ""
+    ok: bool = False  # confirmed although far from what the average suggests
 
 
 class JournalCb(CallbackData, prefix="jr"):
@@ -220,11 +229,13 @@ class JournalCb(CallbackData, prefix="jr"):
 
 
 class SubstituteCb(CallbackData, prefix="sb"):
-    """Substitution: the absent teacher, their lesson, the substitute (0 gives the lesson back)."""
+    """Substitution: the absent teacher, their lesson, the substitute (0 gives the lesson back);
+    day: the first day of the listed lessons (0: today)."""
 
     teacher: OptionalId = 0
     lesson: OptionalId = 0
     to: Annotated[int, Field(ge=-1, le=MAX_ID)] = -1
+    day: OptionalDay = 0
 
 
 class ChildCb(CallbackData, prefix="ch"):
@@ -236,10 +247,18 @@ class ChildCb(CallbackData, prefix="ch"):
 
 
 class SettingsCb(CallbackData, prefix="st"):
-    """Settings: toggle a category, set quiet hours (a preset), or open the language choice."""
+    """Settings: toggle a category, quiet hours from a start hour to an end hour, or the language."""
 
     op: SettingsOp
     value: Annotated[str, Field(max_length=16)] = ""
+    start: Hour = 0
+    end: Hour = 0
+
+
+class ChildMuteCb(CallbackData, prefix="cm"):
+    """A parent of several children turns one child's notifications off or on again."""
+
+    student: Id
 
 
 class SummarySeenCb(CallbackData, prefix="sn"):

@@ -23,6 +23,9 @@ from services.errors import DiaryError
 
 log = logging.getLogger(__name__)
 
+# The update's outcome, for the process's metrics (read by the outermost middleware in bot/).
+OUTCOME = "metrics_outcome"
+
 
 async def tell(update: Update, bot: Bot, text: str) -> None:
     if update.callback_query is not None:
@@ -61,6 +64,7 @@ class ErrorReplyMiddleware(BaseMiddleware):
             if event.callback_query is not None:
                 await event.callback_query.answer()
         except DiaryError as error:
+            data[OUTCOME] = "refused"
             if session is not None:
                 await (session.commit() if error.keeps_record else session.rollback())
             await tell(event, data["bot"], translate(error.message, get_i18n().current_locale, **error.params))
@@ -69,6 +73,7 @@ class ErrorReplyMiddleware(BaseMiddleware):
         return None
 
     async def _apologize(self, event: Update, data: dict[str, Any]) -> None:
+        data[OUTCOME] = "failed"
         log.exception("update %s failed", event.update_id)
         if "session" in data:
             await data["session"].rollback()

@@ -11,13 +11,15 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import ChildCb, ChildView, ExplainCb, ScheduleSpan, SummarySeenCb
-from handlers.journal_render import REASON_LABELS, average, day, short_day
+from handlers.journal_render import REASON_LABELS, average, day, lesson_ref
 from handlers.keyboards import Keyboard
 from handlers.render import chunks
+from locales.i18n import day_in_words
 from services import absence_notes, family, summaries
 from services.family import Child, ChooseChild
 from services.roles import Viewer
-from views.summary import summary_text
+from views.summary import period_mark_lines, summary_text
+from views.words import voice_for
 
 VIEWS = tuple(ChildView)  # each a command: /grades, /homework, /schedule, /attendance, /summary
 MAX_FILES = 10
@@ -42,14 +44,28 @@ def switcher(kids: list[Child], view: ChildView, current: Child) -> InlineKeyboa
 
 
 async def grades_lines(session: AsyncSession, viewer: Viewer, kid: Child, today: date) -> list[str]:
+    """The current period's grades by subject, then the period grades of the school year."""
     assert viewer.school is not None
     period = await family.period_now(session, viewer, today)
     if period is None:
-        return [_("{name}: there is no school period now.").format(name=kid.name)]
-    by_subject = (await family.grades_by_subject(session, [kid.student_id], period.starts_on, period.ends_on)).get(
-        kid.student_id, {}
-    )
-    lines = [_("{name}, {cls}: grades for {period}").format(name=kid.name, cls=kid.class_name, period=period.name)]
+        lines = [_("{name}: there is no school period now.").format(name=kid.name)]
+    else:
+        lines = current_grades_lines(
+            kid,
+            period.name,
+            (await family.grades_by_subject(session, [kid.student_id], period.starts_on, period.ends_on)).get(
+                kid.student_id, {}
+            ),
+        )
+    marks = (await family.year_marks(session, viewer.school.id, [kid.student_id], today)).get(kid.student_id, [])
+    if marks:
+        lines += ["", _("Period grades:")]
+        lines += period_mark_lines(((m.period, m.subject, m.kind, m.value) for m in marks), get_i18n().current_locale)
+    return lines
+
+
+def current_grades_lines(kid: Child, period: str, by_subject: dict[str, family.SubjectGrades]) -> list[str]:
+    lines = [_("{name}, {cls}: grades for {period}").format(name=kid.name, cls=kid.class_name, period=period)]
     if not by_subject:
         lines.append(_("No grades yet."))
     for subject, grades in by_subject.items():
@@ -71,7 +87,7 @@ async def homework_lines(session: AsyncSession, kid: Child, today: date) -> tupl
         lines.append(_("Nothing is set."))
     files: list[tuple[str, str]] = []
     for task in tasks:
-        due = short_day(task.due_on) if task.due_on else "—"
+        due = day(task.due_on) if task.due_on else "—"
         lines.append(f"{due} · {task.subject}: {task.text}")
         files += task.files
     return lines, files[:MAX_FILES]
@@ -102,13 +118,14 @@ async def attendance_lines(
     period = await family.period_now(session, viewer, today)
     start = period.starts_on if period else today - timedelta(days=30)
     missed = (await family.absences(session, [kid.student_id], start, today)).get(kid.student_id, [])
-    lines = [_("{name}: absences since {date}").format(name=kid.name, date=short_day(start))]
+    lines = [_("{name}: absences since {date}").format(name=kid.name, date=day_in_words(start, locale()))]
     if not missed:
         lines.append(_("No absences."))
     for m in missed:
-        what = _("late") if m.mark == "late" else _("absent")
+        # nouns, not «опоздал(а)»: the list reads the same for a boy and a girl
+        what = _("lateness") if m.mark == "late" else _("absence")
         reason = _(REASON_LABELS[m.reason]) if m.reason else _("no reason yet")
-        lines.append(f"{short_day(m.on_date)}, {m.lesson_no} {m.subject}: {what} — {reason}")
+        lines.append(f"{day(m.on_date)}, {lesson_ref(m.lesson_no, m.subject)}: {what} — {reason}")
     return lines, sorted({m.on_date for m in missed if m.mark == "absent" and not m.reason})
 
 
@@ -131,9 +148,16 @@ async def with_explain_buttons(
     return kb.as_markup()
 
 
-def summary_lines(kid: Child, summary: family.WeekSummary) -> list[str]:
-    """The same text the Saturday push carries, from the same payload."""
-    return summary_text(summaries.payload_of(summary), kid.name, get_i18n().current_locale).split("\n")
+def summary_lines(viewer: Viewer, kid: Child, summary: family.WeekSummary) -> list[str]:
+    """The same text the Saturday push carries, from the same payload; to the student himself in
+    the second person, as his push."""
+    assert viewer.school is not None
+    voice = voice_for(own=kid.student_id == viewer.own_student_id, college=viewer.school.kind == "college")
+    return summary_text(summaries.payload_of(summary), kid.name, locale(), voice).split("\n")
+
+
+def locale() -> str:
+    return get_i18n().current_locale
 
 
 async def show(
@@ -175,8 +199,11 @@ async def show(
         markup = await with_explain_buttons(session, viewer, kid, unexplained, markup)
     else:
         period = await family.period_now(session, viewer, today)
-        summary = (await family.summaries(session, [kid], family.week_start(today), period))[kid.student_id]
-        lines = summary_lines(kid, summary)
+        assert viewer.school is not None
+        summary = (await family.summaries(session, [kid], family.week_start(today), period, viewer.school.timezone))[
+            kid.student_id
+        ]
+        lines = summary_lines(viewer, kid, summary)
     parts = chunks(lines)
     # A child's diary is not to be forwarded or saved out of the chat (152-FZ).
     for n, part in enumerate(parts):

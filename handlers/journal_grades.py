@@ -12,12 +12,21 @@ from handlers.journal_render import day, short_name
 from handlers.journal_today import actions
 from handlers.keyboards import Keyboard, back_to_lesson
 from services import grades
-from services.class_lists import lesson_students
+from services.class_lists import lesson_students, require_in_lesson
 from services.roles import Viewer
 
 
 class GradeComment(StatesGroup):
     text = State()
+
+
+def marked(mark: str | None) -> str:
+    """The attendance mark beside a name, as the paper journal has it: «н» for absent."""
+    if mark == "absent":
+        return " (" + _("abs.") + ")"
+    if mark == "late":
+        return " (" + _("late") + ")"
+    return ""
 
 
 async def students_view(
@@ -27,12 +36,15 @@ async def students_view(
     given: dict[int, list[str]] = {}
     for grade in await grades.of_lesson(session, viewer, lesson_id):
         given.setdefault(grade.student_id, []).append(str(grade.value))
+    marks = await grades.marks_of(session, viewer, lesson_id)
     kb = Keyboard()
     students = await lesson_students(session, g.lesson)
     for student, person in students:
-        marks = ", ".join(given.get(student.id, []))
+        values = ", ".join(given.get(student.id, []))
         kb.button(
-            text=f"{short_name(person.last_name, person.first_name)}{' — ' + marks if marks else ''}",
+            text=short_name(person.last_name, person.first_name)
+            + marked(marks.get(student.id))
+            + (" — " + values if values else ""),
             callback_data=GradeCb(lesson=lesson_id, op=GradeOp.PICK_STUDENT, student=student.id),
         )
     kb.button(text=_("The whole class, one by one"), callback_data=GradeCb(lesson=lesson_id, op=GradeOp.SEQUENCE))
@@ -44,18 +56,22 @@ async def students_view(
 
 
 async def value_view(
-    session: AsyncSession, viewer: Viewer, lesson_id: int, student_id: int, seq: bool, notice: str = ""
+    session: AsyncSession, viewer: Viewer, lesson_id: int, student_id: int, seq: bool, notice: str = "", wt: int = 0
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """The grades to choose for one student; in a sequence with its kind of work chosen, a tap saves."""
     g = await grades.gradable(session, viewer, lesson_id)
-    students = dict((s.id, p) for s, p in await lesson_students(session, g.lesson))
-    person = students.get(student_id)
+    roll = await lesson_students(session, g.lesson)
+    people = {s.id: p for s, p in roll}
+    person = people.get(student_id)
     if person is None:
         return await students_view(session, viewer, lesson_id, _("This student is not in this lesson."))
     kb = Keyboard()
+    saves = seq and (wt or not g.work_types)
     for value in range(g.school.grade_min, g.school.grade_max + 1):
+        op = GradeOp.SAVE if saves else GradeOp.PICK_VALUE
         kb.button(
             text=str(value),
-            callback_data=GradeCb(lesson=lesson_id, op=GradeOp.PICK_VALUE, student=student_id, value=value, seq=seq),
+            callback_data=GradeCb(lesson=lesson_id, op=op, student=student_id, value=value, seq=seq, wt=wt),
         )
     existing = [gr for gr in await grades.of_lesson(session, viewer, lesson_id) if gr.student_id == student_id]
     for grade in existing:
@@ -66,12 +82,24 @@ async def value_view(
     if seq:
         kb.button(
             text=_("Skip") + " ▶",
-            callback_data=GradeCb(lesson=lesson_id, op=GradeOp.SKIP, student=student_id, seq=True),
+            callback_data=GradeCb(lesson=lesson_id, op=GradeOp.SKIP, student=student_id, seq=True, wt=wt),
         )
     kb.button(text="◀ " + _("students"), callback_data=LessonCb(id=lesson_id, act=LessonAct.GRADES))
     scale = g.school.grade_max - g.school.grade_min + 1
     kb.adjust(scale, *([1] * len(existing)), *([2] if seq else [1]))
-    text = _("{name}: choose the grade.").format(name=person.full_name)
+    lines = []
+    if seq:
+        position = [s.id for s, _p in roll].index(student_id) + 1
+        kind = next((w.name for w in g.work_types if w.id == wt), None)
+        head = _("Student {n} of {total}").format(n=position, total=len(roll))
+        lines.append(f"{head} · {_(kind)}" if kind else head)
+    lines.append(_("{name}: choose the grade.").format(name=person.full_name))
+    mark = (await grades.marks_of(session, viewer, lesson_id)).get(student_id)
+    if mark == "absent":
+        lines.append(_("Marked absent in this lesson."))
+    elif mark == "late":
+        lines.append(_("Marked late for this lesson."))
+    text = "\n".join(lines)
     return (f"{notice}\n\n{text}" if notice else text), kb.as_markup()
 
 
@@ -92,6 +120,39 @@ async def type_view(session: AsyncSession, viewer: Viewer, cb: GradeCb) -> tuple
     )
     kb.adjust(2)
     return _("Grade {value}: what kind of work?").format(value=cb.value), kb.as_markup()
+
+
+async def sequence_kind_view(session: AsyncSession, viewer: Viewer, lesson_id: int) -> tuple[str, InlineKeyboardMarkup]:
+    """The kind of work is asked once for the whole class, before the first student."""
+    g = await grades.gradable(session, viewer, lesson_id)
+    kb = Keyboard()
+    for wt in g.work_types:
+        kb.button(text=_(wt.name), callback_data=GradeCb(lesson=lesson_id, op=GradeOp.SEQUENCE, wt=wt.id))
+    kb.button(text="◀ " + _("students"), callback_data=LessonCb(id=lesson_id, act=LessonAct.GRADES))
+    kb.adjust(2)
+    return _("The whole class, one by one: what kind of work is graded?"), kb.as_markup()
+
+
+def confirm_absent_view(cb: GradeCb, name: str) -> tuple[str, InlineKeyboardMarkup]:
+    kb = Keyboard()
+    kb.button(
+        text=_("Yes, give {value}").format(value=cb.value),
+        callback_data=GradeCb(
+            lesson=cb.lesson, op=GradeOp.SAVE, student=cb.student, value=cb.value, wt=cb.wt, seq=cb.seq, ok=True
+        ),
+    )
+    back = (
+        GradeCb(lesson=cb.lesson, op=GradeOp.PICK_STUDENT, student=cb.student, seq=cb.seq, wt=cb.wt)
+        if cb.seq
+        else LessonCb(id=cb.lesson, act=LessonAct.GRADES)
+    )
+    kb.button(text=_("No"), callback_data=back)
+    kb.adjust(2)
+    text = _(
+        "{name} is marked absent in this lesson. Give {value} anyway? "
+        "That happens, for instance, when work is handed in later."
+    ).format(name=name, value=cb.value)
+    return text, kb.as_markup()
 
 
 async def next_student(session: AsyncSession, viewer: Viewer, lesson_id: int, after: int) -> int | None:
@@ -120,7 +181,7 @@ async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup, no
 
 async def on_pick_student(query: CallbackQuery, callback_data: GradeCb, session: AsyncSession, viewer: Viewer) -> None:
     cb = callback_data
-    await show(query, *await value_view(session, viewer, cb.lesson, cb.student, cb.seq))
+    await show(query, *await value_view(session, viewer, cb.lesson, cb.student, cb.seq, wt=cb.wt))
 
 
 async def on_pick_value(query: CallbackQuery, callback_data: GradeCb, session: AsyncSession, viewer: Viewer) -> None:
@@ -130,12 +191,29 @@ async def on_pick_value(query: CallbackQuery, callback_data: GradeCb, session: A
 async def on_save(
     query: CallbackQuery, callback_data: GradeCb, session: AsyncSession, viewer: Viewer, state: FSMContext
 ) -> None:
-    """The work type is picked: the grade is saved; alone it offers a comment, in a sequence the next student."""
+    """The grade is saved (asking first for a student marked absent); alone it offers a comment, in a
+    sequence the next student."""
     cb = callback_data
-    grade = await grades.add(session, viewer, cb.lesson, cb.student, cb.value, cb.wt or None)
+    try:
+        grade = await grades.add(
+            session, viewer, cb.lesson, cb.student, cb.value, cb.wt or None, absent_confirmed=cb.ok
+        )
+    except grades.AbsentNeedsConfirmation:
+        lesson = (await grades.gradable(session, viewer, cb.lesson)).lesson
+        people = await require_in_lesson(session, lesson, {cb.student})
+        await show(query, *confirm_absent_view(cb, people[cb.student].full_name))
+        return
     notice = _("Saved: {value}.").format(value=grade.value)
     if cb.seq:
-        await show(query, *await next_in_sequence(session, viewer, cb.lesson, cb.student, notice), notice)
+        # The next student's name follows: say whose grade was saved.
+        people = await require_in_lesson(
+            session, (await grades.gradable(session, viewer, cb.lesson)).lesson, {cb.student}
+        )
+        person = people[cb.student]
+        notice = _("Saved: {name} — {value}.").format(
+            name=short_name(person.last_name, person.first_name), value=grade.value
+        )
+        await show(query, *await next_in_sequence(session, viewer, cb.lesson, cb.student, notice, cb.wt), notice)
         return
     text, markup = await students_view(session, viewer, cb.lesson, notice)
     kb = Keyboard.from_markup(markup)
@@ -149,22 +227,26 @@ async def on_save(
 
 
 async def on_sequence(query: CallbackQuery, callback_data: GradeCb, session: AsyncSession, viewer: Viewer) -> None:
-    """The whole class one by one, from the first student."""
-    await show(query, *await next_in_sequence(session, viewer, callback_data.lesson, 0))
+    """The whole class one by one: the kind of work once, then from the first student."""
+    cb = callback_data
+    if not cb.wt and (await grades.gradable(session, viewer, cb.lesson)).work_types:
+        await show(query, *await sequence_kind_view(session, viewer, cb.lesson))
+        return
+    await show(query, *await next_in_sequence(session, viewer, cb.lesson, 0, wt=cb.wt))
 
 
 async def on_skip(query: CallbackQuery, callback_data: GradeCb, session: AsyncSession, viewer: Viewer) -> None:
     cb = callback_data
-    await show(query, *await next_in_sequence(session, viewer, cb.lesson, cb.student))
+    await show(query, *await next_in_sequence(session, viewer, cb.lesson, cb.student, wt=cb.wt))
 
 
 async def next_in_sequence(
-    session: AsyncSession, viewer: Viewer, lesson_id: int, after: int, notice: str = ""
+    session: AsyncSession, viewer: Viewer, lesson_id: int, after: int, notice: str = "", wt: int = 0
 ) -> tuple[str, InlineKeyboardMarkup]:
     nxt = await next_student(session, viewer, lesson_id, after)
     if nxt is None:
         return await students_view(session, viewer, lesson_id, (notice + " " + _("The class is done.")).strip())
-    return await value_view(session, viewer, lesson_id, nxt, True, notice)
+    return await value_view(session, viewer, lesson_id, nxt, True, notice, wt)
 
 
 async def on_ask_comment(
@@ -202,7 +284,7 @@ async def on_grade_open(
     for value in range(g.school.grade_min, g.school.grade_max + 1):
         if value != grade.value:
             kb.button(text=str(value), callback_data=GradeEditCb(grade=grade.id, op=GradeEditOp.SET, value=value))
-    kb.button(text="🗑 " + _("Remove"), callback_data=GradeEditCb(grade=grade.id, op=GradeEditOp.DELETE))
+    kb.button(text="🗑 " + _("Remove"), callback_data=GradeEditCb(grade=grade.id, op=GradeEditOp.ASK_DELETE))
     kb.button(
         text="◀ " + _("back"),
         callback_data=GradeCb(lesson=g.lesson.id, op=GradeOp.PICK_STUDENT, student=grade.student_id),
@@ -215,6 +297,21 @@ async def on_grade_set(query: CallbackQuery, callback_data: GradeEditCb, session
     grade = await grades.change(session, viewer, callback_data.grade, value=callback_data.value)
     notice = _("Changed to {value}.").format(value=grade.value)
     await show(query, *await value_view(session, viewer, grade.lesson_id or 0, grade.student_id, False, notice))
+
+
+async def on_grade_ask_delete(
+    query: CallbackQuery, callback_data: GradeEditCb, session: AsyncSession, viewer: Viewer
+) -> None:
+    grade, g = await grades.editable(session, viewer, callback_data.grade)
+    people = await require_in_lesson(session, g.lesson, {grade.student_id})
+    kb = Keyboard()
+    kb.button(text="🗑 " + _("Yes, remove"), callback_data=GradeEditCb(grade=grade.id, op=GradeEditOp.DELETE))
+    kb.button(text=_("No, keep it"), callback_data=GradeEditCb(grade=grade.id, op=GradeEditOp.OPEN))
+    kb.adjust(2)
+    text = _("Remove grade {value} of {name}? The family will be told that it was removed.").format(
+        value=grade.value, name=people[grade.student_id].full_name
+    )
+    await show(query, text, kb.as_markup())
 
 
 async def on_grade_delete(
@@ -238,6 +335,7 @@ def make_router() -> Router:
     router.callback_query.register(on_ask_comment, grade_cb(F.op == GradeOp.COMMENT))
     router.callback_query.register(on_grade_open, GradeEditCb.filter(F.op == GradeEditOp.OPEN))
     router.callback_query.register(on_grade_set, GradeEditCb.filter(F.op == GradeEditOp.SET))
+    router.callback_query.register(on_grade_ask_delete, GradeEditCb.filter(F.op == GradeEditOp.ASK_DELETE))
     router.callback_query.register(on_grade_delete, GradeEditCb.filter(F.op == GradeEditOp.DELETE))
     router.message.register(on_comment, GradeComment.text)
     return router

@@ -6,12 +6,14 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import HomeworkCb, HomeworkOp, LessonAct, LessonCb
 from handlers.journal_render import day, short_day, short_name
 from handlers.keyboards import Keyboard, back_to_lesson, back_to_lesson_button
+from locales.i18n import day_in_words
 from models import Lesson
 from services import homework, lessons
 from services.class_lists import lesson_students
@@ -101,15 +103,34 @@ async def ask_homework(
     await query.message.answer("\n".join(lines), reply_markup=markup)
 
 
+# Typed instead of pressing «Готово»: the end of the homework, never its text.
+DONE_WORDS = {"готово", "всё", "все", "done"}
+
+
 async def got_homework(message: Message, session: AsyncSession, viewer: Viewer, state: FSMContext) -> None:
-    """The first message creates the homework; photos and files that follow (an album) join it."""
+    """The first message creates the homework; what follows joins it: photos and files, and text on
+    a new line (after «✏️ Изменить», the first text replaces it)."""
     data = await state.get_data()
     attachment = attachment_of(message)
     text = message.text or message.caption
+    if message.text and message.text.strip().strip("!.").lower() in DONE_WORDS:
+        await state.set_state(None)
+        lesson = await homework.writable_lesson(session, viewer, data["lesson"])
+        summary, markup = await homework_summary(session, viewer, lesson)
+        await message.answer(summary, reply_markup=markup)
+        return
     if data.get("hw"):
+        replace = bool(data.get("replace"))
         hw = await homework.edit(
-            session, viewer, data["hw"], text=text, add_attachments=[attachment] if attachment else []
+            session,
+            viewer,
+            data["hw"],
+            text=text,
+            add_attachments=[attachment] if attachment else [],
+            append=not replace,
         )
+        if replace and text:
+            await state.update_data(replace=False)
         files = len(await homework.attachments_of(session, viewer, hw.id))
         reply = (
             _("Added to the homework (files: {count}).").format(count=files)
@@ -153,9 +174,23 @@ async def _writable(
 async def on_done(
     query: CallbackQuery, callback_data: HomeworkCb, session: AsyncSession, viewer: Viewer, state: FSMContext
 ) -> None:
-    _lesson, message = await _writable(query, callback_data, session, viewer)
+    """Ends the homework screen with what the lesson now has, not with a bare prompt."""
+    lesson, message = await _writable(query, callback_data, session, viewer)
     await state.set_state(None)
-    await message.edit_reply_markup(reply_markup=None)
+    summary, markup = await homework_summary(session, viewer, lesson)
+    await message.edit_text(summary, reply_markup=markup)
+
+
+async def homework_summary(session: AsyncSession, viewer: Viewer, lesson: Lesson) -> tuple[str, InlineKeyboardMarkup]:
+    given = await homework.of_lesson(session, viewer, lesson.id)
+    on = day_in_words(lesson.on_date, get_i18n().current_locale)
+    if not given:
+        return _("No homework was given for the lesson of {day}.").format(day=on), back_to_lesson(lesson.id)
+    lines = [_("Homework of the lesson of {day}:").format(day=on)]
+    for number, item in enumerate(given, start=1):
+        due = " — " + _("due by {day}").format(day=day(item.due_on)) if item.due_on else ""
+        lines.append(f"{number}. {item.text[:200] or '📎'}{due}")
+    return "\n".join(lines), back_to_lesson(lesson.id)
 
 
 async def on_for_one(query: CallbackQuery, callback_data: HomeworkCb, session: AsyncSession, viewer: Viewer) -> None:
@@ -207,7 +242,7 @@ async def on_edit(
 ) -> None:
     lesson, message = await _writable(query, callback_data, session, viewer)
     await state.set_state(LessonText.homework)
-    await state.update_data(lesson=lesson.id, hw=callback_data.hw, student=None)
+    await state.update_data(lesson=lesson.id, hw=callback_data.hw, student=None, replace=True)
     await message.edit_text(
         _("Send the new text of the homework; photos and files sent now are added to it."),
         reply_markup=homework_keyboard(lesson.id, callback_data.hw),

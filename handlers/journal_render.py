@@ -30,9 +30,15 @@ def card_status(card: LessonCard) -> str:
         (_("attendance ✓ ({count} absent)").format(count=card.absent) if card.attendance_saved else _("attendance —")),
         _("topic ✓") if card.topic else _("topic —"),
         _("homework ✓") if card.homework else _("homework —"),
-        _("grades: {count}").format(count=card.grades),
     ]
+    if card.grading:
+        parts.append(_("grades: {count}").format(count=card.grades))
     return " · ".join(parts)
+
+
+def lesson_ref(no: int, subject: str) -> str:
+    """A lesson in a list of absences: «2-й урок (Математика)», not a bare «2 Математика»."""
+    return _("lesson {no} ({subject})").format(no=no, subject=subject)
 
 
 def short_name(last: str, first: str) -> str:

@@ -3,12 +3,14 @@
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import PeriodCb
 from handlers.journal_render import PERIOD_MARKS, average, period_value
 from handlers.keyboards import Keyboard
+from locales.i18n import day_in_words
 from services import period_grades
 from services.roles import Viewer
 
@@ -74,10 +76,53 @@ async def value_screen(session: AsyncSession, viewer: Viewer, cb: PeriodCb) -> S
     kb.adjust(school.grade_max - school.grade_min + 1, len(PERIOD_MARKS), 1)
     grades = ", ".join(str(v) for v in standing.grades) or _("no grades")
     mean = average(standing.average)
+    if standing.suggested is not None:
+        mean += " → " + str(standing.suggested)
     current = period_value(standing.current.value) if standing.current else "—"
     return standing.name + "\n" + _(
         "Grades in the period: {grades}\nAverage: {average}\nPeriod grade now: {current}"
     ).format(grades=grades, average=mean, current=current), kb.as_markup()
+
+
+async def far_from_average_screen(session: AsyncSession, viewer: Viewer, cb: PeriodCb) -> Screen | None:
+    """A grade more than one point from what the average suggests is asked again, not refused."""
+    standing = await period_grades.standing(
+        session, viewer, class_id=cb.cls, subject_id=cb.subject, period_id=cb.period, student_id=cb.student
+    )
+    if not standing.begun:
+        return None  # the service refuses it, saying why
+    reasons = []
+    if cb.value.isdigit() and not standing.grades:
+        reasons.append(_("there are no grades in the period yet"))
+    if standing.far_from_average(cb.value):
+        reasons.append(
+            _("the average in the period is {average}, which suggests {suggested}").format(
+                average=average(standing.average), suggested=standing.suggested
+            )
+        )
+    if standing.ends_on is not None:
+        reasons.append(
+            _("{period} is not over: it ends on {date}").format(
+                period=standing.period_name, date=day_in_words(standing.ends_on, get_i18n().current_locale)
+            )
+        )
+    if cb.ok or not reasons:
+        return None
+    kb = Keyboard()
+    kb.button(
+        text=_("Yes, give {value}").format(value=cb.value),
+        callback_data=PeriodCb(
+            cls=cb.cls, period=cb.period, subject=cb.subject, student=cb.student, value=cb.value, ok=True
+        ),
+    )
+    kb.button(
+        text=_("No"), callback_data=PeriodCb(cls=cb.cls, period=cb.period, subject=cb.subject, student=cb.student)
+    )
+    kb.adjust(2)
+    text = _("{name}: {reasons}. Give {value} all the same?").format(
+        name=standing.name, reasons="; ".join(reasons), value=period_value(cb.value)
+    )
+    return text, kb.as_markup()
 
 
 async def start(message: Message, session: AsyncSession, viewer: Viewer) -> None:
@@ -118,6 +163,9 @@ async def on_value(query: CallbackQuery, callback_data: PeriodCb, session: Async
 
 async def on_save(query: CallbackQuery, callback_data: PeriodCb, session: AsyncSession, viewer: Viewer) -> None:
     cb = callback_data
+    if (warning := await far_from_average_screen(session, viewer, cb)) is not None:
+        await show(query, warning)
+        return
     row = await period_grades.set_grade(
         session,
         viewer,

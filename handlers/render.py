@@ -55,7 +55,7 @@ def consent_text() -> str:
         "To show you grades, attendance and homework, the school processes personal data of the "
         "student and the parents (Federal Law No. 152-FZ “On Personal Data”). Under the school's "
         "rules on the electronic diary, the diary is open to students and parents who have given "
-        "this consent (004 §3.8), and each family sees only its own child's data.\n\n"
+        "this consent, and each family sees only its own child's data.\n\n"
         "You can withdraw your consent at any time with /privacy; then the bot stops showing diary "
         "data and sending notifications."
     )

@@ -4,7 +4,7 @@ import logging
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -15,13 +15,24 @@ from handlers.account import CHOSEN_LOCALE
 from handlers.callbacks import LinkConfirmCb
 from handlers.keyboards import consent_keyboard, link_confirm_keyboard
 from handlers.render import consent_text, greeting, menu_text, sync_chat_commands
-from services import linking
-from services.roles import Viewer
+from services import family, link_codes, linking
+from services.errors import N_
+from services.roles import Role, Viewer
+from views.words import Phrase, pgettext, say, voice_for
 
 log = logging.getLogger(__name__)
 
 
 PENDING_CODE = "pending_code"  # a code waiting for the person's yes to replace a link
+# A student is greeted by first name as the student of his class: «ты» in a school, «вы» in a
+# college (views/words.py), never by name and patronymic as «обучающийся».
+STUDENT_GREETING = Phrase(
+    N_("Hello, {name}! You are signed in as a student of {cls}."),
+    pgettext("female", "Hello, {name}! You are signed in as a student of {cls}."),
+    pgettext("informal", "Hello, {name}! You are signed in as a student of {cls}."),
+    pgettext("informal male", "Hello, {name}! You are signed in as a student of {cls}."),
+    pgettext("informal female", "Hello, {name}! You are signed in as a student of {cls}."),
+)
 
 
 async def start_with_code(
@@ -56,7 +67,7 @@ async def link_with(
     if result.replaced_chat_id is not None:
         await tell_replaced(bot, i18n, result, viewer)
     await sync_chat_commands(bot, message.chat.id, viewer, i18n.current_locale)
-    await message.answer(greeting(viewer))
+    await message.answer(await greet(session, viewer, i18n.current_locale))
     if viewer.needs_consent:
         await message.answer(consent_text(), reply_markup=consent_keyboard(accepted=False))
     else:
@@ -110,13 +121,35 @@ async def link_confirmed(
     await link_with(query.message, code, session, bot, i18n, state, confirmed=True)
 
 
+async def code_alone(
+    message: Message, viewer: Viewer, session: AsyncSession, bot: Bot, i18n: I18n, state: FSMContext
+) -> None:
+    """A newcomer who sends the code without /start means the same."""
+    await link_with(message, message.text or "", session, bot, i18n, state, confirmed=False)
+
+
+def unlinked_code(message: Message, viewer: Viewer) -> bool:
+    return not viewer.linked and link_codes.looks_like_code(message.text or "")
+
+
 async def start(message: Message, session: AsyncSession, viewer: Viewer, bot: Bot, i18n: I18n) -> None:
     await linking.reachable_again(session, viewer)
     if viewer.linked:
-        await message.answer(greeting(viewer))
+        await message.answer(await greet(session, viewer, i18n.current_locale))
         # Writing /start again is how a person who had blocked the bot comes back.
         await sync_chat_commands(bot, message.chat.id, viewer, i18n.current_locale)
     await message.answer(menu_text(viewer))
+
+
+async def greet(session: AsyncSession, viewer: Viewer, locale: str) -> str:
+    """Staff and parents by name and patronymic with their roles; a student as his school speaks to him."""
+    person = viewer.person
+    if viewer.roles != {Role.STUDENT} or person is None or viewer.school is None:
+        return greeting(viewer)
+    voice = voice_for(own=True, college=viewer.school.kind == "college")
+    sex = family.sex_of(person.sex, person.middle_name)
+    cls = await family.own_class_name(session, viewer) or ""
+    return say(STUDENT_GREETING, locale, voice, sex, name=person.first_name, cls=cls)
 
 
 async def help_(message: Message, viewer: Viewer) -> None:
@@ -129,4 +162,5 @@ def make_router() -> Router:
     router.callback_query.register(link_confirmed, LinkConfirmCb.filter())
     router.message.register(start, CommandStart())
     router.message.register(help_, Command("help"))
+    router.message.register(code_alone, StateFilter(None), unlinked_code)
     return router

@@ -7,15 +7,19 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.absence_notes import KIND_LABELS
 from handlers.callbacks import NoteCb, NoteOp, ReasonCb, ReasonOp, ReasonValue
-from handlers.journal_render import REASON_LABELS, day, short_day
+from handlers.journal_render import REASON_LABELS, day, lesson_ref
 from handlers.keyboards import Keyboard
+from handlers.render import chunks
+from locales.i18n import day_in_words
 from services import absence_notes, absences, clock, family, journal_views, summaries
 from services.absences import AbsentDay
+from services.journal_views import MissingLesson
 from services.roles import Viewer
 
 REASONS = (ReasonValue.ILLNESS, ReasonValue.EXCUSED, ReasonValue.UNEXCUSED)  # the buttons, in this order
@@ -38,7 +42,7 @@ def absences_view(days: list[AbsentDay]) -> tuple[str, InlineKeyboardMarkup | No
     shown = days[:15]
     for number, item in enumerate(shown, start=1):
         flag = " ⚠️ " + _("over 2 working days") if item.overdue else ""
-        lessons = ", ".join(f"{m.lesson_no} {m.subject}" for m in item.lessons)
+        lessons = ", ".join(lesson_ref(m.lesson_no, m.subject) for m in item.lessons)
         lines.append(f"\n{number}. {item.student_name}, {day(item.on_date)}{flag}\n{lessons}")
         for reason in REASONS:
             kb.button(
@@ -90,7 +94,7 @@ async def on_by_lesson(query: CallbackQuery, callback_data: ReasonCb, session: A
     for missed in item.lessons:
         for reason in REASONS:
             kb.button(
-                text=f"{missed.lesson_no} {missed.subject}: {_(REASON_LABELS[reason])}",
+                text=f"{lesson_ref(missed.lesson_no, missed.subject)}: {_(REASON_LABELS[reason])}",
                 callback_data=ReasonCb(reason=reason, att=missed.attendance_id),
             )
     kb.adjust(1)
@@ -161,6 +165,57 @@ async def got_note(message: Message, session: AsyncSession, viewer: Viewer, stat
     await message.answer(_("The note is kept with the reason."))
 
 
+def missing_lines(missing: list[MissingLesson]) -> list[str]:
+    """Each begun lesson still without its topic or homework, with its group and who fills it in."""
+    if not missing:
+        return []
+    lines = ["", _("Lessons without a topic or homework:")]
+    shown_day = None
+    for item in missing:
+        if item.on_date != shown_day:
+            shown_day = item.on_date
+            lines.append(f"  {day(item.on_date)}:")
+        group = " " + _("(group {group})").format(group=item.subgroup) if item.subgroup else ""
+        lacking = ((_("no topic"), item.no_topic), (_("no homework"), item.no_homework))
+        what = ", ".join(label for label, missing in lacking if missing)
+        lines.append(f"    {item.lesson_no}. {item.subject}{group}, {item.teacher}: {what}")
+    return lines
+
+
+def _in_words(on: date) -> str:
+    return day_in_words(on, get_i18n().current_locale)
+
+
+def receipt_lines(week: date, got: summaries.Receipts) -> list[str]:
+    """Who read the week's summary, counted among the families that received it; the others said apart."""
+    if got.received:
+        head = ngettext(
+            "Weekly summary of {date}: seen by {seen} of {total} family that received it.",
+            "Weekly summary of {date}: seen by {seen} of {total} families that received it.",
+            got.received,
+        ).format(date=_in_words(week), seen=len(got.seen), total=got.received)
+    else:
+        head = _("Weekly summary of {date}: no family has received it.").format(date=_in_words(week))
+    lines = ["", head]
+    if got.not_seen:
+        lines.append(_("Not yet: {names}").format(names=", ".join(got.not_seen)))
+    if got.not_received:
+        lines.append(
+            _("Connected, but did not receive it (notifications off or not delivered yet): {names}").format(
+                names=", ".join(got.not_received)
+            )
+        )
+    if got.not_connected:
+        lines.append(
+            ngettext(
+                "{count} family is not connected to the bot yet (no linked account with consent): /codes.",
+                "{count} families are not connected to the bot yet (no linked account with consent): /codes.",
+                got.not_connected,
+            ).format(count=got.not_connected)
+        )
+    return lines
+
+
 async def show_class(message: Message, session: AsyncSession, viewer: Viewer) -> None:
     school_class = await absences.tutor_class(session, viewer, None)
     view = await journal_views.class_overview(session, viewer, school_class)
@@ -184,27 +239,12 @@ async def show_class(message: Message, session: AsyncSession, viewer: Viewer) ->
         lines.append("  " + _("none yet"))
     for subject, values in view.grades_by_subject.items():
         lines.append(f"  {subject}: " + ", ".join(f"{name} {value}" for name, value in values))
-    if view.missing:
-        lines += ["", _("Lessons without a topic or homework:")]
-        for on, no, subject, no_topic, no_homework in view.missing:
-            what = ", ".join(w for w, missing in ((_("topic"), no_topic), (_("homework"), no_homework)) if missing)
-            lines.append(f"  {short_day(on)} {no} {subject}: {what}")
+    lines += missing_lines(view.missing)
     assert viewer.school is not None
     week = summaries.due_week(viewer.school, clock.now()) or (family.week_start(view.today) - timedelta(days=7))
-    seen = await summaries.receipts(session, viewer, school_class.id, week)
-    not_yet = [r.student_name for r in seen if not r.seen]
-    lines += [
-        "",
-        _("Weekly summary of {date}: seen by {seen} of {total} families.").format(
-            date=short_day(week), seen=len(seen) - len(not_yet), total=len(seen)
-        ),
-    ]
-    if not_yet:
-        lines.append(_("Not yet: {names}").format(names=", ".join(not_yet)))
-    text = "\n".join(lines)
-    while text:
-        await message.answer(text[:4000], protect_content=True)
-        text = text[4000:]
+    lines += receipt_lines(week, await summaries.receipts(session, viewer, school_class.id, week))
+    for part in chunks(lines):
+        await message.answer(part, protect_content=True)
 
 
 def make_router() -> Router:

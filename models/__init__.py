@@ -1,6 +1,6 @@
 """SQLAlchemy models of the diary: importing this package registers every table."""
 
-from models.accounts import LinkAttemptWindow, LinkCode, Preference, TelegramAccount
+from models.accounts import ChildMute, LinkAttemptWindow, LinkCode, Preference, TelegramAccount
 from models.audit import AuditEntry
 from models.base import Base
 from models.journal import (
@@ -23,6 +23,7 @@ __all__ = [
     "Attendance",
     "AuditEntry",
     "Base",
+    "ChildMute",
     "Grade",
     "Guardianship",
     "Homework",

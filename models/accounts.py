@@ -1,6 +1,7 @@
 """Telegram accounts, the link codes that bind them to people, and per-account preferences."""
 
 from datetime import datetime, time
+from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -52,6 +53,10 @@ class LinkAttemptWindow(Base):
     tries: Mapped[int] = mapped_column(default=0)
 
 
+# A new account's quiet hours, in the school's time zone.
+QUIET_HOURS = (time(21, 0), time(7, 30))
+
+
 class Preference(Base):
     __tablename__ = "preferences"
 
@@ -61,7 +66,25 @@ class Preference(Base):
     push_homework: Mapped[bool] = mapped_column(default=True)
     push_summaries: Mapped[bool] = mapped_column(default=True)
     push_reminders: Mapped[bool] = mapped_column(default=True)
-    quiet_from: Mapped[time | None] = mapped_column(default=time(21, 0))
-    quiet_to: Mapped[time | None] = mapped_column(default=time(7, 30))
+    # A class teacher's notes from families: apart from absences, which are a family's own pushes.
+    push_notes: Mapped[bool] = mapped_column(default=True)
+    # None is "no quiet hours". The default comes from __init__, not from a column default: the ORM
+    # takes None as "not given" for a column that has one, so `quiet_from=None` was saved as 21:00.
+    quiet_from: Mapped[time | None] = mapped_column()
+    quiet_to: Mapped[time | None] = mapped_column()
     # The child a parent of several last chose in the family's diary.
     child_student_id: Mapped[int | None] = mapped_column(ForeignKey("students.id", ondelete="SET NULL"))
+
+    def __init__(self, **values: Any) -> None:
+        values.setdefault("quiet_from", QUIET_HOURS[0])
+        values.setdefault("quiet_to", QUIET_HOURS[1])
+        super().__init__(**values)
+
+
+class ChildMute(Base):
+    """A parent of several children who turned one child's pushes off, on this account."""
+
+    __tablename__ = "child_mutes"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("telegram_accounts.id", ondelete="CASCADE"), primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), primary_key=True)

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, CreatedAt, UTCDateTime
@@ -30,6 +30,11 @@ class Notification(CreatedAt, Base):
     attempts: Mapped[int] = mapped_column(default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # Sticky for the row's life: a send of it may have reached Telegram (no answer, a dropped
+    # connection, a worker gone mid-send), so a repeat is counted apart from a duplicate.
+    outcome_unknown: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Since when Telegram could not be reached for this row: an outage is waited out, up to a cap.
+    unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A weekly summary's "Seen" button (000 §2.12): when the family marked it read.
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

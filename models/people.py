@@ -27,6 +27,8 @@ class Person(CreatedAt, Base):
     staff_ref: Mapped[str | None] = mapped_column(String(64))
     student_ref: Mapped[str | None] = mapped_column(String(64))
     parent_ref: Mapped[str | None] = mapped_column(String(64))
+    # "m" or "f" when the roster says; None: guess from the patronymic, else neutral wording.
+    sex: Mapped[str | None] = mapped_column(String(1))
     active: Mapped[bool] = mapped_column(default=True)
     # Consent to the processing of personal data (152-FZ; 004 §3.8).
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

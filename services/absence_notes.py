@@ -48,6 +48,33 @@ async def days_to_explain(session: AsyncSession, viewer: Viewer, student_id: int
     return sorted({d for d in days if d not in waiting})
 
 
+async def require_explainable(session: AsyncSession, viewer: Viewer, student_id: int, on_date: date) -> Person:
+    """The day has an absence still without a reason and no note waiting: checked at the press of an
+    old push's "Explain" button as well as on saving, so a settled day is not explained again."""
+    person = require_may_explain(viewer, student_id)
+    marks = list(
+        await session.execute(
+            select(Attendance.reason)
+            .join(Lesson, Lesson.id == Attendance.lesson_id)
+            .where(Attendance.student_id == student_id, Lesson.on_date == on_date, Attendance.mark == "absent")
+        )
+    )
+    if not marks:
+        raise NotFound(N_("There is no such absence in the journal."))
+    if all(reason is not None for (reason,) in marks):
+        raise DiaryError(N_("The absence of {date} already has a reason from the class teacher."), date=on_date)
+    waiting = await session.scalar(
+        select(AbsenceNote.id).where(
+            AbsenceNote.student_id == student_id, AbsenceNote.on_date == on_date, AbsenceNote.status == "pending"
+        )
+    )
+    if waiting is not None:
+        raise DiaryError(
+            N_("The note about {date} is already with the class teacher; the answer will come here."), date=on_date
+        )
+    return person
+
+
 async def explain(
     session: AsyncSession,
     viewer: Viewer,
@@ -58,18 +85,11 @@ async def explain(
     text: str | None,
     file_id: str | None,
 ) -> AbsenceNote:
-    person = require_may_explain(viewer, student_id)
+    person = await require_explainable(session, viewer, student_id, on_date)
     if kind not in KINDS:
         raise DiaryError(N_("Choose illness, family reasons or other."))
     if not (text or "").strip() and not file_id:
         raise DiaryError(N_("Add a few words or a photo of the note."))
-    absent = await session.scalar(
-        select(Attendance.id)
-        .join(Lesson, Lesson.id == Attendance.lesson_id)
-        .where(Attendance.student_id == student_id, Lesson.on_date == on_date, Attendance.mark == "absent")
-    )
-    if absent is None:
-        raise NotFound(N_("There is no such absence in the journal."))
     note = AbsenceNote(
         student_id=student_id,
         on_date=on_date,
@@ -155,6 +175,7 @@ async def decide(
             on_date=note.on_date,
             note=note.text,
             file_id=note.file_id,
+            told_otherwise=frozenset({note.author_id}),
         )
     note.status = "confirmed" if confirm else "rejected"
     note.decided_by, note.decided_at = person.id, clock.now()

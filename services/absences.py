@@ -123,8 +123,10 @@ async def give_reason(
     on_date: date | None = None,
     note: str | None = None,
     file_id: str | None = None,
+    told_otherwise: frozenset[int] = frozenset(),
 ) -> list[Attendance]:
-    """A reason for one missed lesson, or for all the student's absences that day."""
+    """A reason for one missed lesson, or for all the student's absences that day. People in
+    `told_otherwise` (a note's author, who hears the decision) get no second push about it."""
     person = viewer.require_any(Role.TUTOR, Role.ADMIN)
     if reason not in REASONS:
         raise DiaryError(N_("A reason is excused, unexcused or illness."))
@@ -166,12 +168,13 @@ async def give_reason(
     families = await outbox.family_of(session, list(by_student))
     for sid, items in by_student.items():
         day = items[0][1].on_date
+        topic = f"reason:{sid}:{day.isoformat()}"
         await outbox.push(
             session,
-            families[sid],
+            [r for r in families[sid] if r.person_id not in told_otherwise],
             category="absences",
             kind=PushKind.REASON_GIVEN,
-            topic=f"reason:{sid}:{day.isoformat()}",
+            topic=topic,
             grace=False,
             payload={
                 "student_id": sid,
@@ -180,5 +183,6 @@ async def give_reason(
                 "lessons": sorted(lesson.lesson_no for _a, lesson in items),
             },
         )
+        await outbox.hold_behind(session, topic, [f"absence:{lesson.id}:{sid}" for _a, lesson in items])
     await session.flush()
     return changed

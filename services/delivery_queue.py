@@ -1,8 +1,9 @@
 """The outbox seen from the delivery worker: claim due rows, check them at send time, record outcomes.
 
 PostgreSQL claims with FOR UPDATE SKIP LOCKED so several workers share the queue; SQLite has one
-worker and a plain select. A claimed row carries a lease: a worker that dies leaves rows that are
-claimed again once the lease has passed.
+worker and a plain select. A claimed row carries a lease, which the worker keeps extending while
+it holds the row (a 429's pause may be longer than the lease): a worker that dies leaves rows that
+are claimed again once the lease has passed.
 """
 
 from __future__ import annotations  # Select[int, int] is SQLAlchemy 2.1 typing: never evaluated at run time
@@ -13,10 +14,11 @@ from datetime import datetime, time, timedelta
 from typing import Any, TypeVarTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, case, select, update
+from sqlalchemy import Row, Select, case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Notification, Person, Preference, School, Student, TelegramAccount
+from models.accounts import QUIET_HOURS
 from services import clock, tunables
 from services.push_kinds import PushKind
 from services.roles import Scope
@@ -27,7 +29,7 @@ CATEGORY_FLAGS = {
     "homework": "push_homework",
     "summaries": "push_summaries",
     "reminders": "push_reminders",
-    "notes": "push_absences",
+    "notes": "push_notes",
 }
 _Ts = TypeVarTuple("_Ts")  # the columns of a select, whatever they are
 
@@ -55,6 +57,10 @@ class Delivery:
     pushes: list[Push] = field(default_factory=list)
     # A student who may not explain his own absences (a school's, not a college's) gets no button for it.
     explains_own_absences: bool = True
+    # The reader's own student id, if the reader is a student: pushes about him speak to him, in a
+    # college as «вы», in a school as «ты» (views/words.py).
+    own_student_id: int | None = None
+    college: bool = False
 
 
 def in_quiet_hours(local: time, start: time | None, end: time | None) -> bool:
@@ -100,7 +106,7 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
     await session.execute(
         update(Notification)
         .where(Notification.id.in_(ids), Notification.status == "claimed")
-        .values(last_error=UNKNOWN + ": the worker stopped mid-send")
+        .values(last_error=UNKNOWN + ": the worker stopped mid-send", outcome_unknown=True)
     )
     await session.execute(
         update(Notification)
@@ -116,7 +122,7 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
             skipped.setdefault(reason, []).append(row.id)
             continue
         local = now.astimezone(ZoneInfo(row.timezone))
-        start, end = (row.quiet_from, row.quiet_to) if row.has_preference else (time(21, 0), time(7, 30))
+        start, end = (row.quiet_from, row.quiet_to) if row.has_preference else _default_quiet()
         if in_quiet_hours(local.time(), start, end):
             assert end is not None
             # Waits for the morning and goes out then, with the others, as one catch-up message.
@@ -132,6 +138,8 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
                 row.account_locale or row.school_locale,
                 row.timezone,
                 explains_own_absences=row.own_student_id is None or row.school_kind == "college",
+                own_student_id=row.own_student_id,
+                college=row.school_kind == "college",
             ),
         )
         delivery.pushes.append(Push(row.id, row.kind, row.category, row.payload))
@@ -149,6 +157,11 @@ async def claim(session: AsyncSession, *, lane: str, limit: int) -> list[Deliver
         )
     await session.flush()
     return list(deliveries.values())
+
+
+def _default_quiet() -> tuple[time | None, time | None]:
+    """An account without saved preferences has a new account's quiet hours (none in the demo)."""
+    return QUIET_HOURS if tunables.current.quiet_by_default else (None, None)
 
 
 def _due(lane: str, now: datetime, status: str) -> Select[int, int]:
@@ -226,19 +239,44 @@ async def sent(session: AsyncSession, ids: list[int]) -> None:
             status="sent",
             sent_at=clock.now(),
             lease_until=None,
-            last_error=case((Notification.last_error.like(UNKNOWN + "%"), Notification.last_error), else_=None),
+            unreachable_since=None,
+            last_error=case(
+                (
+                    Notification.outcome_unknown,
+                    case((Notification.last_error.like(UNKNOWN + "%"), Notification.last_error), else_=UNKNOWN),
+                ),
+                else_=None,
+            ),
         )
     )
     await session.flush()
 
 
-async def retry(session: AsyncSession, ids: list[int], error: str, *, max_attempts: int = 8) -> None:
-    """Back to the queue after an exponential backoff with jitter; after too many attempts it is
-    failed, and kept for the admin to see."""
+async def keep_leases(session: AsyncSession, ids: list[int]) -> None:
+    """The worker still holds these rows (waiting out a pause, or its turn): nobody else may take them."""
+    until = clock.now() + tunables.current.delivery_lease
+    for start in range(0, len(ids), 1000):
+        await session.execute(
+            update(Notification)
+            .execution_options(synchronize_session=False)
+            .where(Notification.id.in_(ids[start : start + 1000]), Notification.status == "claimed")
+            .values(lease_until=until)
+        )
+    await session.flush()
+
+
+async def retry(
+    session: AsyncSession, ids: list[int], error: str, *, max_attempts: int = 8, maybe_sent: bool = False
+) -> None:
+    """Telegram answered with an error: back to the queue after an exponential backoff with jitter;
+    after too many attempts it is failed, and kept for the admin to see. `maybe_sent`: a part of the
+    message went before the error, so a repeat is possible."""
     now = clock.now()
     for row in await session.scalars(select(Notification).where(Notification.id.in_(ids))):
-        row.last_error = error[:500]
-        row.lease_until = None
+        row.outcome_unknown = row.outcome_unknown or maybe_sent
+        # The mark is the row's for life; the text says what happened since, for the admin.
+        row.last_error = (f"{UNKNOWN}, then: {error}" if row.outcome_unknown else error)[:500]
+        row.lease_until = row.unreachable_since = None
         if row.attempts >= max_attempts:
             row.status = "failed"
         else:
@@ -247,14 +285,60 @@ async def retry(session: AsyncSession, ids: list[int], error: str, *, max_attemp
     await session.flush()
 
 
-async def requeue(session: AsyncSession, ids: list[int], delay: timedelta) -> None:
-    """Not sent because of a rate limit: no attempt is counted against the row."""
+async def requeue(session: AsyncSession, ids: list[int], delay: timedelta, *, maybe_sent: bool = False) -> None:
+    """Not sent because of a rate limit, or given back by a worker that stops: no attempt is counted."""
     await session.execute(
         update(Notification)
         .where(Notification.id.in_(ids))
-        .values(status="pending", lease_until=None, due_at=clock.now() + delay, attempts=Notification.attempts - 1)
+        .values(
+            status="pending",
+            lease_until=None,
+            due_at=clock.now() + delay,
+            attempts=Notification.attempts - 1,
+            **_marked(maybe_sent),
+        )
     )
     await session.flush()
+
+
+async def telegram_unreachable(
+    session: AsyncSession,
+    ids: list[int],
+    error: str,
+    *,
+    retry_in: timedelta,
+    give_up_after: timedelta,
+    maybe_sent: bool = False,
+) -> int:
+    """Telegram could not be reached (connection refused, no route): not the push's fault, so no
+    attempt is counted; it waits the outage out and goes again. A row that has waited longer than
+    `give_up_after` is failed, kept for the admin. Returns how many were failed."""
+    now = clock.now()
+    since = func.coalesce(Notification.unreachable_since, literal(now, Notification.unreachable_since.type))
+    given_up = since < now - give_up_after
+    failed = await session.scalar(
+        select(func.count()).select_from(Notification).where(Notification.id.in_(ids), given_up)
+    )
+    await session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids))
+        .values(
+            status=case((given_up, "failed"), else_="pending"),
+            unreachable_since=since,
+            lease_until=None,
+            due_at=now + retry_in,
+            attempts=Notification.attempts - 1,
+            **_marked(maybe_sent),
+            last_error=("Telegram unreachable: " + error)[:500],
+        )
+    )
+    await session.flush()
+    return failed or 0
+
+
+def _marked(maybe_sent: bool) -> dict[str, bool]:
+    """The values that set the sticky mark when a part of the message may have gone; never unset it."""
+    return {"outcome_unknown": True} if maybe_sent else {}
 
 
 async def unreachable(session: AsyncSession, account_id: int, ids: list[int], error: str) -> None:
@@ -272,13 +356,16 @@ async def unreachable(session: AsyncSession, account_id: int, ids: list[int], er
 async def unknown_outcome(
     session: AsyncSession, ids: list[int], error: str, *, retry_in: timedelta = timedelta(seconds=5)
 ) -> None:
-    """A send timed out: Telegram may have delivered it or not. It goes again (nothing is lost), and
-    the row says so, so these possible repeats are counted apart from real duplicates."""
+    """A send got no answer (timed out, or the connection dropped after the request went): Telegram
+    may have delivered it or not. It goes again (nothing is lost), and the row says so for its life,
+    so these possible repeats are counted apart from real duplicates."""
     await session.execute(
         update(Notification)
         .where(Notification.id.in_(ids))
         .values(
             status="pending",
+            outcome_unknown=True,
+            unreachable_since=None,
             last_error=(UNKNOWN + ": " + error)[:500],
             lease_until=None,
             due_at=clock.now() + retry_in,

@@ -3,9 +3,11 @@ attendance and the week (000 §4.5, §4.6), after consent (004 §3.8)."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -15,6 +17,7 @@ from models import (
     Homework,
     HomeworkAttachment,
     Lesson,
+    PeriodGrade,
     Person,
     Preference,
     SchoolClass,
@@ -27,6 +30,22 @@ from services import clock
 from services.errors import N_, DiaryError, NotAllowed
 from services.lessons import is_study_day
 from services.roles import Viewer
+
+MALE_PATRONYMIC = ("вич", "ич", "оглы", "оглу", "улы", "уулу")
+FEMALE_PATRONYMIC = ("вна", "чна", "кызы", "гызы", "қызы")
+
+
+def sex_of(sex: str | None, middle_name: str | None) -> str | None:
+    """The person's sex ("m", "f") for the words about him: the roster's column, else the
+    patronymic's ending (Владимирович, Ильинична, Мамед кызы), else None: no gendered verb then."""
+    if sex in ("m", "f"):
+        return sex
+    patronymic = (middle_name or "").strip().lower()
+    if patronymic.endswith(FEMALE_PATRONYMIC):
+        return "f"
+    if patronymic.endswith(MALE_PATRONYMIC):
+        return "m"
+    return None
 
 
 @dataclass(frozen=True)
@@ -50,6 +69,17 @@ async def children(session: AsyncSession, viewer: Viewer) -> list[Child]:
         .order_by(Person.first_name)
     )
     return [Child(s.id, f"{p.first_name} {p.last_name}", c.id, c.name, s.subgroup) for s, p, c in rows]
+
+
+async def own_class_name(session: AsyncSession, viewer: Viewer) -> str | None:
+    """The class (a college's group) of a student, to greet him as its student; before consent too."""
+    if viewer.own_student_id is None:
+        return None
+    return await session.scalar(
+        select(SchoolClass.name)
+        .join(Student, Student.class_id == SchoolClass.id)
+        .where(Student.id == viewer.own_student_id)
+    )
 
 
 async def child(session: AsyncSession, viewer: Viewer, student_id: int | None) -> Child:
@@ -93,6 +123,77 @@ async def current_period(session: AsyncSession, school_id: int, on: date) -> Aca
     )
     # The shortest period that holds the day: a quarter before a half before the year.
     return min(periods, key=lambda p: p.ends_on - p.starts_on, default=None)
+
+
+SUMMER = timedelta(days=40)  # a gap between periods longer than any holiday but the summer
+KIND_ORDER = {"period": 0, "exam": 1, "final": 2}
+
+
+def school_year(periods: list[AcademicPeriod], on: date) -> list[AcademicPeriod]:
+    """The begun periods of the school year the day falls in (in the summer, of the year just
+    ended): its quarters, halves and the year itself, parted from the year before by the summer."""
+    begun = sorted((p for p in periods if p.starts_on <= on), key=lambda p: p.starts_on)
+    year: list[AcademicPeriod] = []
+    for period in reversed(begun):
+        if year and period.ends_on < min(p.starts_on for p in year) - SUMMER:
+            break
+        year.append(period)
+    return year
+
+
+@dataclass(frozen=True)
+class PeriodMark:
+    """A quarter's, half-year's or year's grade, or the year's exam or final grade."""
+
+    subject: str
+    period: str
+    kind: str  # period | exam | final
+    value: str  # a grade, "pass" or "na"
+
+
+async def _period_marks(session: AsyncSession, student_ids: list[int], *where: Any) -> dict[int, list[PeriodMark]]:
+    """By student, each subject's marks in the order they are given: Q1, Q2, the first half, …, the
+    year, its exam and its final grade."""
+    rows = await session.execute(
+        select(
+            PeriodGrade.student_id,
+            Subject.name,
+            AcademicPeriod.name,
+            AcademicPeriod.starts_on,
+            AcademicPeriod.ends_on,
+            PeriodGrade.kind,
+            PeriodGrade.value,
+        )
+        .join(Subject, Subject.id == PeriodGrade.subject_id)
+        .join(AcademicPeriod, AcademicPeriod.id == PeriodGrade.period_id)
+        .where(PeriodGrade.student_id.in_(student_ids), PeriodGrade.deleted_at.is_(None), *where)
+    )
+    ordered = sorted(rows, key=lambda r: (r[1], r[4], r[4] - r[3], KIND_ORDER.get(r[5], 9)))
+    result: dict[int, list[PeriodMark]] = defaultdict(list)
+    for student_id, subject, period, _starts, _ends, kind, value in ordered:
+        result[student_id].append(PeriodMark(subject, period, kind, value))
+    return result
+
+
+async def year_marks(
+    session: AsyncSession, school_id: int, student_ids: list[int], on: date
+) -> dict[int, list[PeriodMark]]:
+    """The period grades of the school year so far (or of the year just ended, in the summer)."""
+    periods = list(await session.scalars(select(AcademicPeriod).where(AcademicPeriod.school_id == school_id)))
+    year = [p.id for p in school_year(periods, on)]
+    if not year or not student_ids:
+        return {}
+    return await _period_marks(session, student_ids, PeriodGrade.period_id.in_(year))
+
+
+async def marks_given(
+    session: AsyncSession, student_ids: list[int], since: datetime, until: datetime
+) -> dict[int, list[PeriodMark]]:
+    """The period grades given or changed between two moments (a week's summary tells those)."""
+    if not student_ids:
+        return {}
+    when = func.coalesce(PeriodGrade.updated_at, PeriodGrade.created_at)
+    return await _period_marks(session, student_ids, when >= since, when < until)
 
 
 @dataclass
@@ -262,6 +363,7 @@ class WeekSummary:
     period_averages: dict[str, float | None]
     absences: list[Missed]
     homework_next_week: list[Task]
+    period_grades: list[PeriodMark] = field(default_factory=list)  # given or changed in the week
 
 
 async def summaries(
@@ -269,14 +371,23 @@ async def summaries(
     kids: list[Child],
     week_start: date,
     period: AcademicPeriod | None,
+    timezone: str = "UTC",
 ) -> dict[int, WeekSummary]:
-    """The week for many students at once, in a fixed number of queries (no query per student)."""
+    """The week for many students at once, in a fixed number of queries (no query per student);
+    the week's days are the school's, in its time zone."""
     ids = [k.student_id for k in kids]
     week_end = week_start + timedelta(days=6)
     week = await grades_by_subject(session, ids, week_start, week_end)
     in_period = await grades_by_subject(session, ids, period.starts_on, period.ends_on) if period else {}
     missed = await absences(session, ids, week_start, week_end)
     tasks = await homework_due(session, kids, week_end + timedelta(days=1), week_end + timedelta(days=7))
+    zone = ZoneInfo(timezone)
+    marks = await marks_given(
+        session,
+        ids,
+        datetime.combine(week_start, time(0), zone),
+        datetime.combine(week_end + timedelta(days=1), time(0), zone),
+    )
     return {
         sid: WeekSummary(
             sid,
@@ -285,6 +396,7 @@ async def summaries(
             {s: g.average for s, g in in_period.get(sid, {}).items()},
             missed.get(sid, []),
             tasks.get(sid, []),
+            marks.get(sid, []),
         )
         for sid in ids
     }

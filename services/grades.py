@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Grade, Lesson, School, SchoolClass, WorkType
+from models import Attendance, Grade, Lesson, School, SchoolClass, WorkType
 from services import audit, clock, outbox
 from services.class_lists import require_in_lesson
 from services.errors import N_, DiaryError, NotAllowed, NotFound
@@ -39,7 +39,7 @@ async def gradable(session: AsyncSession, viewer: Viewer, lesson_id: int) -> Gra
     school_class = await require_lesson_writer(session, viewer, lesson)
     if not school_class.grading:
         raise NotAllowed(
-            N_("Class {name} is not graded: in the first grade only attendance is kept (003 §2.5)."),
+            N_("Class {name} takes no grades: in the first grade attendance, topics and homework are kept."),
             name=school_class.name,
         )
     school = await school_of(session, lesson)
@@ -108,6 +108,22 @@ async def _push(session: AsyncSession, grade: Grade, kind: str, work_type: WorkT
     )
 
 
+async def marks_of(session: AsyncSession, viewer: Viewer, lesson_id: int) -> dict[int, str]:
+    """Who was marked absent or late in the lesson (student id -> mark), for whoever may open it."""
+    lesson = await get_lesson(session, lesson_id)
+    await require_lesson_reader(session, viewer, lesson)
+    rows = await session.execute(
+        select(Attendance.student_id, Attendance.mark).where(
+            Attendance.lesson_id == lesson_id, Attendance.mark != "present"
+        )
+    )
+    return {student_id: mark for student_id, mark in rows.all()}
+
+
+class AbsentNeedsConfirmation(DiaryError):
+    """A grade for a student marked absent: possible (a written test graded later), never by a slip."""
+
+
 async def add(
     session: AsyncSession,
     viewer: Viewer,
@@ -116,12 +132,18 @@ async def add(
     value: int,
     work_type_id: int | None = None,
     comment: str | None = None,
+    *,
+    absent_confirmed: bool = False,
 ) -> Grade:
     g = await gradable(session, viewer, lesson_id)
     person = viewer.require_linked()
     check_value(g.school, value)
     work_type = check_work_type(g, work_type_id)
     await require_in_lesson(session, g.lesson, {student_id})
+    if not absent_confirmed and (await marks_of(session, viewer, lesson_id)).get(student_id) == "absent":
+        raise AbsentNeedsConfirmation(
+            N_("This student is marked absent in this lesson: confirm the grade to give it anyway.")
+        )
     grade = Grade(
         student_id=student_id,
         lesson_id=g.lesson.id,

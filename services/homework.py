@@ -165,10 +165,15 @@ async def edit(
     text: str | None = None,
     due_on: date | None = None,
     add_attachments: Sequence[Attachment] = (),
+    append: bool = False,
 ) -> Homework:
+    """Changes a homework; with `append`, the text is added on a new line instead of replacing it
+    (a teacher who sends the task in two messages means both)."""
     homework, lesson = await _own(session, viewer, homework_id)
     person = viewer.require_linked()
     before = snapshot(homework, await _attachments(session, homework.id))
+    if text is not None and append and homework.text:
+        text = f"{homework.text}\n{text}"
     homework.text = _check(text if text is not None else homework.text, due_on or homework.due_on, lesson)
     if due_on is not None:
         homework.due_on = due_on

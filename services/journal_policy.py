@@ -54,8 +54,7 @@ async def require_lesson_writer(session: AsyncSession, viewer: Viewer, lesson: L
 def require_editable(school: School, on: date) -> None:
     """A lesson's journal (attendance, grades, reasons, topic, homework) older than the school's
     window is read-only (004 §3.16)."""
-    today = clock.school_today(school)
-    first_editable = today - timedelta(days=school.edit_window_days)
+    first_editable = first_editable_day(school)
     if on < first_editable:
         raise NotAllowed(
             N_(
@@ -73,10 +72,20 @@ def require_editable(school: School, on: date) -> None:
 EARLY_MARKING = timedelta(minutes=10)
 
 
+def has_started(school: School, lesson: Lesson) -> bool:
+    """The lesson has begun by its start time in the school's zone (or its bell is about to ring)."""
+    starts = datetime.combine(lesson.on_date, lesson.starts_at, ZoneInfo(school.timezone))
+    return clock.now() >= starts - EARLY_MARKING
+
+
+def first_editable_day(school: School) -> date:
+    """The oldest day whose journal can still be changed (004 §3.16)."""
+    return clock.school_today(school) - timedelta(days=school.edit_window_days)
+
+
 def require_started(school: School, lesson: Lesson) -> None:
     """Attendance and grades belong to a lesson that has begun, by its start time in the school's zone."""
-    starts = datetime.combine(lesson.on_date, lesson.starts_at, ZoneInfo(school.timezone))
-    if clock.now() < starts - EARLY_MARKING:
+    if not has_started(school, lesson):
         raise NotAllowed(
             N_("The lesson of {date} at {time} has not begun yet; attendance and grades are given from its start."),
             date=lesson.on_date,

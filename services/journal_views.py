@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,10 +18,11 @@ from models import (
     Student,
     Subject,
     TeachingAssignment,
+    TimetableSlot,
 )
 from services import clock
 from services.errors import N_, NotAllowed, NotFound
-from services.journal_policy import require_lesson_reader
+from services.journal_policy import first_editable_day, has_started, require_lesson_reader
 from services.lessons import get_lesson, lessons_of_class, lessons_of_teacher
 from services.roles import Role, Viewer
 
@@ -36,6 +37,8 @@ class LessonCard:
     topic: str | None
     homework: int
     grades: int
+    started: bool = True  # attendance and grades are offered only once the lesson has begun
+    grading: bool = True  # a first grade's lessons take no grades (003 §2.5)
 
 
 async def cards(session: AsyncSession, lessons: list[Lesson]) -> list[LessonCard]:
@@ -43,15 +46,14 @@ async def cards(session: AsyncSession, lessons: list[Lesson]) -> list[LessonCard
     ids = [lesson.id for lesson in lessons]
     if not ids:
         return []
-    names = dict(
-        (
-            await session.execute(
-                select(SchoolClass.id, SchoolClass.name).where(
-                    SchoolClass.id.in_({lesson.class_id for lesson in lessons})
-                )
+    classes = {
+        class_id: (name, grading)
+        for class_id, name, grading in await session.execute(
+            select(SchoolClass.id, SchoolClass.name, SchoolClass.grading).where(
+                SchoolClass.id.in_({lesson.class_id for lesson in lessons})
             )
-        ).all()
-    )
+        )
+    }
     subjects = dict(
         (
             await session.execute(
@@ -89,27 +91,64 @@ async def cards(session: AsyncSession, lessons: list[Lesson]) -> list[LessonCard
     return [
         LessonCard(
             lesson,
-            names[lesson.class_id],
+            classes[lesson.class_id][0],
             subjects[lesson.subject_id],
             lesson.attendance_saved_at is not None,
             absent.get(lesson.id, 0),
             lesson.topic,
             homework.get(lesson.id, 0),
             grades.get(lesson.id, 0),
+            grading=classes[lesson.class_id][1],
         )
         for lesson in lessons
     ]
 
 
+@dataclass
+class TeachingDays:
+    """What a teacher's day navigation needs: the weekdays they teach and the edit window."""
+
+    today: date
+    first_editable: date
+    window: int
+    weekdays: set[int]
+
+
+# A teacher with no timetable of their own (a substitute only) still steps through a school week.
+SCHOOL_WEEK = {1, 2, 3, 4, 5, 6}
+
+
+async def teaching_days(session: AsyncSession, viewer: Viewer) -> TeachingDays:
+    person = viewer.require_any(Role.TEACHER)
+    assert viewer.school is not None
+    weekdays = set(
+        await session.scalars(
+            select(TimetableSlot.weekday).where(TimetableSlot.teacher_id == person.id, TimetableSlot.active.is_(True))
+        )
+    )
+    return TeachingDays(
+        today=clock.school_today(viewer.school),
+        first_editable=first_editable_day(viewer.school),
+        window=viewer.school.edit_window_days,
+        weekdays=weekdays or SCHOOL_WEEK,
+    )
+
+
+def _mark_started(school: School | None, found: list[LessonCard]) -> list[LessonCard]:
+    for card in found:
+        card.started = school is None or has_started(school, card.lesson)
+    return found
+
+
 async def teacher_day(session: AsyncSession, viewer: Viewer, on: date) -> list[LessonCard]:
     person = viewer.require_any(Role.TEACHER)
-    return await cards(session, await lessons_of_teacher(session, person, on))
+    return _mark_started(viewer.school, await cards(session, await lessons_of_teacher(session, person, on)))
 
 
 async def lesson_card(session: AsyncSession, viewer: Viewer, lesson_id: int) -> LessonCard:
     lesson = await get_lesson(session, lesson_id)
     await require_lesson_reader(session, viewer, lesson)
-    return (await cards(session, [lesson]))[0]
+    return _mark_started(viewer.school, await cards(session, [lesson]))[0]
 
 
 def week_of(day: date) -> tuple[date, date]:
@@ -125,7 +164,20 @@ class ClassOverview:
     week_absences: int
     week_unexplained: int
     grades_by_subject: dict[str, list[tuple[str, int]]]  # subject -> [(student, value)]
-    missing: list[tuple[date, int, str, bool, bool]]  # date, lesson_no, subject, no topic, no homework
+    missing: list["MissingLesson"]
+
+
+@dataclass(frozen=True)
+class MissingLesson:
+    """A lesson of the week that has begun and still lacks its topic or homework."""
+
+    on_date: date
+    lesson_no: int
+    subject: str
+    subgroup: str | None  # a class split in groups has one such lesson per group
+    teacher: str  # who fills its journal: the substitute, else its own teacher ("Соколова Е. В.")
+    no_topic: bool
+    no_homework: bool
 
 
 async def class_overview(session: AsyncSession, viewer: Viewer, school_class: SchoolClass) -> ClassOverview:
@@ -173,29 +225,55 @@ async def class_overview(session: AsyncSession, viewer: Viewer, school_class: Sc
     by_subject: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for subject, last, first, value in grade_rows:
         by_subject[subject].append((f"{last} {first[:1]}.", value))
-    lessons = list(
-        await session.execute(
-            select(Lesson, Subject.name)
-            .join(Subject, Subject.id == Lesson.subject_id)
-            .where(Lesson.class_id == school_class.id, Lesson.on_date >= monday, Lesson.on_date <= today)
-            .order_by(Lesson.on_date, Lesson.starts_at)
-        )
-    )
-    with_homework = set(
-        await session.scalars(
-            select(Homework.lesson_id).where(
-                Homework.lesson_id.in_([lesson.id for lesson, _s in lessons]), Homework.deleted_at.is_(None)
-            )
-        )
-    )
-    missing = [
-        (lesson.on_date, lesson.lesson_no, subject, not lesson.topic, lesson.id not in with_homework)
-        for lesson, subject in lessons
-        if not lesson.topic or lesson.id not in with_homework
-    ]
+    missing = await _missing_content(session, school_class, monday, clock.school_now(school).replace(tzinfo=None))
     return ClassOverview(
         school_class, today, list(today_by_student.items()), week_absences, unexplained, dict(by_subject), missing
     )
+
+
+async def _missing_content(
+    session: AsyncSession, school_class: SchoolClass, monday: date, now: datetime
+) -> list[MissingLesson]:
+    """The week's lessons up to now (school time) without topic or homework: a lesson that has not
+    begun lacks nothing yet."""
+    responsible = func.coalesce(Lesson.substitute_id, Lesson.teacher_id)
+    rows = await session.execute(
+        select(Lesson, Subject.name, Person)
+        .join(Subject, Subject.id == Lesson.subject_id)
+        .join(Person, Person.id == responsible)
+        .where(Lesson.class_id == school_class.id, Lesson.on_date >= monday, Lesson.on_date <= now.date())
+        .order_by(Lesson.on_date, Lesson.starts_at, Lesson.lesson_no, Lesson.subgroup)
+    )
+    begun = [
+        (lesson, subject, teacher)
+        for lesson, subject, teacher in rows
+        if datetime.combine(lesson.on_date, lesson.starts_at) <= now
+    ]
+    with_homework = set(
+        await session.scalars(
+            select(Homework.lesson_id).where(
+                Homework.lesson_id.in_([lesson.id for lesson, _s, _t in begun]), Homework.deleted_at.is_(None)
+            )
+        )
+    )
+    return [
+        MissingLesson(
+            lesson.on_date,
+            lesson.lesson_no,
+            subject,
+            lesson.subgroup,
+            _initials(teacher),
+            not lesson.topic,
+            lesson.id not in with_homework,
+        )
+        for lesson, subject, teacher in begun
+        if not lesson.topic or lesson.id not in with_homework
+    ]
+
+
+def _initials(person: Person) -> str:
+    initials = "".join(f" {part[:1]}." for part in (person.first_name, person.middle_name) if part)
+    return person.last_name + initials
 
 
 @dataclass
@@ -239,6 +317,11 @@ async def journal_page(
     if date_to < date_from or (date_to - date_from).days > 62:
         raise NotAllowed(N_("Choose a range of at most two months."))
     page = JournalPage(school_class, subject)
+    # Lessons are made from the timetable when first seen: a day nobody opened still has its lessons.
+    on = date_from
+    while on <= date_to:
+        await lessons_of_class(session, school_class, on)
+        on += timedelta(days=1)
     page.lessons = list(
         await session.scalars(
             select(Lesson)

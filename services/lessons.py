@@ -8,9 +8,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AcademicPeriod, Lesson, Person, RoleGrant, School, SchoolClass, TimetableSlot
-from services import audit
-from services.errors import N_, NotFound
+from services import audit, clashes, clock, journal_policy, outbox
+from services.errors import N_, NotAllowed, NotFound
+from services.link_codes import class_name_form
+from services.push_kinds import PushKind
 from services.roles import Role, Viewer
+
+# How far ahead the admin's /substitute lists lessons (a planned absence: courses, a hospital stay).
+SUBSTITUTION_AHEAD_DAYS = 28
 
 
 async def is_study_day(session: AsyncSession, school_id: int, on: date) -> bool:
@@ -158,24 +163,68 @@ async def teachers(session: AsyncSession, school_id: int) -> list[Person]:
     )
 
 
+async def lessons_of_school(session: AsyncSession, school_id: int, on: date) -> list[Lesson]:
+    """Every lesson of the school that day, made from the timetable where not made yet."""
+    classes = select(SchoolClass.id).where(SchoolClass.school_id == school_id)
+    return await _day(session, school_id, on, TimetableSlot.class_id.in_(classes), Lesson.class_id.in_(classes))
+
+
+async def busy_teachers(session: AsyncSession, lesson: Lesson, school_id: int) -> dict[int, clashes.Clash]:
+    """Who teaches another class while this lesson goes on (see services/clashes.py)."""
+    await lessons_of_school(session, school_id, lesson.on_date)
+    return await clashes.busy_during(session, lesson, school_id)
+
+
+def substitution_days(school: School) -> tuple[date, date]:
+    """The days a substitute may be given for: back to the journal's edit window (the substitute fills
+    a past lesson's journal, 004 §3.16), ahead as far as a planned absence reaches."""
+    ahead = clock.school_today(school) + timedelta(days=SUBSTITUTION_AHEAD_DAYS)
+    return journal_policy.first_editable_day(school), ahead
+
+
+def _require_open(school: School, lesson: Lesson) -> None:
+    first, _last = substitution_days(school)
+    if lesson.on_date < first:
+        raise NotAllowed(
+            N_(
+                "The journal of {date} is closed (it is open from {first} now), so a substitute can no longer "
+                "be given for that lesson."
+            ),
+            date=lesson.on_date,
+            first=first,
+        )
+
+
 async def _set_substitute(
     session: AsyncSession,
     lesson: Lesson,
-    school_id: int,
+    school: School,
     substitute_id: int | None,
     actor_id: int | None,
     telegram_id: int | None,
 ) -> Lesson:
-    if substitute_id is not None and substitute_id not in {t.id for t in await teachers(session, school_id)}:
+    staff = {t.id: t for t in await teachers(session, school.id)}
+    if substitute_id is not None and substitute_id not in staff:
         raise NotFound(N_("There is no such active teacher."))
+    _require_open(school, lesson)
     before = lesson.substitute_id
-    lesson.substitute_id = None if substitute_id == lesson.teacher_id else substitute_id
+    after = None if substitute_id == lesson.teacher_id else substitute_id
+    taker = after or lesson.teacher_id
+    if taker != clashes.teacher_of(lesson):
+        clash = (await busy_teachers(session, lesson, school.id)).get(taker)
+        if clash is not None:
+            person = staff.get(taker) or await session.get(Person, taker)
+            assert person is not None
+            raise clashes.refusal(person, clash)
+    lesson.substitute_id = after
+    if before != after:
+        await _tell_teachers(session, lesson, staff, before, after)
     audit.record(
         session,
         action="substitute_set",
         entity="lesson",
         entity_id=lesson.id,
-        school_id=school_id,
+        school_id=school.id,
         actor_person_id=actor_id,
         actor_telegram_id=telegram_id,
         before={"substitute_id": before},
@@ -185,15 +234,87 @@ async def _set_substitute(
     return lesson
 
 
-async def substitute(session: AsyncSession, viewer: Viewer, lesson_id: int, substitute_id: int | None) -> Lesson:
-    """An admin gives a lesson to a substitute teacher (004 §4), or back to its own (None)."""
+async def _tell_teachers(
+    session: AsyncSession, lesson: Lesson, staff: dict[int, Person], before: int | None, after: int | None
+) -> None:
+    """The teacher who takes the lesson, the one who gives it up and its own teacher learn of it at once."""
+    class_name = await session.scalar(select(SchoolClass.name).where(SchoolClass.id == lesson.class_id))
+    owner = staff.get(lesson.teacher_id) or await session.get(Person, lesson.teacher_id)
+    assert owner is not None
+    taker = staff.get(after) if after is not None else owner
+    common = {
+        "lesson_id": lesson.id,
+        "subject_id": lesson.subject_id,
+        "class": class_name,
+        "lesson_no": lesson.lesson_no,
+        "on_date": lesson.on_date.isoformat(),
+        "starts_at": f"{lesson.starts_at:%H:%M}",
+        "teacher": owner.full_name,
+        "taker": taker.full_name if taker is not None else "",
+    }
+    told = {after: "takes" if after is not None else "back", before: "released", lesson.teacher_id: "owner"}
+    if after is None:
+        told[lesson.teacher_id] = "back"
+    for person_id, role in told.items():
+        if person_id is None:
+            continue
+        await outbox.push(
+            session,
+            [outbox.Recipient(person_id, None)],
+            category="reminders",
+            kind=PushKind.SUBSTITUTION,
+            topic=f"substitution:{lesson.id}",
+            grace=False,
+            payload={**common, "role": role},
+        )
+
+
+async def _admins_lesson(session: AsyncSession, viewer: Viewer, lesson_id: int) -> tuple[Lesson, School, Person]:
     admin = viewer.require_any(Role.ADMIN)
     lesson = await get_lesson(session, lesson_id)
-    school_class = await session.get(SchoolClass, lesson.class_id)
-    assert school_class is not None
-    if school_class.school_id != admin.school_id:
+    school = await school_of(session, lesson)
+    if school.id != admin.school_id:
         raise NotFound(N_("This lesson is not in the journal."))
-    return await _set_substitute(session, lesson, admin.school_id, substitute_id, admin.id, viewer.telegram_user_id)
+    return lesson, school, admin
+
+
+async def substitution_choices(
+    session: AsyncSession, viewer: Viewer, lesson_id: int
+) -> tuple[Lesson, list[Person], dict[int, clashes.Clash]]:
+    """For the admin's menu: the lesson, the teachers free to take it, and the busy ones with the
+    lesson that keeps each busy (the menu hides them; substitute() refuses them anyway)."""
+    lesson, school, _admin = await _admins_lesson(session, viewer, lesson_id)
+    _require_open(school, lesson)
+    busy = await busy_teachers(session, lesson, school.id)
+    free = [t for t in await teachers(session, school.id) if t.id not in busy]
+    return lesson, free, busy
+
+
+async def substitute(session: AsyncSession, viewer: Viewer, lesson_id: int, substitute_id: int | None) -> Lesson:
+    """An admin gives a lesson to a substitute teacher (004 §4), or back to its own (None)."""
+    lesson, school, admin = await _admins_lesson(session, viewer, lesson_id)
+    return await _set_substitute(session, lesson, school, substitute_id, admin.id, viewer.telegram_user_id)
+
+
+async def _class_by_ref(session: AsyncSession, class_ref: str) -> SchoolClass:
+    """A class by its roster id (C5A) or by its name as people write it (5А, 5 a)."""
+    found = list(
+        await session.scalars(
+            select(SchoolClass).where(
+                or_(SchoolClass.external_id == class_ref, SchoolClass.name == class_name_form(class_ref))
+            )
+        )
+    )
+    by_id = [c for c in found if c.external_id == class_ref]
+    if by_id or len(found) == 1:
+        return (by_id or found)[0]
+    if found:
+        raise NotFound(
+            N_("Several schools have a class {class_ref}: give its id from the roster (C5A)."), class_ref=class_ref
+        )
+    raise NotFound(
+        N_("There is no class {class_ref}: give its name (5А) or its id from the roster (C5A)."), class_ref=class_ref
+    )
 
 
 async def substitute_by_refs(
@@ -208,9 +329,7 @@ async def substitute_by_refs(
 ) -> Lesson:
     """The command line's way (the operator is the administrator): roster ids instead of buttons."""
     operator.require_operator()
-    school_class = await session.scalar(select(SchoolClass).where(SchoolClass.external_id == class_ref))
-    if school_class is None:
-        raise NotFound(N_("There is no class with id {class_ref}."), class_ref=class_ref)
+    school_class = await _class_by_ref(session, class_ref)
     candidates = [
         lesson
         for lesson in await lessons_of_class(session, school_class, on)
@@ -231,7 +350,9 @@ async def substitute_by_refs(
         if person is None:
             raise NotFound(N_("There is no active teacher with id {ref}."), ref=staff_ref)
         substitute_id = person.id
-    return await _set_substitute(session, candidates[0], school_class.school_id, substitute_id, None, None)
+    school = await session.get(School, school_class.school_id)
+    assert school is not None
+    return await _set_substitute(session, candidates[0], school, substitute_id, None, None)
 
 
 async def upcoming_of_teacher(session: AsyncSession, person: Person, start: date, days: int = 7) -> list[Lesson]:

@@ -42,6 +42,12 @@ def normalize_code(text: str) -> str:
     return "".join(ch for ch in text.upper() if ch.isalnum())
 
 
+def looks_like_code(text: str) -> bool:
+    """A message that is a link code on its own (sent without /start): 15 of the code's letters."""
+    code = normalize_code(text)
+    return len(text) <= 40 and len(code) == CODE_LENGTH and all(ch in ALPHABET for ch in code)
+
+
 def hash_code(text: str) -> str:
     return hashlib.sha256(normalize_code(text).encode()).hexdigest()
 

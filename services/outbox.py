@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Guardianship, Notification, Person, Student, TelegramAccount
+from models import ChildMute, Guardianship, Notification, Person, Student, TelegramAccount
 from services import clock, tunables
 
 
@@ -18,7 +18,8 @@ class Recipient:
 
 
 async def family_of(session: AsyncSession, student_ids: list[int]) -> dict[int, list[Recipient]]:
-    """Each student and their active guardians who have consented (004 §3.8), in two queries."""
+    """Each student and their active guardians who have consented (004 §3.8) and have not muted
+    that child, in two queries."""
     result: dict[int, list[Recipient]] = {sid: [] for sid in student_ids}
     if not student_ids:
         return result
@@ -31,11 +32,19 @@ async def family_of(session: AsyncSession, student_ids: list[int]) -> dict[int, 
     )
     for student_id, person_id, account_id in rows:
         result[student_id].append(Recipient(person_id, account_id))
+    # A parent of several children may have turned one child's pushes off (/settings).
+    muted = (ChildMute.account_id == TelegramAccount.id) & (ChildMute.student_id == Guardianship.student_id)
     rows = await session.execute(
         select(Guardianship.student_id, Person.id, TelegramAccount.id)
         .join(Person, Person.id == Guardianship.parent_id)
         .outerjoin(TelegramAccount, TelegramAccount.person_id == Person.id)
-        .where(Guardianship.student_id.in_(student_ids), Guardianship.active.is_(True), consented)
+        .outerjoin(ChildMute, muted)
+        .where(
+            Guardianship.student_id.in_(student_ids),
+            Guardianship.active.is_(True),
+            consented,
+            ChildMute.account_id.is_(None),
+        )
     )
     for student_id, person_id, account_id in rows:
         result[student_id].append(Recipient(person_id, account_id))
@@ -135,3 +144,46 @@ async def cancel(session: AsyncSession, topic: str) -> int:
     for row in rows:
         row.status = "cancelled"
     return len(rows)
+
+
+SETTLED = ("sent", "failed", "cancelled", "skipped")
+PURGE_BATCH = 5000  # one round's deletions: a minute's job, never a long lock
+
+
+async def purge_settled(session: AsyncSession) -> int:
+    """Drop pushes settled longer ago than the keep period, a batch at a time."""
+    before = clock.now() - tunables.current.outbox_keep
+    old = (
+        select(Notification.id)
+        .where(Notification.status.in_(SETTLED), Notification.created_at < before)
+        .limit(PURGE_BATCH)
+    )
+    ids = list(await session.scalars(old))
+    if ids:
+        await session.execute(delete(Notification).where(Notification.id.in_(ids)))
+    return len(ids)
+
+
+async def hold_behind(session: AsyncSession, topic: str, earlier_topics: list[str]) -> None:
+    """The pending pushes on `topic` wait for each person's pending pushes on `earlier_topics`: a
+    reason must not reach a family before the absence it explains, still inside its grace period."""
+    if not earlier_topics:
+        return
+    earlier = or_(*(Notification.topic.like(f"{t}:p%") for t in earlier_topics))
+    latest = dict(
+        (
+            await session.execute(
+                select(Notification.person_id, func.max(Notification.due_at))
+                .where(Notification.status == "pending", earlier)
+                .group_by(Notification.person_id)
+            )
+        ).all()
+    )
+    if not latest:
+        return
+    for row in await session.scalars(
+        select(Notification).where(Notification.status == "pending", Notification.topic.like(f"{topic}:p%"))
+    ):
+        wait = latest.get(row.person_id)
+        if wait is not None and wait >= row.due_at:
+            row.due_at = wait + timedelta(seconds=1)

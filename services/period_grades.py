@@ -2,7 +2,8 @@
 (000 §4.4), a subject teacher for their own subject and class; families learn within a day (002 §13.2)."""
 
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from services.push_kinds import PushKind
 from services.roles import Role, Viewer
 
 KINDS = ("period", "exam", "final")
+CLOSING_WEEKS = timedelta(weeks=2)
 MARKS = ("pass", "na")  # «зачёт», «не аттестован»
 
 
@@ -23,6 +25,25 @@ class Standing:
     grades: list[int]
     average: float | None
     current: PeriodGrade | None
+    period_name: str = ""
+    begun: bool = True
+    ends_on: date | None = None  # set while more than the closing weeks of the period remain
+
+    @property
+    def suggested(self) -> int | None:
+        return suggested_by(self.average)
+
+    def far_from_average(self, value: str) -> bool:
+        """A numeric period grade more than one point from what the average suggests: worth a second look."""
+        hint = self.suggested
+        return hint is not None and value.isdigit() and abs(int(value) - hint) > 1
+
+
+def suggested_by(average: float | None) -> int | None:
+    """The grade an average rounds to, halves up as a school rounds them (4,5 gives 5)."""
+    if average is None:
+        return None
+    return int(Decimal(str(average)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
 async def _context(
@@ -70,7 +91,7 @@ async def standing(
     session: AsyncSession, viewer: Viewer, *, class_id: int, subject_id: int, period_id: int, student_id: int
 ) -> Standing:
     """The student's current grades and average in that subject and period, beside the choice."""
-    _c, _s, period, _school = await _context(session, viewer, class_id, subject_id, period_id)
+    _c, _s, period, school = await _context(session, viewer, class_id, subject_id, period_id)
     await _require_in_class(session, student_id, class_id)
     student = await session.scalar(
         select(Person).join(Student, Student.person_id == Person.id).where(Student.id == student_id)
@@ -98,7 +119,11 @@ async def standing(
         )
     )
     average = round(sum(values) / len(values), 2) if values else None
-    return Standing(f"{student.last_name} {student.first_name}", values, average, current)
+    # Period grades are given in its last weeks; one given earlier is asked again (a «Год» in December).
+    running = period.ends_on if clock.school_today(school) < period.ends_on - CLOSING_WEEKS else None
+    begun = clock.school_today(school) >= period.starts_on
+    name = f"{student.last_name} {student.first_name}"
+    return Standing(name, values, average, current, period_name=period.name, ends_on=running, begun=begun)
 
 
 async def _store(

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AcademicPeriod, Grade, Homework, HomeworkAttachment, Person, Student, Subject
+from services.family import sex_of
 
 
 @dataclass
@@ -23,6 +24,8 @@ class PushContext:
     attachments: dict[int, list[HomeworkAttachment]] = field(default_factory=dict)
     # (student, subject) -> (period name, average) for grade pushes
     averages: dict[tuple[int, int], tuple[str, float]] = field(default_factory=dict)
+    # student id -> "m", "f" or None: the verb's form in Russian («отсутствовал», «отсутствовала»)
+    sexes: dict[int, str | None] = field(default_factory=dict)
 
 
 def _ids(payloads: list[dict[str, Any]], key: str) -> set[int]:
@@ -32,12 +35,13 @@ def _ids(payloads: list[dict[str, Any]], key: str) -> set[int]:
 async def load(session: AsyncSession, payloads: list[dict[str, Any]]) -> PushContext:
     ctx = PushContext()
     if ids := _ids(payloads, "student_id"):
-        for sid, first, last in await session.execute(
-            select(Student.id, Person.first_name, Person.last_name)
+        for sid, first, last, sex, middle in await session.execute(
+            select(Student.id, Person.first_name, Person.last_name, Person.sex, Person.middle_name)
             .join(Person, Person.id == Student.person_id)
             .where(Student.id.in_(ids))
         ):
             ctx.students[sid] = f"{first} {last}"
+            ctx.sexes[sid] = sex_of(sex, middle)
     if ids := _ids(payloads, "subject_id"):
         ctx.subjects = dict((await session.execute(select(Subject.id, Subject.name).where(Subject.id.in_(ids)))).all())
     if ids := _ids(payloads, "period_id"):

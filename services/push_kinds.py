@@ -22,3 +22,4 @@ class PushKind(StrEnum):
     ALERT_UNEXCUSED = "alert_unexcused"
     ALERT_AVERAGE = "alert_average"
     WEEKLY_SUMMARY = "weekly_summary"
+    SUBSTITUTION = "substitution"

@@ -1,21 +1,21 @@
 """Weekly summaries (000 §2.12): built in bulk for a whole school and queued for every consenting
 student and parent, one message per child; the family marks it seen and the tutor sees who has."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, insert, select, text, update
+from sqlalchemy import CursorResult, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Notification, Person, School, SchoolClass, Student, SummaryRun
+from models import Guardianship, Notification, Person, School, SchoolClass, Student, SummaryRun, TelegramAccount
 from services import clock, family, outbox
 from services.absences import tutor_class
 from services.errors import N_, NotFound
 from services.family import Child
 from services.push_kinds import PushKind
-from services.roles import Viewer
+from services.roles import Scope, Viewer
 
 CHUNK = 2000  # students per round of queries: memory stays flat, queries grow with N / CHUNK only
 
@@ -38,6 +38,7 @@ def payload_of(summary: family.WeekSummary, shaped: dict[int, list[Any]] | None 
         "period_avg": summary.period_averages,
         "absences": [[m.on_date.isoformat(), m.lesson_no, m.subject, m.mark, m.reason] for m in summary.absences],
         "homework": homework,
+        "period_grades": [[m.period, m.subject, m.kind, m.value] for m in summary.period_grades],
     }
 
 
@@ -83,7 +84,7 @@ async def queue_week(session: AsyncSession, school: School, week_start: date) ->
         await plans_for_the_values(session)  # each chunk is a transaction of its own
         chunk = kids[start : start + CHUNK]
         families = await outbox.family_of(session, [k.student_id for k in chunk])
-        built = await family.summaries(session, chunk, week_start, period)
+        built = await family.summaries(session, chunk, week_start, period, school.timezone)
         rows = []
         shaped: dict[int, list[Any]] = {}
         for kid in chunk:
@@ -162,28 +163,83 @@ async def mark_seen(session: AsyncSession, viewer: Viewer, notification_id: int)
 
 
 @dataclass
-class Receipt:
-    student_name: str
-    seen: bool
+class Receipts:
+    """The week's summary in a class, by child (one family each): read, received and not read yet,
+    not received by a connected family (turned off, muted, unreachable, still waiting), and the
+    families nobody of which is connected (no linked, consenting account), who cannot have got it."""
+
+    seen: list[str] = field(default_factory=list)
+    not_seen: list[str] = field(default_factory=list)
+    not_received: list[str] = field(default_factory=list)
+    not_connected: int = 0
+
+    @property
+    def received(self) -> int:
+        return len(self.seen) + len(self.not_seen)
 
 
-async def receipts(session: AsyncSession, viewer: Viewer, class_id: int, week_start: date) -> list[Receipt]:
-    """For the class teacher: which families have marked this week's summary seen."""
+async def receipts(session: AsyncSession, viewer: Viewer, class_id: int, week_start: date) -> Receipts:
+    """For the class teacher: which families got this week's summary and which have marked it seen."""
     school_class = await tutor_class(session, viewer, class_id)
     students = (
         await session.execute(
-            select(Student.id, Person.last_name, Person.first_name)
+            select(Student.id, Person.id, Person.last_name, Person.first_name)
             .join(Person, Person.id == Student.person_id)
             .where(Student.class_id == school_class.id, Person.active.is_(True))
             .order_by(Person.last_name, Person.first_name)
         )
     ).all()
+    members, connected = await _families(session, [(sid, pid) for sid, pid, _l, _f in students])
     prefix = f"summary:{week_start.isoformat()}:s"
-    seen_students = set()
-    for key in await session.scalars(
-        select(Notification.dedup_key).where(
-            Notification.dedup_key.like(prefix + "%"), Notification.seen_at.is_not(None)
+    received: set[int] = set()
+    seen: set[int] = set()
+    for key, status, seen_at in await session.execute(
+        select(Notification.dedup_key, Notification.status, Notification.seen_at).where(
+            Notification.person_id.in_(members),
+            Notification.kind == PushKind.WEEKLY_SUMMARY,
+            Notification.dedup_key.like(prefix + "%"),
         )
     ):
-        seen_students.add(int(key[len(prefix) :].split(":")[0]))
-    return [Receipt(f"{last} {first}", sid in seen_students) for sid, last, first in students]
+        sid = int(key[len(prefix) :].split(":")[0])
+        if status == "sent":
+            received.add(sid)
+        if seen_at is not None:
+            seen.add(sid)
+    result = Receipts()
+    for sid, _pid, last, first in students:
+        name = f"{last} {first}"
+        if sid in seen:
+            result.seen.append(name)
+        elif sid in received:
+            result.not_seen.append(name)
+        elif sid in connected:
+            result.not_received.append(name)
+        else:
+            result.not_connected += 1
+    return result
+
+
+async def _families(session: AsyncSession, students: list[tuple[int, int]]) -> tuple[set[int], set[int]]:
+    """The people of each student's family (the student and active guardians), and the students whose
+    family has someone connected: an active person who consented, linked for the family side."""
+    own = dict(students)  # student -> their person
+    rows = await session.execute(
+        select(Guardianship.student_id, Guardianship.parent_id).where(
+            Guardianship.student_id.in_(own), Guardianship.active.is_(True)
+        )
+    )
+    family_of = [*own.items(), *((sid, pid) for sid, pid in rows)]
+    members = {pid for _sid, pid in family_of}
+    linked = set(
+        await session.scalars(
+            select(Person.id)
+            .join(TelegramAccount, TelegramAccount.person_id == Person.id)
+            .where(
+                Person.id.in_(members),
+                Person.active.is_(True),
+                Person.consent_at.is_not(None),
+                or_(TelegramAccount.scope.is_(None), TelegramAccount.scope != Scope.STAFF),
+            )
+        )
+    )
+    return members, {sid for sid, pid in family_of if pid in linked}

@@ -20,6 +20,9 @@ class Tunables:
     unexcused_absence_alert: int = 5
     # A subject average below this in the period makes the class teacher alerted.
     low_average_alert: float = 3.0
+    # Pushes sent, failed or cancelled are kept this long (the audit keeps the diary's history):
+    # without it the outbox grows by gigabytes a week in a large district.
+    outbox_keep: timedelta = timedelta(days=120)
     # New accounts start with quiet hours 21:00–07:30; the demo, watched live, starts without.
     quiet_by_default: bool = True
 

@@ -48,3 +48,8 @@ async def test_parent_explains_and_tutor_confirms(
     assert await session.scalar(select(AbsenceNote.status)) == "confirmed"
     await drain(DeliveryWorker(harness.bot, sessionmaker), sessionmaker)
     assert "accepted the explanation" in emu.last(9001)["text"]
+    # the old push's button, pressed again once the day is settled, starts nothing
+    before = len(emu.bot_messages(9001))
+    await emu.wait_processed(await emu.press_text(9001, push, "Explain the absence"))
+    assert emu.callback_answers[-1]["text"] == "The absence of 23 November already has a reason from the class teacher."
+    assert [m["text"] for m in emu.bot_messages(9001)[before:]] == [emu.callback_answers[-1]["text"]]

@@ -75,7 +75,7 @@ async def targets(session: AsyncSession) -> dict[str, int]:
     child = await student_id(session, "P018")  # R017 is her mother
     teacher = await act_as(session, "S04")
     await attendance.save(session, teacher, lesson.id, {child: "absent"})
-    grade = await grades.add(session, teacher, lesson.id, child, 4)
+    grade = await grades.add(session, teacher, lesson.id, child, 4, absent_confirmed=True)
     task = await homework.post(session, teacher, lesson.id, "Упр. 12")
     mother = await person(session, "R017")
     await session.execute(update(Person).where(Person.id == mother.id).values(consent_at=MONDAY))
@@ -155,6 +155,7 @@ def forged_presses(t: dict[str, int]) -> list[CallbackData]:
     ]
     presses += [cb.ChildCb(view=view, student=t["student"]) for view in cb.ChildView]
     presses += [cb.NoteCb(note=t["note"], op=op) for op in cb.NoteOp]
+    presses += [cb.ChildMuteCb(student=t["student"])]
     return presses
 
 

@@ -168,11 +168,16 @@ def test_demo_without_token_explains(env) -> None:
     assert result.exit_code == 2 and "BOT_TOKEN" in result.output
 
 
-def test_substitute_and_work_types(env) -> None:
+def test_substitute_and_work_types(env, monkeypatch) -> None:
+    from tests.support.journal import freeze
+
+    freeze(monkeypatch)  # 23 November 2026 stays inside the journal's edit window
     assert invoke("import", str(DEMO)).exit_code == 0
     result = invoke("substitute", "--class", "C5A", "--date", "2026-11-23", "--lesson-no", "1", "--to", "S07")
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "Урок передан на замену: S07."
+    assert result.output.strip() == (
+        "Передан на замену: 5А, Математика, 23 ноября, 1-й урок в 08:30 — Гордеева Ирина Алексеевна (S07)."
+    )
     result = invoke("substitute", "--class", "C5A", "--date", "2026-11-23", "--lesson-no", "4", "--to", "S07")
     assert result.exit_code == 1 and "укажите --subgroup" in result.output
     result = invoke("substitute", "--class", "C5A", "--date", "23.11.2026", "--lesson-no", "1")
@@ -209,8 +214,11 @@ def test_audit_shows_a_deleted_grade(env, monkeypatch) -> None:
     result = invoke("audit", "--entity", "grade")
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert 'Соколова Елена Викторовна | grade_deleted grade#1 | {"value": 4' in lines[0]
-    assert 'grade_created grade#1 | — → {"value": 4' in lines[1]
+    assert lines[0] == "Время указано местное, по часовому поясу школы (Asia/Barnaul)."
+    assert "| Соколова Елена Викторовна (S03) | оценка удалена | " in lines[1] and lines[1].endswith("| оценка: 4 → —")
+    assert "| оценка выставлена | " in lines[2] and lines[2].endswith(
+        "· 5А, Математика, 23 ноября, 1-й урок в 08:30 | — → оценка: 4"
+    )
 
 
 def test_codes_by_class_name_for_tutors_and_with_each_parents_child(env) -> None:

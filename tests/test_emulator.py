@@ -52,18 +52,3 @@ async def test_edits_and_errors_like_telegram(pair: tuple[Emulator, Bot]) -> Non
     emu.block(43)
     with pytest.raises(TelegramForbiddenError, match="blocked"):
         await bot.send_message(43, "still there?")
-
-
-def test_chat_numbers_buttons_on_across_messages_that_arrive_together(capsys) -> None:
-    """Two screens with buttons at once: [1] on the first, [2] and [3] on the second, so a typed 2
-    presses the second screen's first button (each message used to number from [1])."""
-    from devtools.chat import show
-
-    def screen(*labels: str) -> dict:
-        return {"text": "…", "reply_markup": {"inline_keyboard": [[{"text": t, "callback_data": t} for t in labels]]}}
-
-    pressed = show(screen("◀ день"), 1)
-    pressed += show(screen("Тема", "ДЗ"), len(pressed) + 1)
-    out = capsys.readouterr().out
-    assert "[1] ◀ день" in out and "[2] Тема" in out and "[3] ДЗ" in out
-    assert pressed == ["◀ день", "Тема", "ДЗ"]

@@ -89,7 +89,7 @@ async def test_import_codes_run_and_link(tmp_path: Path, emulator: tuple[Emulato
         await emu.wait_messages(2001, 2, timeout=60)
         texts = emu.texts(2001)
         first_name = student["person"].split()[1]
-        assert texts[0].startswith(f"Здравствуйте, {first_name}") and "обучающийся" in texts[0]
+        assert texts[0].startswith(f"Здравствуй, {first_name}!") and " как учени" in texts[0]
         assert texts[1].startswith("Согласие на обработку персональных данных")
         await emu.send_text(2001, "/language")
         language = (await emu.wait_messages(2001, 3))[-1]

@@ -56,7 +56,7 @@ async def test_parent_of_two_picks_a_child_once(demo: None, session: AsyncSessio
     assert "5А: grades for 2 четверть" in text and "Математика: 5 4 — average 4.50" in text
     # the choice is remembered
     replies = await emu.say(6002, "/attendance")
-    assert "Математика: late — no reason yet" in replies[0]["text"]
+    assert "lesson 1 (Математика): late — no reason yet" in replies[0]["text"]
     replies = await emu.say(6002, "/homework")
     assert "Математика: № 7" in replies[0]["text"]
     assert "photo" in emu.bot_messages(6002)[-1], "the homework's photo is re-sent from its file id"
@@ -106,7 +106,8 @@ async def test_settings_turn_categories_and_quiet_hours(demo: None, session: Asy
     shown = (await emu.say(6010, "/settings"))[0]
     assert "Quiet hours: 21:00–07:30" in shown["text"]
     await emu.click(6010, shown, "✅ Reminders")
-    await emu.click(6010, shown, "🌙 no quiet hours")
+    await emu.click(6010, shown, "🌙 Quiet hours: 21:00–07:30")
+    await emu.click(6010, shown, "No quiet hours")
     preference = await session.scalar(select(Preference))
     await session.refresh(preference)
     assert preference.push_reminders is False and preference.quiet_from is None

@@ -60,7 +60,7 @@ async def test_teacher_marks_grades_and_posts_homework_in_under_ten_taps(
     sheet = await taps.tap(today, "Посещ", after=lesson_title)
     assert sheet["text"].startswith("Посещаемость: 5А")
     names = [b["text"] for row in sheet["reply_markup"]["inline_keyboard"] for b in row][:15]
-    first, second = names[0][2:], names[1][2:]
+    first, second, present = names[0][2:], names[1][2:], names[2][2:]
     sheet = await taps.tap(sheet, "✅ " + first)
     sheet = await taps.tap(sheet, "✅ " + second)
     assert "Отсутствуют: 2" in sheet["text"]
@@ -68,7 +68,7 @@ async def test_teacher_marks_grades_and_posts_homework_in_under_ten_taps(
     card = await taps.tap(sheet, "💾")
     assert card["text"].startswith("Посещаемость сохранена.")
     students = await taps.tap(card, "Оценки")
-    values = await taps.tap(students, first)
+    values = await taps.tap(students, present)
     kinds = await taps.tap(values, "5")
     students = await taps.tap(kinds, "Контрольная работа")
     assert students["text"].startswith("Сохранено: 5.")

@@ -107,7 +107,9 @@ async def test_role_matrix(role: str, demo: None, session: AsyncSession, harness
     await press(emu, user, LessonCb(id=lesson_id, act="hw").pack())
     await emu.say(user, "Упр. 12")
     await press(emu, user, ReasonCb(reason="illness", student=students[0], day=TODAY.toordinal()).pack())
-    await press(emu, user, PeriodCb(cls=class_id, period=q2, subject=rus, student=students[3], value="5").pack())
+    await press(
+        emu, user, PeriodCb(cls=class_id, period=q2, subject=rus, student=students[3], value="5", ok=True).pack()
+    )
 
     after = await counts(session, lesson_id)
     changed = {action for action in ACTIONS if before[action] != after[action]}
@@ -152,8 +154,14 @@ async def test_first_grade_takes_no_grades_with_a_reason(
     emu = harness.emu
     await link(session, emu, "S08", 4200, "en")
     lesson = await lesson_of(session, "S08", TODAY, class_name="1А")
-    await press(emu, 4200, LessonCb(id=lesson.id, act="grades").pack())
-    assert emu.texts(4200)[-1] == ("Class 1А is not graded: in the first grade only attendance is kept (003 §2.5).")
+    today = (await emu.say(4200, "/today"))[0]
+    offered = [b["text"] for row in today["reply_markup"]["inline_keyboard"] for b in row]
+    assert "Grades" not in offered and "Attend." in offered, "no button that only leads to a refusal"
+    assert "grades:" not in today["text"]
+    await press(emu, 4200, LessonCb(id=lesson.id, act="grades").pack())  # forged: still refused
+    assert emu.texts(4200)[-1] == (
+        "Class 1А takes no grades: in the first grade attendance, topics and homework are kept."
+    )
 
 
 async def test_teacher_who_is_a_parent_marks_own_lessons_only(

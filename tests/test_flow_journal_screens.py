@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Attendance, AuditEntry, Grade, Homework, Lesson, PeriodGrade
+from models import Attendance, AuditEntry, Grade, Homework, Lesson, Notification, PeriodGrade
 from services import attendance, grades
 from services.class_lists import lesson_students
 from tests.conftest import BotHarness
@@ -28,20 +28,27 @@ async def test_days_and_grade_edit_and_delete(demo: None, session: AsyncSession,
     await link(session, emu, "S03", 5001, "en")
     today = (await emu.say(5001, "/today"))[0]
     taps = Taps(emu, 5001)
-    friday = await taps.tap(today, "◀ previous day")
-    assert friday["text"].startswith("Your lessons, Sun, 22 November:")
+    # back a teaching day: the weekend is stepped over
+    friday = await taps.tap(today, "◀ Fri 20.11")
+    assert friday["text"].startswith("Your lessons, Fri, 20 November:")
     lesson = await lesson_of(session, "S03", TODAY, "MATH", "5А")
     sid = (await lesson_students(session, lesson))[0][0].id
     grade_id = (await grades.add(session, await act_as(session, "S03"), lesson.id, sid, 3)).id
     await session.commit()
-    today = await taps.tap(friday, "next day")
+    today = await taps.tap(friday, "Mon 23.11 ▶")
     students = await taps.tap(today, "Grades", after="1. 08:30 5А")
     values = await taps.tap(students, students["reply_markup"]["inline_keyboard"][0][0]["text"])
     edit = await taps.tap(values, "✏️ grade 3")
     changed = await taps.tap(edit, "4")
     assert changed["text"].startswith("Changed to 4.")
     edit = await taps.tap(changed, "✏️ grade 4")
-    await taps.tap(edit, "🗑 Remove")
+    asked = await taps.tap(edit, "🗑 Remove")
+    assert asked["text"].startswith("Remove grade 4 of ")
+    kept = await taps.tap(asked, "No, keep it")
+    assert kept["text"].startswith("Grade 4: change it or remove it.")
+    session.expire_all()
+    assert (await session.get(Grade, grade_id)).deleted_at is None
+    await taps.tap(await taps.tap(kept, "🗑 Remove"), "🗑 Yes, remove")
     session.expire_all()
     stored = await session.get(Grade, grade_id)
     assert stored.value == 4 and stored.deleted_at is not None
@@ -57,14 +64,21 @@ async def test_whole_class_one_by_one_and_a_comment(demo: None, session: AsyncSe
     today = (await emu.say(5002, "/today"))[0]
     taps = Taps(emu, 5002)
     students = await taps.tap(today, "Grades", after="1. 08:30 5А")
-    first = await taps.tap(students, "The whole class, one by one")
-    kinds = await taps.tap(first, "5")
-    second = await taps.tap(kinds, "Oral answer")
-    assert second["text"].startswith("Saved: 5.")
+    kinds = await taps.tap(students, "The whole class, one by one")
+    assert kinds["text"] == "The whole class, one by one: what kind of work is graded?"
+    first = await taps.tap(kinds, "Test")
+    assert first["text"].startswith("Student 1 of ")
+    full = first["text"].split("\n")[1].split(":")[0].split()
+    first_name = f"{full[0]} {full[1][0]}."
+    # the kind of work was asked once: a value saves at once and moves on
+    second = await taps.tap(first, "5")
+    # whose grade was saved is said: the next student's name follows it
+    assert second["text"].startswith(f"Saved: {first_name} — 5.\n\nStudent 2 of ") and "· Test" in second["text"]
     third = await taps.tap(second, "Skip")
-    kinds = await taps.tap(third, "4")
-    await taps.tap(kinds, "Test")
-    assert [g.value for g in await session.scalars(select(Grade).order_by(Grade.id))] == [5, 4]
+    assert "Student 3 of " in third["text"]
+    await taps.tap(third, "4")
+    saved = [(g.value, g.work_type_id) for g in await session.scalars(select(Grade).order_by(Grade.id))]
+    assert [v for v, _ in saved] == [5, 4] and saved[0][1] == saved[1][1] is not None
     # a single grade can carry a comment
     students = await taps.tap(emu.last(5002), "◀ students")
     values = await taps.tap(students, students["reply_markup"]["inline_keyboard"][0][0]["text"])
@@ -119,7 +133,7 @@ async def test_reasons_by_lesson_with_a_note_and_class_overview(
     waiting = (await emu.say(5004, "/absences"))[0]
     await emu.click(5004, waiting, "1: by lesson")
     listing = emu.last(5004)
-    await emu.click(5004, listing, "1 Математика: excused")
+    await emu.click(5004, listing, "lesson 1 (Математика): excused")
     offer = emu.last(5004)
     assert offer["text"] == "You can attach a note or a photo of the document to it."
     await emu.click(5004, offer, "Add a note or a document")
@@ -151,8 +165,10 @@ async def test_period_grade_with_average_beside_it(demo: None, session: AsyncSes
     first = students["reply_markup"]["inline_keyboard"][0][0]["text"]
     assert "(4.50)" in first
     standing = await taps.tap(students, first)
-    assert "Grades in the period: 5, 4\nAverage: 4.50" in standing["text"]
-    saved = await taps.tap(standing, "5")
+    assert "Grades in the period: 5, 4\nAverage: 4.50 → 5" in standing["text"]
+    asked = await taps.tap(standing, "5")  # five weeks before the quarter's end: asked again
+    assert "2 четверть is not over: it ends on 28 December" in asked["text"]
+    saved = await taps.tap(asked, "Yes, give 5")
     assert saved["text"].startswith("Saved: 5.")
     assert await session.scalar(select(PeriodGrade.value)) == "5"
     assert "→ 5" in saved["reply_markup"]["inline_keyboard"][0][0]["text"]
@@ -173,6 +189,8 @@ async def test_admin_reads_the_journal_and_gives_a_substitute(
     subjects = await taps.tap(classes, "5А")
     page = await taps.tap(subjects, "Математика")
     assert "Mon 23.11, 1: no topic" in page["text"] and " 5" in page["text"]
+    # the days nobody opened yet have their lessons too
+    assert "Fri 27.11, 1: no topic" in page["text"]
 
     teachers = (await emu.say(5006, "/substitute"))[0]
     lessons_ = await taps.tap(teachers, "Соколова")
@@ -182,6 +200,16 @@ async def test_admin_reads_the_journal_and_gives_a_substitute(
     session.expire_all()
     stored = await session.get(Lesson, lesson_id)
     assert stored.substitute_id == (await person(session, "S07")).id
+    # both teachers are told at once: the one who takes it and the one whose lesson it is
+    told = dict(
+        (
+            await session.execute(
+                select(Notification.person_id, Notification.payload).where(Notification.kind == "substitution")
+            )
+        ).all()
+    )
+    assert told[(await person(session, "S07")).id]["role"] == "takes"
+    assert told[(await person(session, "S03")).id]["role"] == "owner"
     # the tutor reads only their class; a plain teacher has no /journal
     await link(session, emu, "S07", 5007, "en")
     replies = await emu.say(5007, "/journal")

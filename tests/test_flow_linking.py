@@ -119,7 +119,8 @@ async def test_parent_must_consent_before_diary_data(demo: None, session: AsyncS
     assert replies[0]["text"] == "Здравствуйте, Елизавета Сергеевна! Вы вошли как: родитель."
     consent = replies[1]
     assert consent["text"].startswith("Согласие на обработку персональных данных")
-    assert "152-ФЗ" in consent["text"] and "3.8" in consent["text"]
+    # the law is named; the clause of the school's regulation is for docs/roles.md, not for families
+    assert "152-ФЗ" in consent["text"] and "3.8" not in consent["text"]
     assert [b[0] for b in emu.buttons(consent)] == ["Принимаю", "Не принимаю"]
 
     replies = await emu.say(1008, "/help")
@@ -280,3 +281,13 @@ async def test_a_code_from_a_linked_account_asks_before_switching_the_person(
     assert replies[0]["text"] == "Здравствуйте, Дарья Александровна! Вы вошли как: родитель."
     mother = await session.scalar(select(Person.id).where(Person.parent_ref == "R017"))
     assert (await account(session, 1020)).person_id == mother
+
+
+async def test_a_code_sent_without_start_links_too(demo: None, session: AsyncSession, harness: BotHarness) -> None:
+    code = await code_for(session, Person.staff_ref, "S07")
+    replies = await harness.emu.say(1010, code.lower(), language_code="en")
+    assert replies[0]["text"] == "Hello, Ирина Алексеевна! You are signed in as: teacher."
+    assert (await account(session, 1010)) is not None
+    # once linked, the same words are just words
+    replies = await harness.emu.say(1010, code, language_code="en")
+    assert replies[0]["text"] == "I did not understand. /help lists what you can do."

@@ -10,7 +10,8 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "__": None}
+# pgettext marks a form of a message in a context (views/words.py: «отсутствовал» / «отсутствовала»).
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "__": None, "pgettext": ((1, "c"), 2)}
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 
@@ -35,10 +36,12 @@ def msgid_key(message) -> str | tuple[str, str]:
 
 @pytest.mark.parametrize("locale", ["ru", "en"])
 def test_every_message_is_translated(locale: str) -> None:
-    messages = {msgid_key(m): m for m in catalog(locale) if m.id}
+    entries = [m for m in catalog(locale) if m.id]
+    messages = {msgid_key(m) for m in entries}
     missing = [m for m in code_messages() if m not in messages]
     assert not missing, f"not in locales/{locale}: {missing} — run the update commands in the README"
-    for key, message in messages.items():
+    for message in entries:  # each context's form too
+        key = msgid_key(message)
         strings = [message.string] if isinstance(message.string, str) else list(message.string)
         assert all(strings), f"untranslated in {locale}: {key!r}"
         assert not message.fuzzy, f"fuzzy in {locale}: {key!r}"
@@ -69,7 +72,10 @@ def test_compiled_catalogs_are_fresh(locale: str) -> None:
     for message in catalog(locale):
         if not message.id:
             continue
-        if isinstance(message.id, str):
+        if message.context:
+            found = compiled.pgettext(message.context, message.id)
+            assert found == message.string, f"stale .mo in {locale}: {message.context} {message.id!r}"
+        elif isinstance(message.id, str):
             assert compiled.gettext(message.id) == message.string, f"stale .mo in {locale}: {message.id!r}"
         else:
             forms = {1: 0, 3: 1, 7: 2} if locale == "ru" else {1: 0, 3: 1}

@@ -358,3 +358,13 @@ async def test_inactive_teaching_is_kept_for_history(session: AsyncSession, tmp_
     await session.commit()
     assert report.deactivated["teaching"] == 1
     assert len(list(await session.scalars(select(TeachingAssignment)))) == 31
+
+
+async def test_a_lower_case_latin_letter_becomes_the_cyrillic_capital_it_looks_like(
+    session: AsyncSession, tmp_path
+) -> None:
+    folder = copy_demo(tmp_path)
+    set_cell(folder, "classes", 3, "name", "5b")  # typed on a Latin layout: looks like «5В» once capitalised
+    await import_roster(session, folder)
+    await session.commit()
+    assert await session.scalar(select(SchoolClass.name).where(SchoolClass.external_id == "C5A")) == "5В"

@@ -193,7 +193,9 @@ async def test_period_screen_shows_only_own_class_and_subjects(
     assert (await emu.say(7103, "/period"))[0]["text"].startswith("None of your classes takes grades")
     # the real thing still works: the class teacher's own class and subject
     await press(
-        emu, 7101, PeriodCb(cls=ref["C7B"], period=ref["Q2"], subject=ref["RUS"], student=own, value="5").pack()
+        emu,
+        7101,
+        PeriodCb(cls=ref["C7B"], period=ref["Q2"], subject=ref["RUS"], student=own, value="5", ok=True).pack(),
     )
     assert await session.scalar(select(func.count()).select_from(PeriodGrade)) == 1
 

@@ -79,5 +79,7 @@ async def test_summary_reaches_each_family_once_per_child(
     # the class teacher of 5А sees who has read it
     await link(session, emu, "S03", 7003, "en")
     overview = (await emu.say(7003, "/class"))[-1]["text"]
-    assert "seen by 1 of 15 families" in overview
+    # counted among the families that got it: the other 14 of 5А have linked nobody yet
+    assert "seen by 1 of 1 family that received it" in overview
+    assert "14 families are not connected to the bot yet" in overview
     assert await session.scalar(select(func.count()).select_from(TelegramAccount)) == 3

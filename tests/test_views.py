@@ -42,6 +42,18 @@ SAMPLES: dict[PushKind, dict] = {
         "period_avg": {"Физика": 4.2},
         "absences": [[DAY, 2, "Физика", "absent", None]],
         "homework": [[DAY, "Физика", "§ 12"]],
+        "period_grades": [["1 четверть", "Физика", "period", "5"], ["Год", "Физика", "exam", "pass"]],
+    },
+    PushKind.SUBSTITUTION: {
+        "lesson_id": 1,
+        "subject_id": 2,
+        "class": "5А",
+        "lesson_no": 1,
+        "on_date": DAY,
+        "starts_at": "08:30",
+        "teacher": "Соколова Елена Викторовна",
+        "taker": "Гордеева Ирина Алексеевна",
+        "role": "takes",
     },
 }
 

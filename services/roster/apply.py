@@ -118,13 +118,14 @@ class Applier:
         active: bool,
         *,
         also_changed: bool = False,
+        **more: Any,
     ) -> Person:
         created = existing is None
         person = existing or Person(school_id=school_id, **ref)
         if created:
             self.s.add(person)
         was_active = person.active if not created else True
-        changed = assign(person, last_name=last, first_name=first, middle_name=middle, active=active, **ref)
+        changed = assign(person, last_name=last, first_name=first, middle_name=middle, active=active, **ref, **more)
         if not created and was_active and not active:
             self.report.deactivated[section] += 1
         else:
@@ -225,6 +226,7 @@ class Applier:
                 r.middle_name,
                 r.active,
                 also_changed=moved,
+                sex=r.sex,
             )
             placed.append((person, record, cls, r.subgroup, r.student_id))
         await self.s.flush()  # one flush gives every new person an id

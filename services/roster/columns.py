@@ -31,7 +31,7 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
     ),
     "staff": ("middle_name", "active"),
     "classes": ("tutor_id", "grading"),
-    "students": ("middle_name", "subgroup", "active"),
+    "students": ("middle_name", "subgroup", "active", "sex"),
     "parents": ("middle_name", "staff_id", "active"),
     "subjects": (),
     "teaching": ("subgroup",),

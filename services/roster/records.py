@@ -52,6 +52,7 @@ class StudentRow:
     middle_name: str | None
     subgroup: str | None
     active: bool
+    sex: str | None = None  # "m" or "f"; not given: the patronymic tells, or the words avoid it
 
 
 @dataclass

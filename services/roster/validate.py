@@ -6,6 +6,7 @@ from datetime import date, time
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from services.clashes import Booking, is_clash
 from services.errors import N_
 from services.roster.columns import OPTIONAL, OPTIONAL_TABLES, REQUIRED
 from services.roster.issues import RosterIssue, RosterNote
@@ -29,10 +30,24 @@ NO = {"no", "n", "false", "0", "нет", "н"}
 STAFF_ROLES = ("admin", "teacher")
 PERIOD_KINDS = ("quarter", "half", "year")
 SCHOOL_KINDS = ("school", "college")
+SEXES = {
+    **dict.fromkeys(("м", "муж", "мужской", "m", "male"), "m"),
+    **dict.fromkeys(("ж", "жен", "женский", "f", "female"), "f"),
+}
 # Latin letters that look like Cyrillic ones, as people type class names on a Latin layout.
 LATIN_TO_CYRILLIC = str.maketrans("ABCEHKMOPTXYaceopxyk", "АВСЕНКМОРТХУасеорхук")
 CLASS_NAME = re.compile(r"^(\d{1,2})\s*-?\s*([^\d\s-]{1,3})$")
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+# A timetable row's weekday as a refusal says it (translated where shown).
+ON_WEEKDAYS = {
+    1: N_("on Mondays"),
+    2: N_("on Tuesdays"),
+    3: N_("on Wednesdays"),
+    4: N_("on Thursdays"),
+    5: N_("on Fridays"),
+    6: N_("on Saturdays"),
+    7: N_("on Sundays"),
+}
 
 
 class RowReader:
@@ -305,14 +320,16 @@ class Validator:
         match = CLASS_NAME.match(name)
         if match:
             letters = match[2]
+            if letters != letters.upper():
+                reasons.append(N_("letter capitalised"))
+            letters = letters.upper()
             if locale == "ru" or CYRILLIC.search(letters):
+                # Capitalised first: a Latin "b" or "t" becomes the В or Т it looks like once upper-case.
                 cyrillic = letters.translate(LATIN_TO_CYRILLIC)
                 if cyrillic != letters:
                     reasons.append(N_("Latin letters replaced with Cyrillic ones"))
                 letters = cyrillic
-            if letters != letters.upper():
-                reasons.append(N_("letter capitalised"))
-            fixed = f"{match[1]}{letters.upper()}"
+            fixed = f"{match[1]}{letters}"
             if name != f"{match[1]}{match[2]}":
                 reasons.append(N_("space removed"))
         if fixed != name:
@@ -369,10 +386,24 @@ class Validator:
             last, first = r.text("last_name"), r.text("first_name")
             middle, subgroup = r.text("middle_name", required=False), r.text("subgroup", required=False)
             active = r.flag("active", True)
+            sex = self.sex(r)
             if r.ok and student_id and class_id and last and first:
-                result[student_id] = StudentRow(r.number, student_id, class_id, last, first, middle, subgroup, active)
+                row = StudentRow(r.number, student_id, class_id, last, first, middle, subgroup, active, sex)
+                result[student_id] = row
         self.roster.students = list(result.values())
         return result
+
+    def sex(self, r: RowReader) -> str | None:
+        """The optional sex column: М/Ж (м, муж, мужской, ж, жен, женский) or m/f (male, female)."""
+
+        def parse(v: str) -> str:
+            found = SEXES.get(v.lower())
+            if found is None:
+                raise ValueError
+            return found
+
+        message = N_("“{value}” is not a sex; write М or Ж (or m or f), or leave the cell empty.")
+        return r.parsed("sex", parse, message, required=False)
 
     def parents(
         self,
@@ -521,6 +552,7 @@ class Validator:
                     )
                 )
         self.overlaps()
+        self.double_bookings(classes, subjects, staff)
 
     def overlaps(self) -> None:
         by_day: dict[tuple[str, int], list[SlotRow]] = {}
@@ -546,6 +578,54 @@ class Validator:
                         )
         self.roster.timetable = [s for s in self.roster.timetable if s.row not in clashing]
 
+    def double_bookings(
+        self, classes: dict[str, ClassRow], subjects: dict[str, SubjectRow], staff: dict[str, StaffRow]
+    ) -> None:
+        """One teacher in two classes at once (services/clashes.py): each later row is refused once,
+        naming the first row it clashes with; a class's groups with one teacher are no clash."""
+        by_teacher: dict[tuple[str, int], list[SlotRow]] = {}
+        for slot in self.roster.timetable:
+            by_teacher.setdefault((slot.staff_id, slot.weekday), []).append(slot)
+        if not by_teacher:
+            return
+        source = self.tables["timetable"].source
+        clashing: set[int] = set()
+        for slots in by_teacher.values():
+            for i, b in enumerate(slots):
+                a = next((a for a in slots[:i] if _same_dates(a, b) and is_clash(_booking(a), _booking(b))), None)
+                if a is None:
+                    continue
+                clashing.add(b.row)
+                # A row may name an id whose own row is faulty (reported there): then the id stands in.
+                teacher = staff.get(b.staff_id)
+                name = (
+                    " ".join(filter(None, (teacher.last_name, teacher.first_name, teacher.middle_name)))
+                    if teacher
+                    else b.staff_id
+                )
+                school_class, subject = classes.get(a.class_id), subjects.get(a.subject_id)
+                self.issues.append(
+                    RosterIssue(
+                        source,
+                        b.row,
+                        "staff_id",
+                        N_(
+                            "{teacher} already teaches {class_name}, {subject}, {weekday} from {start} to {end} "
+                            "(row {other}): a teacher cannot take two classes at once."
+                        ),
+                        {
+                            "teacher": name,
+                            "class_name": school_class.name if school_class else a.class_id,
+                            "subject": subject.name if subject else a.subject_id,
+                            "weekday": ON_WEEKDAYS[a.weekday],
+                            "start": f"{a.starts_at:%H:%M}",
+                            "end": f"{a.ends_at:%H:%M}",
+                            "other": a.row,
+                        },
+                    )
+                )
+        self.roster.timetable = [s for s in self.roster.timetable if s.row not in clashing]
+
     def periods(self, usable: set[str], schools: dict[str, SchoolRow]) -> None:
         seen: dict[str, int] = {}
         for r in self.rows("periods", usable):
@@ -565,12 +645,22 @@ class Validator:
                 self.roster.periods.append(PeriodRow(r.number, period_id, school_id, name, kind, starts, ends))
 
 
+def _same_dates(a: SlotRow, b: SlotRow) -> bool:
+    """The two rows' valid_from–valid_to spans share a day (an open end reaches any day)."""
+    return not (
+        (a.valid_to and b.valid_from and a.valid_to < b.valid_from)
+        or (b.valid_to and a.valid_from and b.valid_to < a.valid_from)
+    )
+
+
+def _booking(slot: SlotRow) -> Booking:
+    return Booking(slot.staff_id, slot.class_id, slot.starts_at, slot.ends_at)
+
+
 def _clash(a: SlotRow, b: SlotRow) -> bool:
     if a.subgroup is not None and b.subgroup is not None and a.subgroup != b.subgroup:
         return False
-    if (a.valid_to and b.valid_from and a.valid_to < b.valid_from) or (
-        b.valid_to and a.valid_from and b.valid_to < a.valid_from
-    ):
+    if not _same_dates(a, b):
         return False
     return (a.starts_at < b.ends_at and b.starts_at < a.ends_at) or a.lesson_no == b.lesson_no
 
