@@ -125,6 +125,7 @@ class DeliveryWorker:
         self.turns: dict[int, _Turn] = {}
         # Sends that have not started: a graceful stop gives their rows back instead of waiting.
         self.waiting: set[asyncio.Task[Any]] = set()
+        self.sends: Any = None  # the metrics' counter of sends by outcome, in `diary-bot run`
 
     @classmethod
     def from_settings(
@@ -145,6 +146,10 @@ class DeliveryWorker:
             outage_cap=timedelta(hours=settings.delivery_outage_hours),
         )
         worker.owns_limiter = True
+        from bot import metrics  # prometheus-client: only a process that serves /metrics needs it
+
+        worker.sends = metrics.SENDS
+        metrics.TELEGRAM_DOWN_SECONDS.set_function(worker.unreachable_for)
         return worker
 
     async def run(self) -> None:
@@ -170,6 +175,11 @@ class DeliveryWorker:
             await asyncio.shield(self.flush())
             if self.owns_limiter:
                 await self.limiter.close()
+
+    def _count(self, stat: str, outcome: str, n: int = 1) -> None:
+        self.stats[stat] += n
+        if self.sends is not None and n:
+            self.sends.labels(outcome).inc(n)
 
     def unreachable_for(self) -> float:
         """Seconds Telegram has been unreachable for this worker (0 when it answers), for the metrics."""
@@ -271,7 +281,7 @@ class DeliveryWorker:
                 self.acked[:0] = sent
                 raise
             self.held.difference_update(sent)
-            self.stats["pushes"] += len(sent)
+            self._count("pushes", "sent", len(sent))
 
     async def _keep_leases(self) -> None:
         """Rows waiting here (a 429's pause, the chat's turn, an outage's back-off) keep their lease, so
@@ -319,7 +329,7 @@ class DeliveryWorker:
                 progress.went += 1
                 self._reachable()
                 return
-            self.stats["429"] += 1
+            self._count("429", "too_many")
             if not progress.went:
                 self.waiting.add(progress.task)  # waiting again: a stop may give it back
             await self.limiter.pause(pause)
@@ -376,20 +386,20 @@ class DeliveryWorker:
         elif isinstance(error, TelegramForbiddenError | TelegramNotFound) or (
             isinstance(error, TelegramBadRequest) and "chat not found" in str(error).lower()
         ):
-            self.stats["unreachable"] += 1
+            self._count("unreachable", "unreachable")
             await self._settle(delivery_queue.unreachable, delivery.account_id, ids, str(error))
         elif isinstance(error, TelegramBadRequest | TelegramEntityTooLarge):
             # Telegram refuses this message as it is: it never will take it.
-            self.stats["failed"] += 1
+            self._count("failed", "failed")
             await self._settle(delivery_queue.retry, ids, str(error), max_attempts=0, maybe_sent=maybe_sent)
         elif _never_reached(error):
             await self._telegram_unreachable(ids, error, maybe_sent)
         elif _maybe_delivered(error):
             # The request went and no answer came back: Telegram may have delivered it.
-            self.stats["unknown outcome"] += 1
+            self._count("unknown outcome", "unknown")
             await self._settle(delivery_queue.unknown_outcome, ids, _describe(error), retry_in=self.unknown_retry)
         elif isinstance(error, TelegramAPIError):
-            self.stats["retried"] += 1
+            self._count("retried", "retry")
             await self._settle(delivery_queue.retry, ids, str(error), maybe_sent=maybe_sent)
         else:
             raise error
@@ -414,7 +424,7 @@ class DeliveryWorker:
             give_up_after=self.outage_cap,
             maybe_sent=maybe_sent,
         )
-        self.stats["failed"] += failed
+        self._count("failed", "failed", failed)
 
     def _reachable(self) -> None:
         if self.unreachable_since is not None:

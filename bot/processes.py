@@ -143,7 +143,7 @@ async def run_worker(
 ) -> None:
     from bot.delivery import DeliveryWorker
 
-    worker = DeliveryWorker(bot, sessionmaker, rate=settings.delivery_rate)
+    worker = DeliveryWorker.from_settings(bot, sessionmaker, settings)  # the limits in Redis when set
     running = asyncio.create_task(worker.run())
     await _until(stopping, running)
     worker.stopping.set()  # the batch in hand is sent and marked, nothing new is claimed
