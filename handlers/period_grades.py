@@ -31,17 +31,24 @@ async def class_screen(session: AsyncSession, viewer: Viewer) -> Screen:
 
 async def period_screen(session: AsyncSession, viewer: Viewer, cb: PeriodCb) -> Screen:
     kb = Keyboard()
-    for period in await period_grades.periods(session, viewer):
+    periods = await period_grades.periods(session, viewer)
+    for period in periods:
         kb.button(text=period.name, callback_data=PeriodCb(cls=cb.cls, period=period.id))
-    kb.adjust(3)
+    sizes = [3] * ((len(periods) + 2) // 3)
+    if len(await period_grades.classes_for(session, viewer)) > 1:
+        kb.button(text="◀ " + _("classes"), callback_data=PeriodCb())
+        sizes.append(1)
+    kb.adjust(*sizes)
     return _("Choose the period."), kb.as_markup()
 
 
 async def subject_screen(session: AsyncSession, viewer: Viewer, cb: PeriodCb) -> Screen:
     kb = Keyboard()
-    for subject in await period_grades.subjects_for(session, viewer, cb.cls):
+    subjects = await period_grades.subjects_for(session, viewer, cb.cls)
+    for subject in subjects:
         kb.button(text=subject.name, callback_data=PeriodCb(cls=cb.cls, period=cb.period, subject=subject.id))
-    kb.adjust(2)
+    kb.button(text="◀ " + _("periods"), callback_data=PeriodCb(cls=cb.cls))
+    kb.adjust(*([2] * ((len(subjects) + 1) // 2)), 1)
     return _("Choose the subject."), kb.as_markup()
 
 
@@ -55,7 +62,8 @@ async def student_screen(session: AsyncSession, viewer: Viewer, cb: PeriodCb) ->
             text=f"{row.name}{avg}{value}",
             callback_data=PeriodCb(cls=cb.cls, period=cb.period, subject=cb.subject, student=row.student_id),
         )
-    kb.adjust(2)
+    kb.button(text="◀ " + _("subjects"), callback_data=PeriodCb(cls=cb.cls, period=cb.period))
+    kb.adjust(*([2] * ((len(rows) + 1) // 2)), 1)
     return _("Choose a student: the average is in brackets, the period grade after the arrow."), kb.as_markup()
 
 

@@ -142,6 +142,13 @@ async def test_a_period_grade_in_its_last_weeks_near_the_average_is_saved_at_onc
     standing = await taps.tap(students, labels(students)[0])
     saved = await taps.tap(standing, "4")
     assert saved["text"].startswith("Сохранено: 4.")
+    # every step of /period has its way back
+    subjects = await taps.tap(saved, "◀ предметы")
+    assert subjects["text"] == "Выберите предмет."
+    periods = await taps.tap(subjects, "◀ периоды")
+    assert periods["text"] == "Выберите период."
+    classes = await taps.tap(periods, "◀ классы")
+    assert "5А" in labels(classes)
 
 
 async def test_done_on_the_homework_screen_says_what_the_lesson_has(
