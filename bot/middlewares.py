@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.account import CHOSEN_LOCALE
 from locales.i18n import LOCALES
+from services.linking import reachable_again
 from services.roles import Viewer, load_viewer
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -62,10 +63,9 @@ class ViewerMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is not None:
             viewer = data["viewer"] = await load_viewer(data["session"], user.id)
-            if viewer.account is not None and viewer.account.blocked_at is not None:
-                # Someone who writes to the bot can be written to: a send that failed once (the
-                # chat not found, the bot blocked and unblocked) no longer holds their pushes back.
-                viewer.account.blocked_at = None
+            # Someone who writes to the bot can be written to: a send that failed once (the chat
+            # not found, the bot blocked and unblocked) no longer holds their pushes back.
+            await reachable_again(data["session"], viewer)
         return await handler(event, data)
 
 

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import locks
 from bot.settings import Settings
-from services import leader
 from services.errors import N_, DiaryError
 
 if TYPE_CHECKING:
-    from aiogram import Bot
+    from aiogram import Bot, Dispatcher
 
     from bot.gate import UpdateGate
     from bot.webhook import Health
@@ -99,15 +99,12 @@ async def poll(
     settings: Settings,
     bot: "Bot",
     sessionmaker: async_sessionmaker[AsyncSession],
-    dp: object,
+    dp: "Dispatcher",
     health: "Health",
     stopping: asyncio.Event,
 ) -> None:
-    from aiogram import Dispatcher
-
-    assert isinstance(dp, Dispatcher)
     engine = sessionmaker.kw["bind"]
-    poller = leader.HeldLock(engine, leader.POLLER_LOCK_ID)
+    poller = locks.HeldLock(engine, locks.POLLER_LOCK_ID)
     if not await poller.try_take():
         raise StartupFailed(
             N_(
@@ -156,7 +153,7 @@ async def run_scheduler(
     """Stand by until this process leads, then run the minute's jobs while it holds the lead."""
     from bot.scheduler import make_scheduler
 
-    lead = leader.HeldLock(engine, leader.LEADER_LOCK_ID)
+    lead = locks.HeldLock(engine, locks.LEADER_LOCK_ID)
     try:
         while not stopping.is_set():
             if not await lead.try_take():
@@ -217,11 +214,8 @@ async def run_roles(
         parts.append(health_only)
     tasks = [asyncio.create_task(part()) for part in parts]
     try:
-        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            if task.exception() is not None:
-                stopping.set()
-        stopping.set()
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        stopping.set()  # a part that failed (or all of them ending) stops the rest
         results = await asyncio.gather(*tasks, return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):

@@ -26,6 +26,7 @@ import contextlib
 import itertools
 import logging
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -85,7 +86,7 @@ class _Waiter:
     granted: "asyncio.Future[None]"
 
 
-class _PumpedLimiter:
+class _PumpedLimiter(ABC):
     """The queue in front of the grants, one per lane, first come first served: a pump asks for
     grants for the sends at its head, several at a time, and sleeps until the lane may grant again.
     A send whose chat is not free yet leaves the queue and comes back at its end when it is, so it
@@ -147,8 +148,9 @@ class _PumpedLimiter:
                 await asyncio.sleep(max(wait, MIN_SLEEP))
                 continue
             for waiter, answer in zip(batch, answers, strict=False):
-                while queue.popleft() is not waiter:  # those before it were given up meanwhile
-                    pass
+                # Those before it in the queue were given up meanwhile: drop them with it.
+                while queue.popleft() is not waiter:
+                    continue
                 if answer == GRANTED:
                     if not waiter.granted.done():
                         waiter.granted.set_result(None)
@@ -157,11 +159,11 @@ class _PumpedLimiter:
             if len(answers) < len(batch):  # the lane is full for now
                 await asyncio.sleep(max(wait, MIN_SLEEP, self.limits.tolerance(paid) / 2))
 
+    @abstractmethod
     async def _grant(self, chats: list[int], paid: bool) -> tuple[bool, float, list[float]]:
         """Grants for these chats, in order, as far as the lane allows now: (paused, wait, answers).
         Paused: nothing granted, `wait` is the pause left. Else one answer for each chat reached
         (GRANTED, or seconds until the chat is free), and `wait` until the lane grants again."""
-        raise NotImplementedError
 
     def _paused(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, time.monotonic() + seconds)

@@ -115,7 +115,7 @@ class Screen:
 
 
 class EmulatorGone(Exception):
-    pass
+    """The emulator stopped answering; the chat waits for it and says when it is back."""
 
 
 class Chat:

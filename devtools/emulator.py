@@ -563,13 +563,12 @@ class Emulator:
         pause = 0.1
         while self.webhook is target and not self.closing:
             self.webhook_posts += 1
-            try:
+            # The bot down or restarting is not an answer: Telegram keeps the update and retries.
+            with contextlib.suppress(Exception):
                 async with http.post(target.url, json=update, headers=headers) as answer:
                     await answer.read()
                     if answer.status == 200:
                         break
-            except Exception:  # the bot is down or restarting: Telegram keeps the update and retries
-                pass
             self.webhook_retries += 1
             await asyncio.sleep(pause)
             pause = min(pause * 2, 5.0)

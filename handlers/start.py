@@ -133,7 +133,6 @@ def unlinked_code(message: Message, viewer: Viewer) -> bool:
 
 
 async def start(message: Message, session: AsyncSession, viewer: Viewer, bot: Bot, i18n: I18n) -> None:
-    await linking.reachable_again(session, viewer)
     if viewer.linked:
         await message.answer(await greet(session, viewer, i18n.current_locale))
         # Writing /start again is how a person who had blocked the bot comes back.

@@ -252,12 +252,12 @@ async def _tell_teachers(
         "teacher": owner.full_name,
         "taker": taker.full_name if taker is not None else "",
     }
-    told = {after: "takes" if after is not None else "back", before: "released", lesson.teacher_id: "owner"}
-    if after is None:
-        told[lesson.teacher_id] = "back"
+    told = {lesson.teacher_id: "owner" if after is not None else "back"}
+    if before is not None:
+        told[before] = "released"
+    if after is not None:
+        told[after] = "takes"
     for person_id, role in told.items():
-        if person_id is None:
-            continue
         await outbox.push(
             session,
             [outbox.Recipient(person_id, None)],

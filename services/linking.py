@@ -223,7 +223,7 @@ async def link(
 
 
 async def reachable_again(session: AsyncSession, viewer: Viewer) -> None:
-    """Writing /start again after blocking the bot lets pushes flow again."""
+    """Writing to the bot (anything, not only /start) after a failed send lets pushes flow again."""
     if viewer.account is not None and viewer.account.blocked_at is not None:
         viewer.account.blocked_at = None
         await session.flush()

@@ -17,13 +17,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import locks
 from bot.app import make_bot, make_dispatcher
 from bot.gate import MemoryGate
 from bot.processes import Role, StartupFailed, poll, run_roles
 from bot.settings import Settings
 from bot.webhook import SECRET_HEADER, Health
 from devtools.emulator import Emulator
-from services import leader
 from tests.conftest import ROOT, TOKEN, free_port, served
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -170,9 +170,9 @@ async def test_only_one_process_polls(
 ) -> None:
     if engine.dialect.name != "postgresql":
         # SQLite serves one process: it always may poll (the lock is PostgreSQL's).
-        assert await leader.HeldLock(engine, leader.POLLER_LOCK_ID).try_take()
+        assert await locks.HeldLock(engine, locks.POLLER_LOCK_ID).try_take()
         return
-    held = leader.HeldLock(engine, leader.POLLER_LOCK_ID)
+    held = locks.HeldLock(engine, locks.POLLER_LOCK_ID)
     assert await held.try_take()
     try:
         emu = fresh_emulator()
@@ -185,13 +185,13 @@ async def test_only_one_process_polls(
             await bot.session.close()
     finally:
         await held.release()
-    again = leader.HeldLock(engine, leader.POLLER_LOCK_ID)
+    again = locks.HeldLock(engine, locks.POLLER_LOCK_ID)
     assert await again.try_take(), "released with its holder"
     await again.release()
 
 
 async def test_one_scheduler_leads_and_another_takes_over_when_it_goes(engine: AsyncEngine) -> None:
-    first, second = leader.HeldLock(engine, leader.LEADER_LOCK_ID), leader.HeldLock(engine, leader.LEADER_LOCK_ID)
+    first, second = locks.HeldLock(engine, locks.LEADER_LOCK_ID), locks.HeldLock(engine, locks.LEADER_LOCK_ID)
     try:
         assert await first.try_take()
         if engine.dialect.name == "postgresql":
