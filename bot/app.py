@@ -39,7 +39,9 @@ def make_storage(settings: Settings) -> BaseStorage:
     if settings.redis_url:
         from aiogram.fsm.storage.redis import RedisStorage
 
-        return RedisStorage.from_url(settings.redis_url)
+        from bot.redis_client import connect
+
+        return RedisStorage(connect(settings.redis_url))
     return MemoryStorage()
 
 
@@ -54,7 +56,12 @@ def make_dispatcher(
     # The conversation state is read after the gate (below), not before it as aiogram would:
     # a chat's state is read and written by one update at a time, and a Redis that is down is
     # met by the gate's "try again in a minute".
-    dp = Dispatcher(storage=storage or MemoryStorage(), disable_fsm=True, link_code_days=settings.link_code_days)
+    dp = Dispatcher(
+        storage=storage or MemoryStorage(),
+        disable_fsm=True,
+        link_code_days=settings.link_code_days,
+        miniapp_url=settings.miniapp_url,
+    )
     i18n = I18n(path=LOCALES_DIR, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
     # Order matters: each update once and a chat's one at a time, the conversation state, private
     # chats only, the session, who is writing, their language, error replies.

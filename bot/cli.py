@@ -16,6 +16,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli_help import LocalizedCommand, LocalizedGroup
+from bot.cli_reports import report_app
 from bot.processes import Role as ProcessRole
 from bot.runtime import require_token, run_forever, settings_or_exit
 from bot.settings import get_settings
@@ -39,6 +40,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(cls=LocalizedGroup, help=N_("Database migrations."), no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(report_app, name="report")
 
 T = TypeVar("T")
 # Whoever runs the command line on this machine is the administrator of every school in its database.
@@ -203,11 +205,41 @@ async def _bot_username() -> str | None:
         await bot.session.close()
 
 
-async def _codes(url: str, flt: CodeFilter, days: int, revoke: bool) -> tuple[list[IssuedCode], int, str | None]:
+async def _codes(
+    url: str, flt: CodeFilter, days: int, revoke: bool, replace: bool = False, ask_username: bool = True
+) -> tuple[list[IssuedCode], int, str | None]:
     if revoke:
         return [], await _with_session(url, lambda s: revoke_codes(s, flt, actor=OPERATOR)), None
-    issued = await _with_session(url, lambda s: issue_codes(s, flt, days=days, actor=OPERATOR))
-    return issued, 0, (await _bot_username()) if issued else None
+    issued = await _with_session(url, lambda s: issue_codes(s, flt, days=days, actor=OPERATOR, replace=replace))
+    return issued, 0, (await _bot_username()) if issued and ask_username else None
+
+
+def _sheet_username(given: str | None) -> str:
+    """The bot's username for the sheet's QR codes: as given, else asked of Telegram with the token."""
+    username = given.strip().lstrip("@") if given else asyncio.run(_bot_username())
+    if not username or not all(ch.isalnum() or ch == "_" for ch in username):
+        typer.echo(
+            _(
+                "A sheet needs the bot's username for its QR codes, and Telegram could not be asked for it "
+                "(no BOT_TOKEN or no connection): give it with --bot-username, e.g. --bot-username school_diary_bot."
+            ),
+            err=True,
+        )
+        raise typer.Exit(2)
+    return username
+
+
+def _write_sheet(issued: list[IssuedCode], username: str, days: int, output: Path) -> None:
+    from services import clock
+    from views.documents.code_sheet import Sheet, code_sheet
+
+    sheet = Sheet(username, (clock.now() + timedelta(days=days)).date(), cli_locale)
+    output.write_bytes(code_sheet(issued, sheet))
+    typer.echo(
+        ngettext("{count} slip written to {path}.", "{count} slips written to {path}.", len(issued)).format(
+            count=len(issued), path=output
+        )
+    )
 
 
 @app.command(cls=LocalizedCommand, help=N_("Issue link codes for people who have not linked Telegram yet."))
@@ -215,16 +247,37 @@ def codes(
     school: Annotated[str | None, typer.Option("--school", help=N_("the roster's school_id"))] = None,
     class_ref: Annotated[str | None, typer.Option("--class", help=N_("a class: its name (5А) or its class_id"))] = None,
     role: Annotated[Role | None, typer.Option(help=N_("only people with this role"))] = None,
-    fmt: Annotated[str, typer.Option("--format", help=N_("text or csv"))] = "text",
+    fmt: Annotated[str, typer.Option("--format", help=N_("text, csv or pdf (a sheet of slips to cut)"))] = "text",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=N_("the PDF file to write"))] = None,
+    bot_username: Annotated[
+        str | None, typer.Option(help=N_("the bot's username for the QR codes, when Telegram cannot be asked"))
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help=N_("revoke the unused codes handed out earlier, then issue new ones"))
+    ] = False,
     revoke: Annotated[bool, typer.Option("--revoke", help=N_("revoke the unused codes instead"))] = False,
 ) -> None:
     settings = settings_or_exit()
-    if fmt not in ("text", "csv"):
-        typer.echo(_("--format is text or csv."), err=True)
+    if fmt not in ("text", "csv", "pdf"):
+        typer.echo(_("--format is text, csv or pdf."), err=True)
         raise typer.Exit(2)
+    if fmt == "pdf" and output is None:
+        typer.echo(_("A PDF goes to a file: give -o PATH, e.g. -o codes-5A.pdf."), err=True)
+        raise typer.Exit(2)
+    if revoke and replace:
+        typer.echo(_("Give --revoke or --replace, not both."), err=True)
+        raise typer.Exit(2)
+    sheet_username = _sheet_username(bot_username) if fmt == "pdf" and not revoke else None
     try:
         issued, revoked, username = asyncio.run(
-            _codes(settings.database_url, CodeFilter(school, class_ref, role), settings.link_code_days, revoke)
+            _codes(
+                settings.database_url,
+                CodeFilter(school, class_ref, role),
+                settings.link_code_days,
+                revoke,
+                replace,
+                ask_username=sheet_username is None,
+            )
         )
     except DiaryError as error:
         typer.echo(translate(error.message, cli_locale, **error.params), err=True)
@@ -234,6 +287,9 @@ def codes(
         return
     if not issued:
         typer.echo(_("Nobody matches who has not linked an account yet; no codes were issued."))
+        return
+    if sheet_username is not None and output is not None:
+        _write_sheet(issued, sheet_username, settings.link_code_days, output)
         return
     link = (lambda code: f"https://t.me/{username}?start={code}") if username else (lambda code: "")
     if fmt == "csv":
@@ -263,6 +319,23 @@ def codes(
         ),
         err=True,
     )
+
+
+@app.command(
+    cls=LocalizedCommand,
+    help=N_("Who of the families the bot reaches: linked, consented, reachable, read the last summary, by class."),
+)
+def coverage(
+    school: Annotated[str | None, typer.Option("--school", help=N_("the roster's school_id"))] = None,
+) -> None:
+    from services import coverage as reach
+    from views.coverage import class_lines, overview_lines
+
+    for n, cov in enumerate(run_service(lambda s: reach.coverage(s, OPERATOR, school_ref=school))):
+        lines = ([""] if n else []) + overview_lines(cov, cli_locale)
+        for c in cov.classes:
+            lines += ["", *class_lines(c, cov, cli_locale)]
+        typer.echo("\n".join(lines))
 
 
 async def _with_session(url: str, work: Callable[[AsyncSession], Awaitable[T]], *, save: bool = True) -> T:
@@ -340,17 +413,36 @@ def substitute(
 def work_types(
     school: Annotated[str | None, typer.Option("--school", help=N_("the roster's school_id"))] = None,
     add: Annotated[tuple[str, str] | None, typer.Option(help=N_("CODE NAME: add or rename a kind of work"))] = None,
+    edit: Annotated[str | None, typer.Option(help=N_("CODE: change a kind of work (with --weight)"))] = None,
+    weight: Annotated[
+        str | None,
+        typer.Option(help=N_("how many times its grades count in averages (above 0, at most 10; 1 by default)")),
+    ] = None,
     disable: Annotated[str | None, typer.Option(help=N_("CODE: take a kind of work off the list"))] = None,
 ) -> None:
+    from babel.numbers import format_decimal
+
     from services import work_type_admin
 
+    if add is not None and edit is not None:
+        typer.echo(_("Give --add or --edit, one at a time."), err=True)
+        raise typer.Exit(2)
+    if weight is not None and add is None and edit is None:
+        typer.echo(_("--weight goes with --add CODE NAME or --edit CODE."), err=True)
+        raise typer.Exit(2)
+    if edit is not None and weight is None:
+        typer.echo(_("--edit CODE changes the weight: give --weight too, e.g. --edit test --weight 2."), err=True)
+        raise typer.Exit(2)
     if add is not None:
-        run_service(lambda s: work_type_admin.add(s, OPERATOR, school, add[0], add[1]))
+        run_service(lambda s: work_type_admin.add(s, OPERATOR, school, add[0], add[1], weight))
+    elif edit is not None and weight is not None:
+        run_service(lambda s: work_type_admin.set_weight(s, OPERATOR, school, edit, weight))
     if disable is not None:
         run_service(lambda s: work_type_admin.disable(s, OPERATOR, school, disable))
     for row in run_service(lambda s: work_type_admin.listing(s, OPERATOR, school)):
         state = "" if row.active else " " + _("(off)")
-        typer.echo(f"{row.code}: {_(row.name)}{state}")
+        weighs = _("weight {weight}").format(weight=format_decimal(row.weight, "0.##", locale=cli_locale))
+        typer.echo(f"{row.code}: {_(row.name)}{state} — {weighs}")
 
 
 @app.command(

@@ -223,6 +223,10 @@ class DeliveryWorker:
             paid = self.paid_rate is not None and lane == "bulk"
             slice_started = time.perf_counter()
             for delivery in deliveries:
+                if not self.held.isdisjoint(p.id for p in delivery.pushes):
+                    # Already on its way from here: its lease lapsed while this worker, starved of
+                    # CPU, was late renewing it. Sending it again would be a second copy.
+                    continue
                 self.held.update(p.id for p in delivery.pushes)
                 task = asyncio.create_task(self.acknowledged(delivery, render(delivery, ctx), paid=paid))
                 self.sending.add(task)

@@ -100,9 +100,9 @@ class RedisGate:
     release, so a lock that expired and was taken by another process is not freed by this one)."""
 
     def __init__(self, url: str, bot_id: int) -> None:
-        from redis.asyncio import Redis
+        from bot.redis_client import connect
 
-        self.redis = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.redis = connect(url)  # a dead pooled connection is tried again, after a Redis restart
         self.prefix = f"diary:{bot_id}"
         self._local = ChatLocks()  # the process's own taps queue here, not by polling Redis
 

@@ -72,6 +72,9 @@ async def run_web(
 
     dp = make_dispatcher(sessionmaker, make_storage(settings), settings, gate=health.gate)
     if settings.webhook_url:
+        from handlers.errors import TELEGRAM_RETRIES
+
+        dp[TELEGRAM_RETRIES] = True
         secret = settings.webhook_secret_token()
         app = make_web_app(dp, bot, health, path=webhook_path(settings.webhook_url), secret=secret)
         await dp.emit_startup(bot=bot)
@@ -189,9 +192,13 @@ async def run_roles(
 ) -> None:
     """The parts of this process, side by side; the first that fails stops the others."""
     from bot.metrics import metrics_route
+    from bot.miniapp.routes import miniapp_routes
     from bot.webhook import Health, make_web_app, serve
 
-    health = Health(engine, make_gate(settings, bot), extra_routes=[metrics_route(engine)])
+    assert settings.bot_token is not None
+    # The Mini App is served by every process with a port, beside the webhook and the health checks.
+    miniapp = miniapp_routes(settings.bot_token.get_secret_value(), bot, sessionmaker, settings.miniapp_auth_hours)
+    health = Health(engine, make_gate(settings, bot), extra_routes=[metrics_route(engine), miniapp])
     parts: list[Callable[[], Coroutine[Any, Any, None]]] = []
     if role in (Role.WEB, Role.ALL):
         parts.append(lambda: run_web(settings, bot, sessionmaker, health, stopping))
@@ -200,6 +207,8 @@ async def run_roles(
     if role in (Role.SCHEDULER, Role.ALL):
         parts.append(lambda: run_scheduler(engine, sessionmaker, stopping))
     serves_http = role in (Role.WEB, Role.ALL) and settings.webhook_url
+    if settings.miniapp_url and role in (Role.WEB, Role.ALL) and not (serves_http or settings.web_port):
+        log.warning("MINIAPP_URL is set but this process serves no HTTP: set WEB_PORT to serve the Mini App")
     if settings.web_port and not serves_http:
         # /healthz, /readyz (and /metrics) for a worker, scheduler or polling process
 

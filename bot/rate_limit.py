@@ -295,7 +295,9 @@ class RedisLimiter(_PumpedLimiter):
 
     @classmethod
     def from_url(cls, url: str, bot_id: int, limits: Limits, **kwargs: Any) -> "RedisLimiter":
-        return cls(Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5), bot_id, limits, **kwargs)
+        from bot.redis_client import connect
+
+        return cls(connect(url), bot_id, limits, **kwargs)
 
     async def _grant(self, chats: list[int], paid: bool) -> tuple[bool, float, list[float]]:
         keys = [self.pause_key, *self.lane_keys[paid], *(f"{self.base}:chat:{chat}" for chat in chats)]

@@ -44,6 +44,8 @@ EXPECTED = {
     "WEB_PORT": N_("a port from 1 to 65535, e.g. 8080"),
     "LOG_FORMAT": N_("text or json"),
     "OUTBOX_KEEP_DAYS": N_("a whole number of days from 7 to 3650, e.g. 120"),
+    "MINIAPP_URL": N_("the Mini App's public https:// address, e.g. https://diary.school.ru/app/"),
+    "MINIAPP_AUTH_HOURS": N_("hours from 1 to 168, e.g. 12"),
 }
 
 
@@ -88,6 +90,11 @@ class Settings(BaseSettings):
     # server except for a webhook, which then listens on 8080).
     web_host: str = "127.0.0.1"
     web_port: int | None = Field(default=None, ge=1, le=65535)
+    # The Mini App's public address (served by this process under /app/): the menu button and the
+    # buttons in /today and /grades open it. Unset: no buttons (the pages are served all the same).
+    miniapp_url: str | None = None
+    # How long a Mini App's sign-in (Telegram's initData) is taken after Telegram signed it.
+    miniapp_auth_hours: float = Field(default=12, ge=1, le=168)
 
     @field_validator("bot_token")
     @classmethod
@@ -122,6 +129,17 @@ class Settings(BaseSettings):
     def _webhook(cls, value: str | None) -> str | None:
         if not value:
             return None
+        loopback = re.match(r"^http://(127\.0\.0\.1|localhost)(:\d+)?/", value)
+        if not (re.match(r"^https://[^\s/]+/", value + "/") or loopback):
+            raise ValueError("not an https URL")
+        return value
+
+    @field_validator("miniapp_url")
+    @classmethod
+    def _miniapp(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        # Telegram opens Mini Apps over https only; http is for trying it on this machine.
         loopback = re.match(r"^http://(127\.0\.0\.1|localhost)(:\d+)?/", value)
         if not (re.match(r"^https://[^\s/]+/", value + "/") or loopback):
             raise ValueError("not an https URL")

@@ -81,7 +81,8 @@ async def serve(
     # No access log: the proxy's health checks every few seconds would drown what matters.
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=50, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    # Several web processes of one host may share the port: the kernel spreads connections.
+    site = web.TCPSite(runner, host, port, reuse_port=True)
     await site.start()
     log.info("listening on %s:%s", host, port)
     try:

@@ -93,11 +93,13 @@ class Emulator:
         self.chats: dict[int, Chat] = {}
         self.pending: list[dict[str, Any]] = []
         self.confirmed = 0  # the highest update id the bot has acknowledged
+        self.newest_update = 0  # the highest update id given out
         self.update_ids = itertools.count(first_update_id)
         self.message_ids = itertools.count(1)
         self.changed = asyncio.Condition()
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.menu_buttons: dict[int, dict[str, Any]] = {}  # chat id -> its menu button (a Mini App)
         self.callback_answers: list[dict[str, Any]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.closing = False  # when set, long polls return at once so the bot can stop quickly
@@ -125,6 +127,9 @@ class Emulator:
         self.webhook_posts = self.webhook_retries = 0
         self.webhook_posting: set[asyncio.Task[None]] = set()
         self.polls = 0  # getUpdates calls begun: a newer one ends a waiting one with 409, as Telegram does
+        # Where it listens (set by `serve`), so an outage can stop listening and start again.
+        self.listening: tuple[web.AppRunner, web.TCPSite, str, int] | None = None
+        self.outage: asyncio.Task[None] | None = None
 
     # --- what a person does ---------------------------------------------------------------
     def _user(self, user_id: int, first_name: str | None, language_code: str | None) -> dict[str, Any]:
@@ -172,6 +177,7 @@ class Emulator:
     async def _push(self, kind: str, payload: dict[str, Any]) -> int:
         update_id = next(self.update_ids)
         async with self.changed:
+            self.newest_update = max(self.newest_update, update_id)
             self.pending.append({"update_id": update_id, kind: payload})
             self.changed.notify_all()
         return update_id
@@ -578,9 +584,10 @@ class Emulator:
         async with self.changed:
             target.in_flight.discard(update["update_id"])
             self.pending = [u for u in self.pending if u["update_id"] != update["update_id"]]
-            # Answered are all updates before the first one still waiting (some may be retried).
+            # Answered are all updates before the first one still waiting (some may be retried), and
+            # all of them when none waits: posted side by side, the last answered may not be the newest.
             first_waiting = min((u["update_id"] for u in self.pending), default=None)
-            latest = update["update_id"] if first_waiting is None else first_waiting - 1
+            latest = self.newest_update if first_waiting is None else first_waiting - 1
             self.confirmed = max(self.confirmed, latest)
             self.changed.notify_all()
 
@@ -701,6 +708,13 @@ class Emulator:
     async def m_getmycommands(self, params: dict[str, Any], uploads: Any) -> Any:
         return self.commands.get(self._scope_key(params), [])
 
+    async def m_setchatmenubutton(self, params: dict[str, Any], uploads: Any) -> Any:
+        button = params.get("menu_button") or {"type": "default"}
+        if button.get("type") == "web_app" and not str(button.get("web_app", {}).get("url", "")).startswith("https://"):
+            raise ApiError(400, "Bad Request: WEB_APP_URL_INVALID")  # as Telegram: Mini Apps open over https only
+        self.menu_buttons[int(params.get("chat_id") or 0)] = button
+        return True
+
     # --- HTTP ------------------------------------------------------------------------------------
     async def _params(self, request: web.Request) -> tuple[dict[str, Any], dict[str, tuple[bytes, str]]]:
         params: dict[str, Any] = dict(request.query)
@@ -794,6 +808,30 @@ class Emulator:
             {"delivered": self.delivered, "too_many": self.too_many, "span": span, "paid": self.paid}
         )
 
+    async def handle_control_faults(self, request: web.Request) -> web.Response:
+        """Faults injected from another process: the next sends' errors (`fail`: a list of [code,
+        description, parameters]), or Telegram unreachable for `down` seconds."""
+        body = await request.json()
+        for code, description, parameters in body.get("fail", []):
+            self.fail_next(int(code), str(description), **parameters)
+        if body.get("down"):
+            self.outage = asyncio.create_task(self.unreachable(float(body["down"])))
+        return web.json_response({"ok": True})
+
+    async def unreachable(self, seconds: float) -> None:
+        """Nothing listens for `seconds` (connections are refused) and the open ones are cut, as when
+        Telegram cannot be reached; then it listens again on the same address, with what it knew."""
+        assert self.listening is not None
+        runner, site, host, port = self.listening
+        await asyncio.sleep(0.05)  # the answer to the request that asked for it goes first
+        await site.stop()
+        for connection in runner.server.connections if runner.server else []:
+            connection.force_close()
+        await asyncio.sleep(seconds)
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        self.listening = (runner, site, host, port)
+
     def app(self) -> web.Application:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.on_shutdown.append(lambda _app: self.close())
@@ -804,6 +842,7 @@ class Emulator:
         app.router.add_get("/emulator/users/{user_id}/messages", self.handle_control_chat)
         app.router.add_get("/emulator/users/{user_id}/view", self.handle_control_view)
         app.router.add_get("/emulator/stats", self.handle_control_stats)
+        app.router.add_post("/emulator/faults", self.handle_control_faults)
         return app
 
 
@@ -811,5 +850,7 @@ async def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 8081) -
     # A test or a Ctrl-C should not wait a minute for long polls of a bot that is gone.
     runner = web.AppRunner(emulator.app(), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    emulator.listening = (runner, site, host, port)
     return runner

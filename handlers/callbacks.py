@@ -76,6 +76,7 @@ class ReasonOp(StrEnum):
     SET = "set"
     LESSONS = "lessons"
     NOTE = "note"
+    LIST = "list"  # back to the list of absences waiting for a reason
 
 
 class ReasonValue(StrEnum):

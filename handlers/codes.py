@@ -2,17 +2,20 @@
 
 import csv
 import io
+from datetime import timedelta
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.render import chunks, role_names
+from services import clock
 from services.link_codes import CodeFilter, IssuedCode, issue_codes
 from services.roles import Viewer
+from views.documents.code_sheet import Sheet, code_sheet
 
 
 def deep_link(username: str | None, code: str) -> str:
@@ -33,11 +36,15 @@ async def codes(
 ) -> None:
     class_ref = (command.args or "").strip() or None
     issued = await issue_codes(session, CodeFilter(class_ref=class_ref), days=link_code_days, actor=viewer)
+    await send_codes(message, issued, bot, link_code_days)
+
+
+async def send_codes(message: Message, issued: list[IssuedCode], bot: Bot, days: int) -> None:
+    """The new codes as a message, as a sheet of slips to print and cut (PDF) and as a table (CSV)."""
     if not issued:
         await message.answer(_("Everyone here has already linked an account; no codes were issued."))
         return
     username = (await bot.me()).username
-    days = link_code_days
     lines = [
         ngettext(
             "New link codes, valid for {days} day. Codes handed out earlier still work until one of them is used:",
@@ -48,6 +55,12 @@ async def codes(
     lines += [f"{c.full_name} ({role_names(c.roles)}{': ' + c.whose if c.whose else ''}): {c.code}" for c in issued]
     for part in chunks(lines):
         await message.answer(part)
+    if username:
+        sheet = Sheet(username, (clock.now() + timedelta(days=days)).date(), get_i18n().current_locale)
+        await message.answer_document(
+            BufferedInputFile(code_sheet(issued, sheet), filename="link-codes.pdf"),
+            caption=_("The same codes as slips to print on A4 and cut: a slip a person, with a QR code."),
+        )
     await message.answer_document(
         BufferedInputFile(codes_csv(issued, username), filename="link-codes.csv"),
         caption=_("The same codes as a table with links, for printing."),

@@ -16,6 +16,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import TelegramObject, Update
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales.i18n import translate
@@ -25,6 +26,18 @@ log = logging.getLogger(__name__)
 
 # The update's outcome, for the process's metrics (read by the outermost middleware in bot/).
 OUTCOME = "metrics_outcome"
+# Set in the dispatcher's data when Telegram posts updates (webhook) and so sends again one that was
+# not answered 200; by polling an update not handled is gone.
+TELEGRAM_RETRIES = "telegram_retries"
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """The database is restarting or the connection broke: the update may well succeed in a moment."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, ConnectionError)  # refused or reset before SQLAlchemy could wrap it
 
 
 async def tell(update: Update, bot: Bot, text: str) -> None:
@@ -68,7 +81,15 @@ class ErrorReplyMiddleware(BaseMiddleware):
             if session is not None:
                 await (session.commit() if error.keeps_record else session.rollback())
             await tell(event, data["bot"], translate(error.message, get_i18n().current_locale, **error.params))
-        except Exception:
+        except Exception as error:
+            if data.get(TELEGRAM_RETRIES) and database_unreachable(error):
+                # Not an apology but a 500: Telegram posts the update again, and the gate lets
+                # that one through, so what the person did is done once the database is back.
+                data[OUTCOME] = "retried"
+                log.warning("update %s left for Telegram to send again: the database is unreachable", event.update_id)
+                if session is not None:
+                    await _quietly_rollback(session)
+                raise
             await self._apologize(event, data)
         return None
 
@@ -76,7 +97,7 @@ class ErrorReplyMiddleware(BaseMiddleware):
         data[OUTCOME] = "failed"
         log.exception("update %s failed", event.update_id)
         if "session" in data:
-            await data["session"].rollback()
+            await _quietly_rollback(data["session"])
         try:
             await tell(
                 event,
@@ -85,3 +106,11 @@ class ErrorReplyMiddleware(BaseMiddleware):
             )
         except Exception:  # Telegram itself may be what failed
             log.warning("could not tell the user about the failure", exc_info=True)
+
+
+async def _quietly_rollback(session: AsyncSession) -> None:
+    """A rollback on a connection that is gone fails too; the session is closed after it anyway."""
+    try:
+        await session.rollback()
+    except Exception:
+        log.warning("rollback failed", exc_info=True)

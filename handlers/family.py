@@ -2,20 +2,22 @@
 
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
+from decimal import Decimal
 
 from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import ChildCb, ChildView, ExplainCb, ScheduleSpan, SummarySeenCb
 from handlers.journal_render import REASON_LABELS, average, day, lesson_ref
 from handlers.keyboards import Keyboard
+from handlers.miniapp import offer_menu_button, with_open_button
 from handlers.render import chunks
 from locales.i18n import day_in_words
-from services import absence_notes, family, summaries
+from services import absence_notes, averages, family, summaries
 from services.family import Child, ChooseChild
 from services.roles import Viewer
 from views.summary import period_mark_lines, summary_text
@@ -56,6 +58,8 @@ async def grades_lines(session: AsyncSession, viewer: Viewer, kid: Child, today:
             (await family.grades_by_subject(session, [kid.student_id], period.starts_on, period.ends_on)).get(
                 kid.student_id, {}
             ),
+            top=viewer.school.grade_max,
+            heaviest=await averages.heaviest_work(session, viewer.school.id),
         )
     marks = (await family.year_marks(session, viewer.school.id, [kid.student_id], today)).get(kid.student_id, [])
     if marks:
@@ -64,7 +68,14 @@ async def grades_lines(session: AsyncSession, viewer: Viewer, kid: Child, today:
     return lines
 
 
-def current_grades_lines(kid: Child, period: str, by_subject: dict[str, family.SubjectGrades]) -> list[str]:
+def current_grades_lines(
+    kid: Child,
+    period: str,
+    by_subject: dict[str, family.SubjectGrades],
+    top: int | None = None,
+    heaviest: tuple[str, Decimal] | None = None,
+) -> list[str]:
+    """Each subject's grades and average; with the scale's `top`, what brings it to the next whole grade."""
     lines = [_("{name}, {cls}: grades for {period}").format(name=kid.name, cls=kid.class_name, period=period)]
     if not by_subject:
         lines.append(_("No grades yet."))
@@ -75,7 +86,37 @@ def current_grades_lines(kid: Child, period: str, by_subject: dict[str, family.S
                 subject=subject, values=values, average=average(grades.average)
             )
         )
+        pairs = [(v, w) for (_d, v, _w), w in zip(grades.grades, grades.weights, strict=False)]
+        wanted = averages.needed(pairs, top, heaviest[1] if heaviest else None) if top else None
+        if wanted is not None:
+            lines.append("   " + needed_line(wanted, heaviest[0] if heaviest else ""))
     return lines
+
+
+# Grades have names in Russian (a «пятёрка» is a 5); other values are said as «оценка «7»».
+GRADE_COUNTS: dict[int, Callable[[int], str]] = {
+    5: lambda n: ngettext("{n} more grade of 5", "{n} more grades of 5", n),
+    4: lambda n: ngettext("{n} more grade of 4", "{n} more grades of 4", n),
+    3: lambda n: ngettext("{n} more grade of 3", "{n} more grades of 3", n),
+}
+
+
+def grade_count(option: averages.Option) -> str:
+    """«2 пятёрки», "2 more grades of 5"."""
+    say = GRADE_COUNTS.get(option.value)
+    if say is None:
+        return ngettext("{n} more grade of {value}", "{n} more grades of {value}", option.count).format(
+            n=option.count, value=option.value
+        )
+    return say(option.count).format(n=option.count)
+
+
+def needed_line(wanted: averages.Needed, heavy_work: str) -> str:
+    """«до 5: ещё 2 пятёрки или 1 пятёрка за «Контрольная работа»»."""
+    ways = [grade_count(o) for o in wanted.options]
+    if wanted.heavy is not None:
+        ways.append(_("{grades} for «{work}»").format(grades=grade_count(wanted.heavy), work=_(heavy_work)))
+    return _("to reach {target}: {ways}").format(target=wanted.target, ways=_(" or ").join(ways))
 
 
 async def homework_lines(session: AsyncSession, kid: Child, today: date) -> tuple[list[str], list[tuple[str, str]]]:
@@ -168,6 +209,8 @@ async def show(
     view: ChildView,
     student_id: int | None,
     span: ScheduleSpan = ScheduleSpan.DEFAULT,
+    *,
+    miniapp_url: str | None = None,
 ) -> None:
     try:
         kid = await family.child(session, viewer, student_id)
@@ -180,6 +223,7 @@ async def show(
     markup = switcher(kids, view, kid)
     if view == ChildView.GRADES:
         lines = await grades_lines(session, viewer, kid, today)
+        markup = with_open_button(markup, miniapp_url, _("Open the diary"))
     elif view == ChildView.HOMEWORK:
         lines, files = await homework_lines(session, kid, today)
     elif view == ChildView.SCHEDULE:
@@ -215,9 +259,13 @@ async def show(
             await bot.send_document(target.chat.id, file_id, protect_content=True)
 
 
-def command_handler(view: ChildView) -> Callable[[Message, AsyncSession, Viewer, Bot], Awaitable[None]]:
-    async def handler(message: Message, session: AsyncSession, viewer: Viewer, bot: Bot) -> None:
-        await show(message, session, viewer, bot, view, None)
+def command_handler(view: ChildView) -> Callable[..., Awaitable[None]]:
+    async def handler(
+        message: Message, session: AsyncSession, viewer: Viewer, bot: Bot, miniapp_url: str | None = None
+    ) -> None:
+        await show(message, session, viewer, bot, view, None, miniapp_url=miniapp_url)
+        if view == ChildView.GRADES:
+            await offer_menu_button(bot, viewer, message.chat.id, miniapp_url)
 
     handler.__name__ = f"family_{view}"
     return handler

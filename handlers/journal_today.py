@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n, ngettext
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.callbacks import DayCb, LessonAct, LessonCb
 from handlers.journal_render import card_status, day, lesson_title, short_day
 from handlers.keyboards import Keyboard
+from handlers.miniapp import offer_menu_button, with_open_button
 from locales.i18n import day_in_words
 from services import clock, journal_views
 from services.journal_views import LessonCard
@@ -117,11 +118,14 @@ async def render_day(session: AsyncSession, viewer: Viewer, on: date) -> tuple[s
     return day_view(cards, on, await journal_views.teaching_days(session, viewer))
 
 
-async def today(message: Message, session: AsyncSession, viewer: Viewer) -> None:
+async def today(
+    message: Message, session: AsyncSession, viewer: Viewer, bot: Bot, miniapp_url: str | None = None
+) -> None:
     viewer.require_linked()
     assert viewer.school is not None
     text, markup = await render_day(session, viewer, clock.school_today(viewer.school))
-    await message.answer(text, reply_markup=markup)
+    await message.answer(text, reply_markup=with_open_button(markup, miniapp_url, _("The journal as a table")))
+    await offer_menu_button(bot, viewer, message.chat.id, miniapp_url)
 
 
 async def other_day(query: CallbackQuery, callback_data: DayCb, session: AsyncSession, viewer: Viewer) -> None:

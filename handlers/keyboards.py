@@ -1,11 +1,12 @@
 """Inline keyboards built from the typed callback data."""
 
+import itertools
+from collections.abc import Iterator
 from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import (
     ConsentCb,
@@ -23,43 +24,67 @@ from handlers.callbacks import (
 from views.message import Action, Button, DecideNote, ExplainAbsence, SummarySeen
 
 
-class Keyboard(InlineKeyboardBuilder):
-    """aiogram's builder copies the whole keyboard on every button added: for a class of thirty that
-    was a third of an attendance tap. This one gathers the buttons and adds them in one go."""
+class Keyboard:
+    """An inline keyboard laid out as aiogram's builder lays it out (add, row, adjust), without its
+    copies: the builder deep-copies the whole keyboard on every button and every export, which was
+    a third of an attendance tap for a class of thirty."""
 
-    def __init__(self, markup: list[list[InlineKeyboardButton]] | None = None) -> None:
-        self._pending: list[InlineKeyboardButton] = []
-        super().__init__(markup)
+    MAX_WIDTH = 8  # Telegram's widest row of inline buttons
+
+    def __init__(self) -> None:
+        self._rows: list[list[InlineKeyboardButton]] = []
+
+    @classmethod
+    def from_markup(cls, markup: InlineKeyboardMarkup) -> "Keyboard":
+        """A keyboard to add to, starting with the rows of one already made."""
+        kb = cls()
+        kb._rows = [list(row) for row in markup.inline_keyboard]
+        return kb
 
     def button(self, **kwargs: Any) -> "Keyboard":
         if isinstance(callback_data := kwargs.get("callback_data"), CallbackData):
             kwargs["callback_data"] = callback_data.pack()
-        self._pending.append(InlineKeyboardButton(**kwargs))
-        return self
-
-    def _flush(self) -> None:
-        if self._pending:
-            pending, self._pending = self._pending, []
-            super().add(*pending)
-
-    def export(self) -> list[list[InlineKeyboardButton]]:
-        self._flush()
-        return super().export()
+        return self.add(InlineKeyboardButton(**kwargs))
 
     def add(self, *buttons: InlineKeyboardButton) -> "Keyboard":
-        self._flush()
-        super().add(*buttons)
-        return self
+        """The buttons after the last one, filling its row first."""
+        rest = list(buttons)
+        if self._rows and len(self._rows[-1]) < self.MAX_WIDTH:
+            room = self.MAX_WIDTH - len(self._rows[-1])
+            self._rows[-1].extend(rest[:room])
+            rest = rest[room:]
+        return self._rows_of(rest, self.MAX_WIDTH)
 
     def row(self, *buttons: InlineKeyboardButton, width: int | None = None) -> "Keyboard":
-        self._flush()
-        super().row(*buttons, width=width)
+        """The buttons on new rows of their own."""
+        return self._rows_of(list(buttons), width or self.MAX_WIDTH)
+
+    def _rows_of(self, buttons: list[InlineKeyboardButton], width: int) -> "Keyboard":
+        self._rows.extend(buttons[at : at + width] for at in range(0, len(buttons), width))
         return self
 
     def adjust(self, *sizes: int, repeat: bool = False) -> "Keyboard":
-        self._flush()
-        super().adjust(*sizes, repeat=repeat)
+        """Every button so far laid out again in rows of these sizes; the last size repeats (or all
+        of them, with `repeat`)."""
+        if any(not 1 <= size <= self.MAX_WIDTH for size in sizes):
+            raise ValueError(f"a row holds 1 to {self.MAX_WIDTH} buttons, not {sizes}")
+        buttons = [b for row in self._rows for b in row]
+        widths: Iterator[int] = itertools.repeat(self.MAX_WIDTH)
+        if sizes:
+            widths = itertools.cycle(sizes) if repeat else itertools.chain(sizes, itertools.repeat(sizes[-1]))
+        self._rows = []
+        at = 0
+        while at < len(buttons):
+            size = next(widths)
+            self._rows.append(buttons[at : at + size])
+            at += size
         return self
+
+    def export(self) -> list[list[InlineKeyboardButton]]:
+        return [list(row) for row in self._rows]
+
+    def as_markup(self) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(inline_keyboard=self.export())
 
 
 def consent_keyboard(*, accepted: bool) -> InlineKeyboardMarkup:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.account import CHOSEN_LOCALE
 from handlers.callbacks import LinkConfirmCb
 from handlers.keyboards import consent_keyboard, link_confirm_keyboard
+from handlers.miniapp import offer_menu_button
 from handlers.render import consent_text, greeting, menu_text, sync_chat_commands
 from services import family, link_codes, linking
 from services.errors import N_
@@ -36,13 +37,27 @@ STUDENT_GREETING = Phrase(
 
 
 async def start_with_code(
-    message: Message, command: CommandObject, session: AsyncSession, bot: Bot, i18n: I18n, state: FSMContext
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    bot: Bot,
+    i18n: I18n,
+    state: FSMContext,
+    miniapp_url: str | None = None,
 ) -> None:
-    await link_with(message, command.args or "", session, bot, i18n, state, confirmed=False)
+    await link_with(message, command.args or "", session, bot, i18n, state, confirmed=False, miniapp_url=miniapp_url)
 
 
 async def link_with(
-    message: Message, code: str, session: AsyncSession, bot: Bot, i18n: I18n, state: FSMContext, *, confirmed: bool
+    message: Message,
+    code: str,
+    session: AsyncSession,
+    bot: Bot,
+    i18n: I18n,
+    state: FSMContext,
+    *,
+    confirmed: bool,
+    miniapp_url: str | None = None,
 ) -> None:
     """Link with the code; a link that would replace someone is asked about first, by name."""
     user = message.chat  # a private chat: its id is the user's
@@ -67,6 +82,7 @@ async def link_with(
     if result.replaced_chat_id is not None:
         await tell_replaced(bot, i18n, result, viewer)
     await sync_chat_commands(bot, message.chat.id, viewer, i18n.current_locale)
+    await offer_menu_button(bot, viewer, message.chat.id, miniapp_url)
     await message.answer(await greet(session, viewer, i18n.current_locale))
     if viewer.needs_consent:
         await message.answer(consent_text(), reply_markup=consent_keyboard(accepted=False))
@@ -108,7 +124,13 @@ async def tell_replaced(bot: Bot, i18n: I18n, result: linking.LinkResult, viewer
 
 
 async def link_confirmed(
-    query: CallbackQuery, callback_data: LinkConfirmCb, session: AsyncSession, bot: Bot, i18n: I18n, state: FSMContext
+    query: CallbackQuery,
+    callback_data: LinkConfirmCb,
+    session: AsyncSession,
+    bot: Bot,
+    i18n: I18n,
+    state: FSMContext,
+    miniapp_url: str | None = None,
 ) -> None:
     assert isinstance(query.message, Message)
     code = (await state.get_data()).get(PENDING_CODE)
@@ -118,14 +140,20 @@ async def link_confirmed(
         await state.update_data({PENDING_CODE: None})
         await query.message.answer(_("Nothing changed: the account stays as it was."))
         return
-    await link_with(query.message, code, session, bot, i18n, state, confirmed=True)
+    await link_with(query.message, code, session, bot, i18n, state, confirmed=True, miniapp_url=miniapp_url)
 
 
 async def code_alone(
-    message: Message, viewer: Viewer, session: AsyncSession, bot: Bot, i18n: I18n, state: FSMContext
+    message: Message,
+    viewer: Viewer,
+    session: AsyncSession,
+    bot: Bot,
+    i18n: I18n,
+    state: FSMContext,
+    miniapp_url: str | None = None,
 ) -> None:
     """A newcomer who sends the code without /start means the same."""
-    await link_with(message, message.text or "", session, bot, i18n, state, confirmed=False)
+    await link_with(message, message.text or "", session, bot, i18n, state, confirmed=False, miniapp_url=miniapp_url)
 
 
 def unlinked_code(message: Message, viewer: Viewer) -> bool:

@@ -77,6 +77,14 @@ async def show_absences(message: Message, session: AsyncSession, viewer: Viewer)
         )
 
 
+async def on_list(query: CallbackQuery, session: AsyncSession, viewer: Viewer) -> None:
+    """Back from a day's lessons to every absence still waiting for a reason."""
+    assert isinstance(query.message, Message)
+    text, markup = absences_view(await absences.unexplained(session, viewer))
+    await query.answer()
+    await query.message.edit_text(text, reply_markup=markup)
+
+
 def _day_of(cb: ReasonCb) -> date | None:
     return date.fromordinal(cb.day) if cb.day else None
 
@@ -97,6 +105,7 @@ async def on_by_lesson(query: CallbackQuery, callback_data: ReasonCb, session: A
                 text=f"{lesson_ref(missed.lesson_no, missed.subject)}: {_(REASON_LABELS[reason])}",
                 callback_data=ReasonCb(reason=reason, att=missed.attendance_id),
             )
+    kb.button(text="◀ " + _("all absences"), callback_data=ReasonCb(reason=ReasonValue.NONE, op=ReasonOp.LIST))
     kb.adjust(1)
     await query.answer()
     await query.message.edit_text(f"{item.student_name}, {day(item.on_date)}", reply_markup=kb.as_markup())
@@ -221,7 +230,14 @@ async def show_class(message: Message, session: AsyncSession, viewer: Viewer) ->
     view = await journal_views.class_overview(session, viewer, school_class)
     lines = [_("Class {name}, {day}").format(name=school_class.name, day=day(view.today)), "", _("Absent today:")]
     if not view.absent_today:
-        lines.append("  " + _("nobody"))
+        lines.append("  " + (_("nobody so far") if view.unmarked_today else _("nobody")))
+    if view.unmarked_today:
+        lines.append(
+            "  "
+            + _("Roll call not saved yet: {lessons}.").format(
+                lessons=", ".join(f"{no} {subject}" for no, subject in view.unmarked_today)
+            )
+        )
     for name, missed in view.absent_today:
         parts = [
             f"{no} {subject}" + (f" ({_(REASON_LABELS[reason])})" if reason else "") for no, subject, reason in missed
@@ -252,6 +268,7 @@ def make_router() -> Router:
     router.message.register(show_absences, Command("absences"))
     router.message.register(show_class, Command("class"))
     router.callback_query.register(on_by_lesson, ReasonCb.filter(F.op == ReasonOp.LESSONS))
+    router.callback_query.register(on_list, ReasonCb.filter(F.op == ReasonOp.LIST))
     router.callback_query.register(on_ask_note, ReasonCb.filter(F.op == ReasonOp.NOTE))
     router.callback_query.register(on_set_reason, ReasonCb.filter(F.op == ReasonOp.SET))
     router.message.register(got_note, ReasonNote.text)

@@ -1,8 +1,9 @@
 """The journal itself: dated lessons, attendance, grades, period grades and homework."""
 
 from datetime import date, datetime, time
+from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, CreatedAt, UTCDateTime
@@ -20,6 +21,8 @@ class WorkType(Base):
     name: Mapped[str] = mapped_column(String(128))
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # How many times a grade of this kind counts in an average (a test may count twice).
+    weight: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal(1), server_default=text("1"))
 
 
 class Lesson(CreatedAt, Base):

@@ -4,10 +4,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Lesson, Person, Student
+from services import unit_memo
 from services.errors import N_, NotAllowed
 
 
 async def lesson_students(session: AsyncSession, lesson: Lesson) -> list[tuple[Student, Person]]:
+    key = ("lesson_students", lesson.class_id, lesson.subgroup)
+    if (known := unit_memo.recall(session, key)) is not None:
+        return list(known)
     query = (
         select(Student, Person)
         .join(Person, Person.id == Student.person_id)
@@ -16,7 +20,7 @@ async def lesson_students(session: AsyncSession, lesson: Lesson) -> list[tuple[S
     )
     if lesson.subgroup is not None:
         query = query.where(Student.subgroup == lesson.subgroup)
-    return [(s, p) for s, p in (await session.execute(query)).all()]
+    return list(unit_memo.remember(session, key, [(s, p) for s, p in (await session.execute(query)).all()]))
 
 
 async def require_in_lesson(session: AsyncSession, lesson: Lesson, student_ids: set[int]) -> dict[int, Person]:

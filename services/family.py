@@ -4,6 +4,7 @@ attendance and the week (000 §4.5, §4.6), after consent (004 §3.8)."""
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ from models import (
     TimetableSlot,
     WorkType,
 )
-from services import clock
+from services import averages, clock
 from services.errors import N_, DiaryError, NotAllowed
 from services.lessons import is_study_day
 from services.roles import Viewer
@@ -200,10 +201,17 @@ async def marks_given(
 class SubjectGrades:
     subject: str
     grades: list[tuple[date, int, str | None]] = field(default_factory=list)  # date, value, work type
+    weights: list[Decimal] = field(default_factory=list)  # each grade's weight, in the same order
 
     @property
     def average(self) -> float | None:
-        return round(sum(v for _d, v, _w in self.grades) / len(self.grades), 2) if self.grades else None
+        """The school's weighted average (a grade without a weight counts once)."""
+        weights = self.weights + [averages.DEFAULT_WEIGHT] * (len(self.grades) - len(self.weights))
+        return averages.weighted_mean((v, w) for (_d, v, _w), w in zip(self.grades, weights, strict=True))
+
+    def add(self, on: date, value: int, work: str | None, weight: Decimal) -> None:
+        self.grades.append((on, value, work))
+        self.weights.append(weight)
 
 
 async def grades_by_subject(
@@ -212,7 +220,7 @@ async def grades_by_subject(
     """Grades of many students over dates, by subject, in one query."""
     result: dict[int, dict[str, SubjectGrades]] = defaultdict(dict)
     rows = await session.execute(
-        select(Grade.student_id, Subject.name, Grade.on_date, Grade.value, WorkType.name)
+        select(Grade.student_id, Subject.name, Grade.on_date, Grade.value, WorkType.name, averages.grade_weight())
         .join(Subject, Subject.id == Grade.subject_id)
         .outerjoin(WorkType, WorkType.id == Grade.work_type_id)
         .where(
@@ -220,8 +228,8 @@ async def grades_by_subject(
         )
         .order_by(Subject.name, Grade.on_date, Grade.id)
     )
-    for student_id, subject, on, value, work in rows:
-        result[student_id].setdefault(subject, SubjectGrades(subject)).grades.append((on, value, work))
+    for student_id, subject, on, value, work, weight in rows:
+        result[student_id].setdefault(subject, SubjectGrades(subject)).add(on, value, work, Decimal(str(weight)))
     return result
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Attendance, Grade, Lesson, School, SchoolClass, WorkType
-from services import audit, clock, outbox
+from services import audit, clock, outbox, unit_memo
 from services.class_lists import require_in_lesson
 from services.errors import N_, DiaryError, NotAllowed, NotFound
 from services.journal_policy import require_editable, require_lesson_reader, require_lesson_writer, require_started
@@ -24,13 +24,12 @@ class Gradable:
 
 
 async def work_types(session: AsyncSession, school_id: int) -> list[WorkType]:
-    return list(
-        await session.scalars(
-            select(WorkType)
-            .where(WorkType.school_id == school_id, WorkType.active.is_(True))
-            .order_by(WorkType.position)
-        )
+    if (known := unit_memo.recall(session, ("work_types", school_id))) is not None:
+        return list(known)
+    found = await session.scalars(
+        select(WorkType).where(WorkType.school_id == school_id, WorkType.active.is_(True)).order_by(WorkType.position)
     )
+    return list(unit_memo.remember(session, ("work_types", school_id), list(found)))
 
 
 async def gradable(session: AsyncSession, viewer: Viewer, lesson_id: int) -> Gradable:

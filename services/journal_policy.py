@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Lesson, School, SchoolClass
-from services import clock
+from services import clock, unit_memo
 from services.errors import N_, NotAllowed, NotFound
 from services.roles import Role, Viewer
 
@@ -24,7 +24,7 @@ def is_lesson_teacher(viewer: Viewer, lesson: Lesson) -> bool:
 async def lesson_class(session: AsyncSession, lesson: Lesson) -> SchoolClass:
     school_class = await session.get(SchoolClass, lesson.class_id)
     assert school_class is not None
-    return school_class
+    return unit_memo.hold(session, school_class)
 
 
 async def require_lesson_reader(session: AsyncSession, viewer: Viewer, lesson: Lesson) -> SchoolClass:

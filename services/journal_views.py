@@ -165,6 +165,8 @@ class ClassOverview:
     week_unexplained: int
     grades_by_subject: dict[str, list[tuple[str, int]]]  # subject -> [(student, value)]
     missing: list["MissingLesson"]
+    # Today's lessons that have begun without their roll call saved: "nobody absent" is not known yet.
+    unmarked_today: list[tuple[int, str]] = field(default_factory=list)  # (lesson_no, subject)
 
 
 @dataclass(frozen=True)
@@ -225,9 +227,28 @@ async def class_overview(session: AsyncSession, viewer: Viewer, school_class: Sc
     by_subject: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for subject, last, first, value in grade_rows:
         by_subject[subject].append((f"{last} {first[:1]}.", value))
-    missing = await _missing_content(session, school_class, monday, clock.school_now(school).replace(tzinfo=None))
+    now = clock.school_now(school).replace(tzinfo=None)
+    missing = await _missing_content(session, school_class, monday, now)
+    unmarked = await session.execute(
+        select(Lesson.lesson_no, Subject.name)
+        .join(Subject, Subject.id == Lesson.subject_id)
+        .where(
+            Lesson.class_id == school_class.id,
+            Lesson.on_date == today,
+            Lesson.starts_at <= now.time(),
+            Lesson.attendance_saved_at.is_(None),
+        )
+        .order_by(Lesson.starts_at, Lesson.lesson_no)
+    )
     return ClassOverview(
-        school_class, today, list(today_by_student.items()), week_absences, unexplained, dict(by_subject), missing
+        school_class,
+        today,
+        list(today_by_student.items()),
+        week_absences,
+        unexplained,
+        dict(by_subject),
+        missing,
+        [(no, subject) for no, subject in unmarked],
     )
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AcademicPeriod, Lesson, Person, RoleGrant, School, SchoolClass, TimetableSlot
-from services import audit, clashes, clock, journal_policy, outbox
+from services import audit, clashes, clock, journal_policy, outbox, unit_memo
 from services.errors import N_, NotAllowed, NotFound
 from services.link_codes import class_name_form
 from services.push_kinds import PushKind
@@ -146,7 +146,7 @@ async def get_lesson(session: AsyncSession, lesson_id: int) -> Lesson:
     lesson = await session.get(Lesson, lesson_id)
     if lesson is None:
         raise NotFound(N_("This lesson is not in the journal."))
-    return lesson
+    return unit_memo.hold(session, lesson)
 
 
 async def teachers(session: AsyncSession, school_id: int) -> list[Person]:
@@ -368,8 +368,9 @@ async def upcoming_of_teacher(session: AsyncSession, person: Person, start: date
 
 
 async def school_of(session: AsyncSession, lesson: Lesson) -> School:
-    school = await session.scalar(
-        select(School).join(SchoolClass, SchoolClass.school_id == School.id).where(SchoolClass.id == lesson.class_id)
-    )
+    # By the identity map: the class is usually held already, and the school by the one who asks.
+    school_class = await session.get(SchoolClass, lesson.class_id)
+    assert school_class is not None
+    school = await session.get(School, unit_memo.hold(session, school_class).school_id)
     assert school is not None
-    return school
+    return unit_memo.hold(session, school)

@@ -60,6 +60,7 @@ class IssuedCode:
     class_name: str | None
     code: str
     children: tuple[str, ...] = ()  # a parent's children, "Романова Алина, 5А", so the right code goes home
+    school: str = ""  # the school's name, printed on the person's slip
 
     @property
     def whose(self) -> str | None:
@@ -216,12 +217,18 @@ async def _describe_family(session: AsyncSession, ids: list[int], found: dict[in
         found[parent_id].children.append(f"{last} {first}, {class_name}")
 
 
-async def issue_codes(session: AsyncSession, flt: CodeFilter, *, days: int, actor: Viewer) -> list[IssuedCode]:
+async def issue_codes(
+    session: AsyncSession, flt: CodeFilter, *, days: int, actor: Viewer, replace: bool = False
+) -> list[IssuedCode]:
     """A fresh code for each matching person not yet linked for its scope. Codes issued earlier keep
-    working until one of them links (or they are revoked): a printed sheet is never silently void."""
+    working until one of them links (or they are revoked): a printed sheet is never silently void.
+    With `replace` the earlier unused codes of the same people are revoked first, on purpose."""
     flt, scope = await _scope_for(session, actor, flt)
     school_ids, class_ids = await _resolve(session, flt)
-    people = list(await session.scalars(_people_query(flt, scope, school_ids, class_ids)))
+    query = _people_query(flt, scope, school_ids, class_ids)
+    if replace:
+        await _revoke(session, query, scope, actor)
+    people = list(await session.scalars(query))
     return await _issue(session, people, days=days, scope=scope, actor=actor)
 
 
@@ -247,6 +254,11 @@ async def _issue(
     now = utcnow()
     ids = [p.id for p in people]
     described = await _describe(session, people, scope)
+    schools = dict(
+        (
+            await session.execute(select(School.id, School.name).where(School.id.in_({p.school_id for p in people})))
+        ).all()
+    )
     order = list(Role)
     issued: list[IssuedCode] = []
     actor_id = actor.person.id if actor.person else None
@@ -264,7 +276,17 @@ async def _issue(
                 expires_at=now + timedelta(days=days),
             )
         )
-        issued.append(IssuedCode(person.id, person.full_name, roles, class_name, code, tuple(about.children)))
+        issued.append(
+            IssuedCode(
+                person.id,
+                person.full_name,
+                roles,
+                class_name,
+                code,
+                tuple(about.children),
+                schools.get(person.school_id, ""),
+            )
+        )
     audit.record(
         session,
         action="codes_issued",
@@ -283,7 +305,12 @@ async def revoke_codes(session: AsyncSession, flt: CodeFilter, *, actor: Viewer)
     """Revoke the unused codes of everyone the filter matches; returns how many were revoked."""
     flt, scope = await _scope_for(session, actor, flt)
     school_ids, class_ids = await _resolve(session, flt)
-    people = select(_people_query(flt, scope, school_ids, class_ids).subquery().c.id)
+    return await _revoke(session, _people_query(flt, scope, school_ids, class_ids), scope, actor)
+
+
+async def _revoke(session: AsyncSession, people_query: Select, scope: Scope, actor: Viewer) -> int:
+    """Revoke the unused codes of the scope (and narrower) of the people the query selects."""
+    people = select(people_query.subquery().c.id)
     # An UPDATE's result is a CursorResult, which carries the rowcount; execute() is typed as the plain Result.
     result = cast(
         CursorResult[Any],

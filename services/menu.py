@@ -23,6 +23,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("journal", N_("Read a class's journal"), frozenset({Role.ADMIN, Role.TUTOR})),
     Command("substitute", N_("Give a lesson to a substitute teacher"), frozenset({Role.ADMIN})),
     Command("codes", N_("Link codes for people not yet linked"), frozenset({Role.ADMIN, Role.TUTOR})),
+    Command(
+        "reports",
+        N_("Reports as PDF or XLSX: attendance, progress, report cards"),
+        frozenset({Role.ADMIN, Role.TUTOR, Role.TEACHER, Role.STUDENT, Role.PARENT}),
+    ),
+    Command("coverage", N_("Who of the families the bot reaches"), frozenset({Role.ADMIN, Role.TUTOR})),
     Command("grades", N_("Grades this period"), CONSENT_ROLES),
     Command("homework", N_("Homework for tomorrow and the week"), CONSENT_ROLES),
     Command("schedule", N_("The timetable"), CONSENT_ROLES),

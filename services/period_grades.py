@@ -3,13 +3,12 @@
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AcademicPeriod, Grade, PeriodGrade, Person, School, SchoolClass, Student, Subject, TeachingAssignment
-from services import audit, clock, outbox
+from services import audit, averages, clock, outbox
 from services.errors import N_, DiaryError, NotAllowed, NotFound
 from services.push_kinds import PushKind
 from services.roles import Role, Viewer
@@ -31,19 +30,12 @@ class Standing:
 
     @property
     def suggested(self) -> int | None:
-        return suggested_by(self.average)
+        return averages.rounded(self.average)
 
     def far_from_average(self, value: str) -> bool:
         """A numeric period grade more than one point from what the average suggests: worth a second look."""
         hint = self.suggested
         return hint is not None and value.isdigit() and abs(int(value) - hint) > 1
-
-
-def suggested_by(average: float | None) -> int | None:
-    """The grade an average rounds to, halves up as a school rounds them (4,5 gives 5)."""
-    if average is None:
-        return None
-    return int(Decimal(str(average)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
 async def _context(
@@ -97,9 +89,9 @@ async def standing(
         select(Person).join(Student, Student.person_id == Person.id).where(Student.id == student_id)
     )
     assert student is not None
-    values = list(
-        await session.scalars(
-            select(Grade.value)
+    rows = (
+        await session.execute(
+            averages.with_weights(select(Grade.value, averages.grade_weight()))
             .where(
                 Grade.student_id == student_id,
                 Grade.subject_id == subject_id,
@@ -109,7 +101,8 @@ async def standing(
             )
             .order_by(Grade.on_date, Grade.id)
         )
-    )
+    ).all()
+    values = [value for value, _w in rows]
     current = await session.scalar(
         select(PeriodGrade).where(
             PeriodGrade.student_id == student_id,
@@ -118,7 +111,7 @@ async def standing(
             PeriodGrade.deleted_at.is_(None),
         )
     )
-    average = round(sum(values) / len(values), 2) if values else None
+    average = averages.weighted_mean((value, weight) for value, weight in rows)
     # Period grades are given in its last weeks; one given earlier is asked again (a «Год» in December).
     running = period.ends_on if clock.school_today(school) < period.ends_on - CLOSING_WEEKS else None
     begun = clock.school_today(school) >= period.starts_on
@@ -284,21 +277,20 @@ async def class_sheet(
         )
     ).all()
     ids = [sid for sid, _l, _f in students]
-    averages: dict[int, Decimal | float] = dict(  # numeric on PostgreSQL, real on SQLite
-        (
-            await session.execute(
-                select(Grade.student_id, func.avg(Grade.value))
-                .where(
-                    Grade.student_id.in_(ids),
-                    Grade.subject_id == subject_id,
-                    Grade.deleted_at.is_(None),
-                    Grade.on_date >= period.starts_on,
-                    Grade.on_date <= period.ends_on,
-                )
-                .group_by(Grade.student_id)
+    means = {
+        sid: averages.mean_of(total, weight)
+        for sid, total, weight in await session.execute(
+            averages.with_weights(select(Grade.student_id, *averages.weighted_terms()))
+            .where(
+                Grade.student_id.in_(ids),
+                Grade.subject_id == subject_id,
+                Grade.deleted_at.is_(None),
+                Grade.on_date >= period.starts_on,
+                Grade.on_date <= period.ends_on,
             )
-        ).all()
-    )
+            .group_by(Grade.student_id)
+        )
+    }
     values = dict(
         (
             await session.execute(
@@ -312,12 +304,7 @@ async def class_sheet(
             )
         ).all()
     )
-    return [
-        SheetRow(
-            sid, f"{last} {first[:1]}.", round(float(averages[sid]), 2) if sid in averages else None, values.get(sid)
-        )
-        for sid, last, first in students
-    ]
+    return [SheetRow(sid, f"{last} {first[:1]}.", means.get(sid), values.get(sid)) for sid, last, first in students]
 
 
 async def classes_for(session: AsyncSession, viewer: Viewer) -> list[SchoolClass]:

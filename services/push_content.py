@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AcademicPeriod, Grade, Homework, HomeworkAttachment, Person, Student, Subject
+from services import averages
 from services.family import sex_of
 
 
@@ -82,8 +83,8 @@ async def _averages(session: AsyncSession, ctx: PushContext, grade_payloads: lis
             wanted.setdefault(period.id, set()).add((int(p["student_id"]), int(p["subject_id"])))
     for period_id, pairs in wanted.items():
         period = names[period_id]
-        for student_id, subject_id, average in await session.execute(
-            select(Grade.student_id, Grade.subject_id, func.avg(Grade.value))
+        stmt = averages.with_weights(
+            select(Grade.student_id, Grade.subject_id, *averages.weighted_terms())
             .where(
                 Grade.student_id.in_({s for s, _ in pairs}),
                 Grade.subject_id.in_({j for _, j in pairs}),
@@ -92,6 +93,8 @@ async def _averages(session: AsyncSession, ctx: PushContext, grade_payloads: lis
                 Grade.on_date <= period.ends_on,
             )
             .group_by(Grade.student_id, Grade.subject_id)
-        ):
-            if (student_id, subject_id) in pairs:
-                ctx.averages[(student_id, subject_id)] = (period.name, round(float(average), 2))
+        )
+        for student_id, subject_id, total, weight in await session.execute(stmt):
+            average = averages.mean_of(total, weight)
+            if (student_id, subject_id) in pairs and average is not None:
+                ctx.averages[(student_id, subject_id)] = (period.name, average)

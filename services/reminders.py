@@ -29,7 +29,7 @@ from models import (
     Student,
     Subject,
 )
-from services import family, tunables
+from services import averages, family, tunables
 from services.absences import REASON_DEADLINE_WORKING_DAYS, working_days_after
 from services.lessons import lessons_of_class
 from services.push_kinds import PushKind
@@ -214,8 +214,8 @@ async def _average_alerts(
     session: AsyncSession, tutored: dict[int, SchoolClass], students: StudentsOf, period: AcademicPeriod
 ) -> list[Item]:
     items: list[Item] = []
-    for sid, subject, average in await session.execute(
-        select(Grade.student_id, Subject.name, func.avg(Grade.value))
+    stmt = averages.with_weights(
+        select(Grade.student_id, Subject.name, *averages.weighted_terms())
         .join(Subject, Subject.id == Grade.subject_id)
         .where(
             Grade.student_id.in_(students.class_of),
@@ -224,14 +224,16 @@ async def _average_alerts(
             Grade.on_date <= period.ends_on,
         )
         .group_by(Grade.student_id, Subject.name)
-    ):
-        if float(average) < tunables.current.low_average_alert:
+    )
+    for sid, subject, total, weight in await session.execute(stmt):
+        average = averages.mean_of(total, weight)
+        if average is not None and average < tunables.current.low_average_alert:
             school_class = tutored[students.class_of[sid]]
             payload = {
                 "student": students.names[sid],
                 "class": school_class.name,
                 "subject": subject,
-                "average": round(float(average), 2),
+                "average": average,
                 "period": period.name,
             }
             items.append(

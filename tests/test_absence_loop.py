@@ -53,3 +53,22 @@ async def test_parent_explains_and_tutor_confirms(
     await emu.wait_processed(await emu.press_text(9001, push, "Explain the absence"))
     assert emu.callback_answers[-1]["text"] == "The absence of 23 November already has a reason from the class teacher."
     assert [m["text"] for m in emu.bot_messages(9001)[before:]] == [emu.callback_answers[-1]["text"]]
+
+
+async def test_the_lessons_of_a_day_lead_back_to_the_list(
+    demo: None, session: AsyncSession, harness: BotHarness, monkeypatch
+) -> None:
+    emu = harness.emu
+    running_from(monkeypatch, MONDAY)
+    child = await student_id(session, "P018")
+    lesson = await lesson_of(session, "S03", MONDAY.date(), "MATH", "5А")
+    await attendance.save(session, await act_as(session, "S03"), lesson.id, {child: "absent"})
+    await session.commit()
+    await link(session, emu, "S03", 9012)
+    listing = (await emu.say(9012, "/absences"))[0]
+    by_lesson = await emu.click(9012, listing, "1: по урокам")
+    screen = next(m for m in emu.bot_messages(9012) if m["message_id"] == listing["message_id"])
+    assert by_lesson == [] and "1-й урок (Математика): болезнь" in [label for label, _d in emu.buttons(screen)]
+    await emu.click(9012, screen, "◀ все пропуски")
+    back = next(m for m in emu.bot_messages(9012) if m["message_id"] == listing["message_id"])
+    assert back["text"] == listing["text"] and emu.buttons(back) == emu.buttons(listing)

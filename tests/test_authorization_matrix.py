@@ -140,6 +140,7 @@ def forged_presses(t: dict[str, int]) -> list[CallbackData]:
         cb.ReasonCb(reason=cb.ReasonValue.EXCUSED, student=t["student"], day=day),
         cb.ReasonCb(reason=cb.ReasonValue.NONE, student=t["student"], day=day, op=cb.ReasonOp.LESSONS),
         cb.ReasonCb(reason=cb.ReasonValue.ILLNESS, student=t["student"], day=day, op=cb.ReasonOp.NOTE),
+        cb.ReasonCb(reason=cb.ReasonValue.NONE, op=cb.ReasonOp.LIST),
     ]
     presses += [
         cb.PeriodCb(cls=t["class"], period=t["period"], subject=t["subject"]),

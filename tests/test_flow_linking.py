@@ -43,6 +43,8 @@ async def test_teacher_links_and_sees_menu_in_russian_then_english(
         "period",
         "journal",
         "codes",
+        "reports",
+        "coverage",
         "settings",
         "language",
         "logout",

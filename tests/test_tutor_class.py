@@ -107,3 +107,22 @@ async def test_before_any_family_got_the_summary(
     assert "Weekly summary of 16 November: no family has received it." in text
     assert "15 families are not connected to the bot yet" in text
     assert "seen by" not in text
+
+
+async def test_nobody_absent_is_said_only_of_lessons_whose_roll_call_was_saved(
+    demo: None, session: AsyncSession, harness: BotHarness, monkeypatch
+) -> None:
+    from services import attendance
+
+    emu = harness.emu
+    freeze(monkeypatch)  # Monday 10:00: lessons 1 (08:30) and 2 (09:20) have begun
+    math = (await lesson_of(session, "S03", TODAY, "MATH", "5А")).id
+    await link(session, emu, "S03", 8210)
+    text = await overview(emu, 8210)
+    assert "Отсутствуют сегодня:\n  пока никто" in text, text
+    assert "Перекличка ещё не сохранена: 1 Математика, 2 Русский язык." in text, text
+
+    await attendance.save(session, await act_as(session, "S03"), math, {})  # everyone present
+    await session.commit()
+    text = await overview(emu, 8210)
+    assert "Перекличка ещё не сохранена: 2 Русский язык." in text, text

@@ -280,3 +280,48 @@ def test_logs_are_one_json_line_an_event_without_the_token(capsys: pytest.Captur
         entry["level"] == "WARNING"
         and entry["message"] == "request to https://api.telegram.org/bot<token>/getMe failed"
     )
+
+
+async def test_an_update_met_by_a_database_outage_is_sent_again_by_telegram_and_done_once(
+    demo: None,
+    db_url: str,
+    engine: AsyncEngine,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """By webhook an update whose commit met a database restarting is answered 500, not with an
+    apology: Telegram posts it again, the gate lets the repeat through, and the change is made once."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import OperationalError
+
+    from models import TelegramAccount
+    from services.link_codes import issue_codes_for
+    from tests.support.bot import OPERATOR
+    from tests.support.journal import person
+
+    parent = await person(session, "R019")
+    code = (await issue_codes_for(session, [parent], days=30, actor=OPERATOR))[0].code
+    await session.commit()
+    emu = fresh_emulator()
+    async with served(emu) as api, web_process(db_url, api, engine, sessionmaker) as (_base, _settings):
+        outage = [True]  # the next commit meets the database restarting
+        real_commit = AsyncSession.commit
+
+        async def commit_during_restart(self: AsyncSession) -> None:
+            if outage and self is not session:
+                outage.clear()
+                raise OperationalError("COMMIT", {}, ConnectionRefusedError("the database system is starting up"))
+            await real_commit(self)
+
+        monkeypatch.setattr(AsyncSession, "commit", commit_during_restart)
+        who = user_id()
+        await emu.say(who, f"/start {code}", language_code="ru")
+        assert emu.webhook_retries >= 1, "the failed update was answered 500 and posted again"
+        texts = emu.texts(who)
+        assert not any("пошло не так" in t for t in texts), texts
+        assert any("Алексеева" in t or "Мария" in t for t in texts), texts
+        linked = await session.scalar(
+            select(func.count()).select_from(TelegramAccount).where(TelegramAccount.person_id == parent.id)
+        )
+        assert linked == 1

@@ -37,6 +37,7 @@ ACTIONS = {
     "consent_declined": N_("consent to data processing declined"),
     "work_type_set": N_("kind of work added or renamed"),
     "work_type_disabled": N_("kind of work taken off the list"),
+    "work_type_weight": N_("weight of a kind of work changed"),
 }
 FIELDS = {
     "value": N_("grade"),
@@ -71,6 +72,7 @@ FIELDS = {
     "code_id": N_("code"),
     "code": N_("code"),
     "name": N_("name"),
+    "weight": N_("weight"),
 }
 STATUSES = {"confirmed": N_("confirmed"), "rejected": N_("rejected")}
 # Codes a value may be, by the field it is in.

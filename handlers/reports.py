@@ -1,0 +1,245 @@
+"""/reports: the attendance sheet, the progress statement and a report card as an XLSX or PDF file, in a
+couple of taps; the first unchosen field of the button picks the step."""
+
+import asyncio
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_date
+from pydantic import AfterValidator
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.callbacks import OptionalId
+from handlers.keyboards import Keyboard
+from services.reports import attendance, card, choices, progress
+from services.reports.choices import ReportKind
+from services.roles import Role, Viewer
+from views.documents import attendance_sheet, progress_statement, report_card
+from views.documents.layout import Document
+from views.documents.render import Format, render
+
+Screen = tuple[str, InlineKeyboardMarkup | None]
+
+
+def _month_or_none(value: int) -> int:
+    """A month as YYYYMM (202611), or 0 while not chosen."""
+    if value != 0 and not (200001 <= value <= 210012 and 1 <= value % 100 <= 12):
+        raise ValueError("not a month of the diary")
+    return value
+
+
+class Kind(StrEnum):
+    NOT_CHOSEN = ""
+    ATTENDANCE = ReportKind.ATTENDANCE.value
+    PROGRESS = ReportKind.PROGRESS.value
+    CARD = ReportKind.CARD.value
+
+
+class Fmt(StrEnum):
+    NOT_CHOSEN = ""
+    XLSX = Format.XLSX.value
+    PDF = Format.PDF.value
+
+
+class ReportCb(CallbackData, prefix="rp"):
+    """A report: its kind, the class, the student (a card), the month (attendance) or the period, the format;
+    a format chosen makes the file."""
+
+    kind: Kind = Kind.NOT_CHOSEN
+    cls: OptionalId = 0
+    student: OptionalId = 0
+    month: Annotated[int, AfterValidator(_month_or_none)] = 0
+    period: OptionalId = 0
+    fmt: Fmt = Fmt.NOT_CHOSEN
+
+
+KIND_LABELS = {
+    ReportKind.ATTENDANCE: "📅 ",
+    ReportKind.PROGRESS: "📊 ",
+    ReportKind.CARD: "🎓 ",
+}
+
+
+def kind_name(kind: ReportKind) -> str:
+    names = {
+        ReportKind.ATTENDANCE: _("Attendance sheet"),
+        ReportKind.PROGRESS: _("Progress statement"),
+        ReportKind.CARD: _("Report card"),
+    }
+    return names[kind]
+
+
+def _staff(viewer: Viewer) -> bool:
+    """A class teacher or an administrator: makes a class's reports and any of its students' cards."""
+    return bool(viewer.roles & {Role.ADMIN, Role.TUTOR})
+
+
+def _back(kb: Keyboard, text: str, cb: ReportCb) -> None:
+    kb.button(text="◀ " + text, callback_data=cb)
+
+
+def _format_rows(kb: Keyboard, label: str, cb: ReportCb) -> None:
+    """An option and its two formats on one row: a tap makes the file."""
+    kb.button(text=f"{label} · PDF", callback_data=cb.model_copy(update={"fmt": Fmt.PDF}))
+    kb.button(text="XLSX", callback_data=cb.model_copy(update={"fmt": Fmt.XLSX}))
+
+
+async def kinds_screen(session: AsyncSession, viewer: Viewer) -> Screen:
+    viewer.require_any(Role.ADMIN, Role.TUTOR, Role.TEACHER, Role.PARENT, Role.STUDENT)
+    kinds = choices.kinds_for(viewer)
+    kb = Keyboard()
+    for kind in kinds:
+        kb.button(text=KIND_LABELS[kind] + kind_name(kind), callback_data=ReportCb(kind=Kind(kind.value)))
+    kb.adjust(1)
+    return _("Which report? It comes as a file, PDF or XLSX."), kb.as_markup()
+
+
+async def class_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> Screen:
+    kind = ReportKind(cb.kind.value)
+    classes = await choices.classes(session, viewer, kind) if kind is not ReportKind.CARD or _staff(viewer) else []
+    kids = await choices.children(session, viewer) if kind is ReportKind.CARD else []
+    # The only choice is made at once: a class teacher's own class, a family's only child.
+    if len(classes) == 1 and not kids:
+        return await step_screen(session, viewer, cb.model_copy(update={"cls": classes[0].id}))
+    if len(kids) == 1 and not classes:
+        return await period_screen(
+            session, viewer, cb.model_copy(update={"cls": kids[0].class_id, "student": kids[0].student_id})
+        )
+    kb = Keyboard()
+    for school_class in classes:
+        kb.button(text=school_class.name, callback_data=cb.model_copy(update={"cls": school_class.id}))
+    sizes = [4] * ((len(classes) + 3) // 4)
+    for kid in kids:
+        kb.button(text=kid.name, callback_data=cb.model_copy(update={"cls": kid.class_id, "student": kid.student_id}))
+    _back(kb, _("reports"), ReportCb())
+    kb.adjust(*sizes, *([1] * len(kids)), 1)
+    if not classes and not kids:
+        if kind is ReportKind.CARD and not _staff(viewer):
+            return _("There is no report card to make: a first grade has no grades (003 §2.5)."), kb.as_markup()
+        return _("There is no class for this report of yours."), kb.as_markup()
+    if not classes:
+        return _("Report card: choose the child."), kb.as_markup()
+    return kind_name(kind) + ": " + _("choose the class."), kb.as_markup()
+
+
+async def student_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> Screen:
+    kb = Keyboard()
+    pupils = await choices.students(session, viewer, cb.cls)
+    for pupil in pupils:
+        kb.button(text=pupil.name, callback_data=cb.model_copy(update={"student": pupil.student_id}))
+    _back(kb, _("reports"), ReportCb())
+    kb.adjust(*([2] * ((len(pupils) + 1) // 2)), 1)
+    return _("Report card: choose the student."), kb.as_markup()
+
+
+async def month_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> Screen:
+    months = await choices.months(session, viewer, cb.cls)
+    kb = Keyboard()
+    locale = get_i18n().current_locale
+    for first in months:
+        label = format_date(first, "LLLL y", locale=locale).capitalize()
+        _format_rows(kb, label, cb.model_copy(update={"month": first.year * 100 + first.month}))
+    _back(kb, _("reports"), ReportCb())
+    kb.adjust(*([2] * len(months)), 1)
+    if not months:
+        return _("There are no lessons of this class in the journal yet, so there is no sheet to make."), kb.as_markup()
+    return _("Attendance sheet: choose the month and the format."), kb.as_markup()
+
+
+async def period_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> Screen:
+    periods = await choices.periods(session, viewer)
+    kb = Keyboard()
+    for period in periods:
+        _format_rows(kb, period.name, cb.model_copy(update={"period": period.id}))
+    if cb.kind is Kind.CARD and _staff(viewer):
+        _back(kb, _("students"), ReportCb(kind=cb.kind, cls=cb.cls))
+    else:
+        _back(kb, _("reports"), ReportCb())
+    kb.adjust(*([2] * len(periods)), 1)
+    what = kind_name(ReportKind(cb.kind.value))
+    return what + ": " + _("choose the period and the format."), kb.as_markup()
+
+
+async def step_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> Screen:
+    """The screen of the first field not chosen yet."""
+    if cb.kind is Kind.CARD and not cb.student:
+        if cb.cls and _staff(viewer):
+            return await student_screen(session, viewer, cb)
+        return await class_screen(session, viewer, cb)
+    if not cb.cls and cb.kind is not Kind.CARD:
+        return await class_screen(session, viewer, cb)
+    if cb.kind is Kind.ATTENDANCE:
+        return await month_screen(session, viewer, cb)
+    return await period_screen(session, viewer, cb)
+
+
+async def document_of(session: AsyncSession, viewer: Viewer, cb: ReportCb, locale: str) -> Document:
+    """The report's data, from the service that checks the person's right to it on this call too."""
+    if cb.kind is Kind.ATTENDANCE:
+        month = date(cb.month // 100, cb.month % 100, 1)
+        return attendance_sheet.document([await attendance.class_sheet(session, viewer, cb.cls, month)], locale)
+    if cb.kind is Kind.PROGRESS:
+        statement = await progress.class_statement(session, viewer, cb.cls, cb.period)
+        return progress_statement.document([statement], locale)
+    return report_card.document(await card.report_card(session, viewer, cb.student, cb.period), locale)
+
+
+async def reports(message: Message, session: AsyncSession, viewer: Viewer) -> None:
+    text, markup = await kinds_screen(session, viewer)
+    kinds = choices.kinds_for(viewer)
+    if len(kinds) == 1:  # a family: the report card is the only one
+        text, markup = await step_screen(session, viewer, ReportCb(kind=Kind(kinds[0].value)))
+    await message.answer(text, reply_markup=markup)
+
+
+async def show(query: CallbackQuery, screen: Screen) -> None:
+    assert isinstance(query.message, Message)
+    text, markup = screen
+    await query.answer()
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def on_kinds(query: CallbackQuery, session: AsyncSession, viewer: Viewer) -> None:
+    await show(query, await kinds_screen(session, viewer))
+
+
+async def on_step(query: CallbackQuery, callback_data: ReportCb, session: AsyncSession, viewer: Viewer) -> None:
+    await show(query, await step_screen(session, viewer, callback_data))
+
+
+async def on_make(query: CallbackQuery, callback_data: ReportCb, session: AsyncSession, viewer: Viewer) -> None:
+    """The file: the data first (a refusal or an empty month is said at once), then "making it…" while the
+    document is drawn off the event loop, then the file itself."""
+    assert isinstance(query.message, Message)
+    cb = callback_data
+    if (cb.kind is Kind.ATTENDANCE and not cb.month) or (cb.kind is not Kind.ATTENDANCE and not cb.period):
+        await show(query, await step_screen(session, viewer, cb))
+        return
+    document = await document_of(session, viewer, cb, get_i18n().current_locale)
+    await query.answer()
+    making = await query.message.answer(_("Making the report, a moment…"))
+    content, name = await asyncio.to_thread(render, document, Format(cb.fmt.value))
+    # A family's card is the child's diary: like every family screen, it cannot be forwarded.
+    family_only = cb.kind is Kind.CARD and not _staff(viewer)
+    await query.message.answer_document(
+        BufferedInputFile(content, filename=name),
+        caption=document.sections[0].title + " — " + " · ".join(document.sections[0].heading[1:3]),
+        protect_content=family_only,
+    )
+    await making.delete()
+
+
+def make_router() -> Router:
+    router = Router(name="reports")
+    router.message.register(reports, Command("reports"))
+    router.callback_query.register(on_kinds, ReportCb.filter(F.kind == Kind.NOT_CHOSEN))
+    router.callback_query.register(on_step, ReportCb.filter(F.fmt == Fmt.NOT_CHOSEN))
+    router.callback_query.register(on_make, ReportCb.filter())
+    return router

@@ -1,0 +1,345 @@
+"""A class's journal of one subject as a grid (students × lesson dates) for the Mini App's teacher."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    AcademicPeriod,
+    Attendance,
+    Grade,
+    Homework,
+    Lesson,
+    Person,
+    School,
+    SchoolClass,
+    Student,
+    Subject,
+    TeachingAssignment,
+    TimetableSlot,
+)
+from services import clock
+from services.errors import N_, NotAllowed, NotFound
+from services.family import current_period
+from services.grades import work_types
+from services.journal_policy import first_editable_day, has_started, is_lesson_teacher
+from services.lessons import lessons_of_teacher, materialize
+from services.roles import Role, Viewer
+
+# Lessons ahead of today are shown for a week: topics and homework are often planned ahead.
+AHEAD = timedelta(days=7)
+# Without a school period holding today, the grid shows the last four weeks.
+NO_PERIOD_SPAN = timedelta(weeks=4)
+
+
+@dataclass(frozen=True)
+class Choice:
+    class_id: int
+    class_name: str
+    subject_id: int
+    subject_name: str
+
+
+@dataclass
+class Choices:
+    choices: list[Choice]
+    default: Choice | None
+
+
+@dataclass
+class Column:
+    lesson_id: int
+    on_date: date
+    lesson_no: int
+    subgroup: str | None
+    topic: str | None
+    homework_id: int | None
+    homework: str | None
+    homework_due: date | None
+    started: bool
+    editable: bool  # this person writes it now: its teacher or substitute, inside the edit window
+    gradable: bool  # editable, begun, and the class takes grades
+
+
+@dataclass
+class CellGrade:
+    grade_id: int
+    value: int
+    work_type_id: int | None
+    comment: str | None
+
+
+@dataclass
+class Row:
+    student_id: int
+    name: str
+    # lesson id -> mark (absent | late); present students are not listed
+    marks: dict[int, str] = field(default_factory=dict)
+    grades: dict[int, list[CellGrade]] = field(default_factory=dict)
+    # lessons of another group than this student's: nothing to mark there
+    outside: list[int] = field(default_factory=list)
+
+
+@dataclass
+class WorkKind:
+    work_type_id: int
+    name: str
+
+
+@dataclass
+class Grid:
+    class_id: int
+    class_name: str
+    subject_id: int
+    subject_name: str
+    period: str | None
+    today: date
+    first_editable: date
+    grading: bool
+    grade_min: int
+    grade_max: int
+    work_types: list[WorkKind]
+    columns: list[Column]
+    rows: list[Row]
+
+
+async def choices(session: AsyncSession, viewer: Viewer) -> Choices:
+    """The class-and-subject pairs this person reads in the grid: a teacher's own, a substitute's
+    open lessons, a class teacher's class, an administrator's school; the default is the lesson
+    the teacher has just taught (or is teaching)."""
+    person = viewer.require_any(Role.TEACHER, Role.TUTOR, Role.ADMIN)
+    school = _school(viewer)
+    conditions = []
+    if Role.ADMIN in viewer.roles:
+        conditions.append(SchoolClass.school_id == person.school_id)
+    if viewer.tutor_class_ids:
+        conditions.append(SchoolClass.id.in_(viewer.tutor_class_ids))
+    if Role.TEACHER in viewer.roles:
+        conditions.append(TeachingAssignment.teacher_id == person.id)
+    rows = await session.execute(
+        select(SchoolClass.id, SchoolClass.name, Subject.id, Subject.name)
+        .join(TeachingAssignment, TeachingAssignment.class_id == SchoolClass.id)
+        .join(Subject, Subject.id == TeachingAssignment.subject_id)
+        .where(TeachingAssignment.active.is_(True), SchoolClass.school_id == person.school_id, or_(*conditions))
+        .distinct()
+    )
+    found = {Choice(*row) for row in rows}
+    if Role.TEACHER in viewer.roles:
+        substituted = await session.execute(
+            select(SchoolClass.id, SchoolClass.name, Subject.id, Subject.name)
+            .join(Lesson, Lesson.class_id == SchoolClass.id)
+            .join(Subject, Subject.id == Lesson.subject_id)
+            .where(Lesson.substitute_id == person.id, Lesson.on_date >= first_editable_day(school))
+            .distinct()
+        )
+        found |= {Choice(*row) for row in substituted}
+    ordered = sorted(found, key=lambda c: (_class_order(c.class_name), c.subject_name))
+    return Choices(ordered, await _default(session, viewer, ordered))
+
+
+def _class_order(name: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in name if ch.isdigit())
+    return (int(digits) if digits else 0, name)
+
+
+async def _default(session: AsyncSession, viewer: Viewer, found: list[Choice]) -> Choice | None:
+    if Role.TEACHER in viewer.roles and viewer.person is not None:
+        school = _school(viewer)
+        begun = [
+            lesson
+            for lesson in await lessons_of_teacher(session, viewer.person, clock.school_today(school))
+            if has_started(school, lesson)
+        ]
+        if begun:
+            last = begun[-1]
+            match = next((c for c in found if (c.class_id, c.subject_id) == (last.class_id, last.subject_id)), None)
+            if match is not None:
+                return match
+    return found[0] if found else None
+
+
+def _school(viewer: Viewer) -> School:
+    assert viewer.school is not None
+    return viewer.school
+
+
+async def _require_reader(
+    session: AsyncSession, viewer: Viewer, class_id: int, subject_id: int
+) -> tuple[SchoolClass, Subject, bool]:
+    """The class and subject, and whether this person reads every lesson of it (an admin, the class
+    teacher) or only the lessons they teach or substitute."""
+    person = viewer.require_any(Role.TEACHER, Role.TUTOR, Role.ADMIN)
+    school_class = await session.get(SchoolClass, class_id)
+    subject = await session.get(Subject, subject_id)
+    if school_class is None or subject is None or {school_class.school_id, subject.school_id} != {person.school_id}:
+        raise NotFound(N_("There is no such class or subject."))
+    if Role.ADMIN in viewer.roles or class_id in viewer.tutor_class_ids:
+        return school_class, subject, True
+    if Role.TEACHER in viewer.roles:
+        mine = or_(
+            and_(Lesson.teacher_id == person.id, Lesson.substitute_id.is_(None)), Lesson.substitute_id == person.id
+        )
+        assigned = await session.scalar(
+            select(TeachingAssignment.id).where(
+                TeachingAssignment.class_id == class_id,
+                TeachingAssignment.subject_id == subject_id,
+                TeachingAssignment.teacher_id == person.id,
+                TeachingAssignment.active.is_(True),
+            )
+        )
+        substitutes = await session.scalar(
+            select(Lesson.id).where(Lesson.class_id == class_id, Lesson.subject_id == subject_id, mine).limit(1)
+        )
+        if assigned is not None or substitutes is not None:
+            return school_class, subject, False
+    raise NotAllowed(N_("You can read the journal of your own classes and subjects only."))
+
+
+async def _span(session: AsyncSession, school: School, today: date) -> tuple[date, date, AcademicPeriod | None]:
+    period = await current_period(session, school.id, today)
+    if period is None:
+        return today - NO_PERIOD_SPAN, today + AHEAD, None
+    return period.starts_on, min(period.ends_on, today + AHEAD), period
+
+
+async def _make_lessons(
+    session: AsyncSession, school_class: SchoolClass, subject_id: int, start: date, end: date
+) -> None:
+    """The subject's lessons over the dates, made from the timetable where nobody opened them yet."""
+    slots = list(
+        await session.scalars(
+            select(TimetableSlot).where(
+                TimetableSlot.class_id == school_class.id,
+                TimetableSlot.subject_id == subject_id,
+                TimetableSlot.active.is_(True),
+            )
+        )
+    )
+    periods = list(
+        await session.scalars(select(AcademicPeriod).where(AcademicPeriod.school_id == school_class.school_id))
+    )
+    terms = [p for p in periods if p.kind != "year"] or periods
+    on = start
+    while on <= end:
+        studied = not terms or any(p.starts_on <= on <= p.ends_on for p in terms)
+        todays = [
+            s
+            for s in slots
+            if s.weekday == on.isoweekday()
+            and (s.valid_from is None or s.valid_from <= on)
+            and (s.valid_to is None or s.valid_to >= on)
+        ]
+        if studied and todays:
+            await materialize(session, todays, on)
+        on += timedelta(days=1)
+    await session.flush()
+
+
+async def grid(session: AsyncSession, viewer: Viewer, class_id: int, subject_id: int) -> Grid:
+    """The class's lessons of the subject over the current period (up to a week ahead), each
+    student's marks and grades in them, and what this person may change in each lesson."""
+    school_class, subject, everything = await _require_reader(session, viewer, class_id, subject_id)
+    school = _school(viewer)
+    today = clock.school_today(school)
+    start, end, period = await _span(session, school, today)
+    await _make_lessons(session, school_class, subject_id, start, end)
+    query = select(Lesson).where(
+        Lesson.class_id == class_id, Lesson.subject_id == subject_id, Lesson.on_date >= start, Lesson.on_date <= end
+    )
+    if not everything:
+        person = viewer.require_linked()
+        query = query.where(
+            or_(and_(Lesson.teacher_id == person.id, Lesson.substitute_id.is_(None)), Lesson.substitute_id == person.id)
+        )
+    lessons = list(await session.scalars(query.order_by(Lesson.on_date, Lesson.starts_at, Lesson.subgroup)))
+    first = first_editable_day(school)
+    homework = await _homework(session, [lesson.id for lesson in lessons])
+    columns = []
+    for lesson in lessons:
+        task = homework.get(lesson.id)
+        editable = is_lesson_teacher(viewer, lesson) and lesson.on_date >= first
+        started = has_started(school, lesson)
+        columns.append(
+            Column(
+                lesson.id,
+                lesson.on_date,
+                lesson.lesson_no,
+                lesson.subgroup,
+                lesson.topic,
+                task.id if task else None,
+                task.text if task else None,
+                task.due_on if task else None,
+                started,
+                editable,
+                editable and started and school_class.grading,
+            )
+        )
+    rows = await _rows(session, school_class, lessons)
+    kinds = [WorkKind(w.id, w.name) for w in await work_types(session, school.id)]
+    return Grid(
+        class_id,
+        school_class.name,
+        subject_id,
+        subject.name,
+        period.name if period else None,
+        today,
+        first,
+        school_class.grading,
+        school.grade_min,
+        school.grade_max,
+        kinds,
+        columns,
+        rows,
+    )
+
+
+async def _homework(session: AsyncSession, lesson_ids: list[int]) -> dict[int, Homework]:
+    """Each lesson's homework for the whole class (a student's own task is not the column's)."""
+    found: dict[int, Homework] = {}
+    for task in await session.scalars(
+        select(Homework)
+        .where(Homework.lesson_id.in_(lesson_ids), Homework.deleted_at.is_(None), Homework.student_id.is_(None))
+        .order_by(Homework.id)
+    ):
+        found.setdefault(task.lesson_id, task)
+    return found
+
+
+async def _rows(session: AsyncSession, school_class: SchoolClass, lessons: list[Lesson]) -> list[Row]:
+    groups = {lesson.subgroup for lesson in lessons}
+    query = (
+        select(Student.id, Student.subgroup, Person.last_name, Person.first_name)
+        .join(Person, Person.id == Student.person_id)
+        .where(Student.class_id == school_class.id, Person.active.is_(True))
+        .order_by(Person.last_name, Person.first_name, Person.id)
+    )
+    if groups and None not in groups:
+        # A group's teacher sees the group: the other group's students sit in other lessons.
+        query = query.where(Student.subgroup.in_(groups))
+    rows = {
+        sid: Row(sid, f"{last} {first}", outside=[x.id for x in lessons if x.subgroup not in (None, subgroup)])
+        for sid, subgroup, last, first in await session.execute(query)
+    }
+    ids = [lesson.id for lesson in lessons]
+    for lesson_id, student_id, mark in await session.execute(
+        select(Attendance.lesson_id, Attendance.student_id, Attendance.mark).where(
+            Attendance.lesson_id.in_(ids), Attendance.mark != "present"
+        )
+    ):
+        if student_id in rows:
+            rows[student_id].marks[lesson_id] = mark
+    grades: dict[tuple[int, int], list[CellGrade]] = defaultdict(list)
+    for grade in await session.scalars(
+        select(Grade).where(Grade.lesson_id.in_(ids), Grade.deleted_at.is_(None)).order_by(Grade.id)
+    ):
+        assert grade.lesson_id is not None  # IN matches no NULL
+        grades[(grade.student_id, grade.lesson_id)].append(
+            CellGrade(grade.id, grade.value, grade.work_type_id, grade.comment)
+        )
+    for (student_id, lesson_id), found in grades.items():
+        if student_id in rows:
+            rows[student_id].grades[lesson_id] = found
+    return list(rows.values())

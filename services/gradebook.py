@@ -1,0 +1,303 @@
+"""Grade books for the Mini App: a family's child over the period, and a class teacher's class by subject."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Grade, Homework, HomeworkAttachment, Lesson, Person, Student, Subject, WorkType
+from services import absences as absence_service
+from services import averages, clock, family
+from services.errors import N_, DiaryError, NotFound
+from services.family import Child, ChooseChild
+from services.journal_views import week_of
+from services.roles import Viewer
+
+HOMEWORK_DAYS = 7  # the coming days' homework a family sees
+SPANS = ("week", "period")
+
+
+@dataclass
+class GradeEntry:
+    on_date: date
+    value: int
+    work_type: str | None
+    comment: str | None
+
+
+@dataclass
+class TrendPoint:
+    on_date: date
+    average: float
+
+
+@dataclass
+class SubjectBook:
+    subject: str
+    grades: list[GradeEntry] = field(default_factory=list)
+    average: float | None = None
+    trend: list[TrendPoint] = field(default_factory=list)  # the average after each day with grades
+
+
+@dataclass
+class DayMark:
+    on_date: date
+    lessons: int  # the day's lessons by the timetable; 0: no school that day
+    absent: int
+    late: int
+    explained: bool  # every absence of the day has a reason
+
+
+@dataclass
+class HomeworkFile:
+    index: int
+    kind: str  # photo | document
+    name: str | None
+
+
+@dataclass
+class HomeworkItem:
+    homework_id: int
+    subject: str
+    due_on: date | None
+    text: str
+    files: list[HomeworkFile]
+
+
+@dataclass
+class Book:
+    child: Child
+    children: list[Child]
+    today: date
+    period: str | None
+    grade_min: int
+    grade_max: int
+    subjects: list[SubjectBook]
+    month: date  # its first day
+    calendar: list[DayMark]
+    homework: list[HomeworkItem]
+
+
+async def chosen_child(session: AsyncSession, viewer: Viewer, student_id: int | None) -> Child:
+    """The child asked for, else the one chosen last, else the first: the page switches at the top."""
+    try:
+        return await family.child(session, viewer, student_id)
+    except ChooseChild as choose:
+        return await family.child(session, viewer, choose.kids[0].student_id)
+
+
+async def book(session: AsyncSession, viewer: Viewer, student_id: int | None, month: date | None = None) -> Book:
+    """A child's period grades by subject with the average's trend, a month's attendance and the
+    coming days' homework: only the reader's own or their child's (000 §4.5, §4.6), after consent."""
+    kid = await chosen_child(session, viewer, student_id)
+    kids = await family.children(session, viewer)
+    school = viewer.school
+    assert school is not None
+    today = clock.school_today(school)
+    period = await family.period_now(session, viewer, today)
+    subjects = await _subject_books(session, kid.student_id, period.starts_on, period.ends_on) if period else []
+    first = (month or today).replace(day=1)
+    calendar = await _calendar(session, kid, first)
+    return Book(
+        kid,
+        kids,
+        today,
+        period.name if period else None,
+        school.grade_min,
+        school.grade_max,
+        subjects,
+        first,
+        calendar,
+        await _homework(session, kid, today),
+    )
+
+
+async def _subject_books(session: AsyncSession, student_id: int, start: date, end: date) -> list[SubjectBook]:
+    rows = await session.execute(
+        select(Subject.name, Grade.on_date, Grade.value, WorkType.name, WorkType.weight, Grade.comment)
+        .join(Subject, Subject.id == Grade.subject_id)
+        .outerjoin(WorkType, WorkType.id == Grade.work_type_id)
+        .where(Grade.student_id == student_id, Grade.deleted_at.is_(None), Grade.on_date.between(start, end))
+        .order_by(Subject.name, Grade.on_date, Grade.id)
+    )
+    books: dict[str, SubjectBook] = {}
+    weighted: dict[str, list[tuple[int, Decimal | None]]] = defaultdict(list)
+    for subject, on, value, work, weight, comment in rows:
+        entry = books.setdefault(subject, SubjectBook(subject))
+        entry.grades.append(GradeEntry(on, value, work, comment))
+        weighted[subject].append((value, weight))
+        # The school's own average (weighted by kind of work) after each day with grades.
+        average = averages.weighted_mean(weighted[subject])
+        assert average is not None
+        if entry.trend and entry.trend[-1].on_date == on:
+            entry.trend[-1].average = average
+        else:
+            entry.trend.append(TrendPoint(on, average))
+    for subject, entry in books.items():
+        entry.average = averages.weighted_mean(weighted[subject])
+    return list(books.values())
+
+
+async def _calendar(session: AsyncSession, kid: Child, first: date) -> list[DayMark]:
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    schedule = await family.schedule(session, kid, first, last)
+    missed = (await family.absences(session, [kid.student_id], first, last)).get(kid.student_id, [])
+    by_day: dict[date, list[family.Missed]] = defaultdict(list)
+    for miss in missed:
+        by_day[miss.on_date].append(miss)
+    days = []
+    on = first
+    while on <= last:
+        found = by_day.get(on, [])
+        absent = [m for m in found if m.mark == "absent"]
+        days.append(
+            DayMark(
+                on,
+                len(schedule.get(on, [])),
+                len(absent),
+                sum(m.mark == "late" for m in found),
+                all(m.reason is not None for m in absent),
+            )
+        )
+        on += timedelta(days=1)
+    return days
+
+
+async def _homework(session: AsyncSession, kid: Child, today: date) -> list[HomeworkItem]:
+    tasks = (await family.homework_due(session, [kid], today, today + timedelta(days=HOMEWORK_DAYS))).get(
+        kid.student_id, []
+    )
+    names = await _file_names(session, [t.homework_id for t in tasks])
+    return [
+        HomeworkItem(
+            t.homework_id,
+            t.subject,
+            t.due_on,
+            t.text,
+            [HomeworkFile(n, kind, names.get((t.homework_id, n))) for n, (kind, _file) in enumerate(t.files)],
+        )
+        for t in tasks
+    ]
+
+
+async def _file_names(session: AsyncSession, homework_ids: list[int]) -> dict[tuple[int, int], str | None]:
+    found: dict[tuple[int, int], str | None] = {}
+    counts: dict[int, int] = defaultdict(int)
+    for attachment in await session.scalars(
+        select(HomeworkAttachment)
+        .where(HomeworkAttachment.homework_id.in_(homework_ids))
+        .order_by(HomeworkAttachment.id)
+    ):
+        found[(attachment.homework_id, counts[attachment.homework_id])] = attachment.file_name
+        counts[attachment.homework_id] += 1
+    return found
+
+
+@dataclass(frozen=True)
+class FileRef:
+    file_id: str
+    kind: str
+    name: str | None
+
+
+async def homework_file(
+    session: AsyncSession, viewer: Viewer, student_id: int, homework_id: int, index: int
+) -> FileRef:
+    """An attachment of a homework set for this reader's own child (their class, their group, or
+    the child alone), to be fetched from Telegram for the page."""
+    kid = await chosen_child(session, viewer, student_id)
+    row = (
+        await session.execute(
+            select(Homework, Lesson)
+            .join(Lesson, Lesson.id == Homework.lesson_id)
+            .where(Homework.id == homework_id, Homework.deleted_at.is_(None))
+        )
+    ).first()
+    if (
+        row is None
+        or row[1].class_id != kid.class_id
+        or row[0].student_id not in (None, kid.student_id)
+        or row[1].subgroup not in (None, kid.subgroup)
+    ):
+        raise NotFound(N_("This homework is not in the journal (it may have been removed)."))
+    files = list(
+        await session.scalars(
+            select(HomeworkAttachment)
+            .where(HomeworkAttachment.homework_id == homework_id)
+            .order_by(HomeworkAttachment.id)
+        )
+    )
+    if not 0 <= index < len(files):
+        raise NotFound(N_("This homework is not in the journal (it may have been removed)."))
+    return FileRef(files[index].file_id, files[index].kind, files[index].file_name)
+
+
+@dataclass
+class StudentGrades:
+    name: str
+    values: list[int]
+    average: float | None
+
+
+@dataclass
+class SubjectSheet:
+    subject: str
+    students: list[StudentGrades]
+
+
+@dataclass
+class ClassGrades:
+    class_id: int
+    class_name: str
+    span: str
+    start: date
+    end: date
+    subjects: list[SubjectSheet]
+
+
+async def class_grades(session: AsyncSession, viewer: Viewer, class_id: int | None, span: str) -> ClassGrades:
+    """The class teacher's class: each subject's grades by student for this week or the period."""
+    if span not in SPANS:
+        raise DiaryError(N_("Choose the week or the period."))
+    school_class = await absence_service.tutor_class(session, viewer, class_id)
+    school = viewer.school
+    assert school is not None
+    today = clock.school_today(school)
+    start, end = week_of(today)
+    if span == "period":
+        period = await family.current_period(session, school.id, today)
+        if period is not None:
+            start, end = period.starts_on, period.ends_on
+    rows = await session.execute(
+        select(Subject.name, Person.last_name, Person.first_name, Student.id, Grade.value, WorkType.weight)
+        .join(Subject, Subject.id == Grade.subject_id)
+        .join(Student, Student.id == Grade.student_id)
+        .join(Person, Person.id == Student.person_id)
+        .outerjoin(WorkType, WorkType.id == Grade.work_type_id)
+        .where(Student.class_id == school_class.id, Grade.deleted_at.is_(None), Grade.on_date.between(start, end))
+        .order_by(Subject.name, Person.last_name, Person.first_name, Student.id, Grade.on_date, Grade.id)
+    )
+    sheets: dict[str, dict[int, tuple[str, list[tuple[int, Decimal | None]]]]] = {}
+    for subject, last, first, sid, value, weight in rows:
+        students = sheets.setdefault(subject, {})
+        students.setdefault(sid, (f"{last} {first}", []))[1].append((value, weight))
+    return ClassGrades(
+        school_class.id,
+        school_class.name,
+        span,
+        start,
+        end,
+        [
+            SubjectSheet(
+                subject,
+                [
+                    StudentGrades(name, [v for v, _w in pairs], averages.weighted_mean(pairs))
+                    for name, pairs in found.values()
+                ],
+            )
+            for subject, found in sheets.items()
+        ],
+    )

@@ -1,0 +1,1 @@
+"""The school's reports: the monthly attendance sheet, the progress statement and a student's report card."""

@@ -1,0 +1,356 @@
+"""The Mini App's API over HTTP: sign-in by initData signed in the test, and every change refused
+to whoever the bot would refuse it, with nothing changed; across the roles of tests/test_authorization_matrix.py."""
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiogram import Bot
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import make_dispatcher
+from bot.miniapp.api import MAX_BODY
+from bot.miniapp.auth import HEADER
+from bot.settings import Settings
+from devtools import in_process
+from devtools.emulator import Emulator
+from devtools.in_process import InProcessSession
+from models import Attendance, Grade, Homework, Lesson, Notification, Person, Student
+from services import attendance, grades, lessons
+from tests.conftest import TOKEN
+from tests.support.bot import link
+from tests.support.journal import MONDAY, act_as, freeze, lesson_of, person, student_id
+from tests.support.miniapp import client, init_data, linked, signed
+from tests.test_authorization_matrix import everything
+
+TODAY = MONDAY.date()
+NOW = MONDAY + timedelta(hours=2)  # 12:00 in Barnaul: the morning's lessons have begun
+TEACHER, SUBSTITUTE, TUTOR, PARENT, STUDENT, ADMIN, STRANGER = 101, 102, 103, 104, 105, 106, 107
+NEWCOMER = 108
+Client = TestClient  # type: ignore[type-arg]
+
+
+@pytest.fixture(autouse=True)
+def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    freeze(monkeypatch, NOW)
+
+
+@pytest.fixture
+async def school(demo: None, session: AsyncSession) -> dict[str, int]:
+    """5А's Russian lesson of the day (S04's), the people of every role linked, the family consented."""
+    lesson = await lesson_of(session, "S04", TODAY, "RUS", "5А")
+    for ref, user in (("S04", TEACHER), ("S05", SUBSTITUTE), ("S03", TUTOR), ("R017", PARENT), ("P018", STUDENT)):
+        await linked(session, ref, user)
+    await linked(session, "S01", ADMIN, locale="en")
+    for ref in ("R017", "P018"):
+        await session.execute(
+            update(Person).where(Person.id == (await person(session, ref)).id).values(consent_at=MONDAY)
+        )
+    await session.commit()
+    kids = [
+        sid
+        for (sid,) in await session.execute(
+            select(Student.id).join(Person, Person.id == Student.person_id).where(Student.class_id == lesson.class_id)
+        )
+    ]
+    return {
+        "lesson": lesson.id,
+        "class": lesson.class_id,
+        "subject": lesson.subject_id,
+        "child": await student_id(session, "P018"),
+        "kids": len(kids),
+    }
+
+
+async def get(http: Client, path: str, user: int, **kwargs: Any) -> tuple[int, Any]:
+    response = await http.get(f"/app/api/{path}", headers=signed(user, **kwargs))
+    return response.status, await response.json()
+
+
+async def post(http: Client, path: str, user: int, body: Any, **kwargs: Any) -> tuple[int, Any]:
+    response = await http.post(f"/app/api/{path}", json=body, headers=signed(user, **kwargs))
+    return response.status, await response.json()
+
+
+def add(lesson: int, student: int, value: int, **extra: Any) -> dict[str, Any]:
+    return {"op": "grade_add", "lesson_id": lesson, "student_id": student, "value": value, **extra}
+
+
+async def test_a_teacher_saves_a_column_of_grades_with_their_pushes(
+    school: dict[str, int], sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    async with client(sessionmaker) as http:
+        status, me = await get(http, "me", TEACHER)
+        assert status == 200 and me["screens"] == ["journal", "klass"] and me["locale"] == "ru"
+        assert me["strings"]["save_n"] == "Сохранить изменения: {n}"
+        status, choices = await get(http, "grid/choices", TEACHER)
+        assert status == 200
+        pairs = {(c["class_name"], c["subject_name"]) for c in choices["choices"]}
+        assert ("5А", "Русский язык") in pairs and ("5А", "Математика") not in pairs  # S03's subject
+        assert choices["default"] in choices["choices"]
+        status, grid = await get(http, f"grid?class_id={school['class']}&subject_id={school['subject']}", TEACHER)
+        assert status == 200
+        column = next(c for c in grid["columns"] if c["lesson_id"] == school["lesson"])
+        assert column["editable"] and column["gradable"]
+        students = [row["student_id"] for row in grid["rows"] if school["lesson"] not in row["outside"]]
+        assert len(students) == school["kids"]
+        changes = [add(school["lesson"], sid, 5 - n % 3) for n, sid in enumerate(students)]
+        status, saved = await post(http, "save", TEACHER, {"changes": changes})
+        assert status == 200, saved
+    found = dict(
+        (await session.execute(select(Grade.student_id, Grade.value).where(Grade.lesson_id == school["lesson"]))).all()
+    )
+    assert found == {sid: 5 - n % 3 for n, sid in enumerate(students)}
+    # The outbox holds a push for each linked family member who consented (the child and her
+    # mother here), due after the grace period, as the bot's grades make.
+    pushes = list(await session.scalars(select(Notification).where(Notification.category == "grades")))
+    assert {(p.person_id, p.payload["student_id"]) for p in pushes} == {
+        ((await person(session, "R017")).id, school["child"]),
+        ((await person(session, "P018")).id, school["child"]),
+    }
+    assert all(p.due_at > NOW and p.status == "pending" for p in pushes)
+
+
+async def refused_with_nothing_changed(
+    session: AsyncSession, http: Client, user: int, body: Any, status: int, *, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    before = await everything(session)
+    response = await http.post("/app/api/save", json=body, headers=signed(user) if headers is None else headers)
+    answer = await response.json()
+    assert response.status == status, answer
+    assert answer["error"]
+    await session.commit()  # a new transaction sees what the server's committed (nothing, here)
+    assert await everything(session) == before
+    return answer
+
+
+async def test_sign_in_is_refused_when_forged_stale_foreign_or_from_a_group(
+    school: dict[str, int], sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    body = {"changes": [add(school["lesson"], school["child"], 5)]}
+    genuine = init_data(TEACHER)
+    # Another user's id put in the signed data: the signature no longer holds.
+    forged = genuine.replace("%22id%22%3A101", "%22id%22%3A105")
+    assert forged != genuine
+    cases = {
+        "forged": {HEADER: forged},
+        "signed for another bot": signed(TEACHER, token="654321:ANOTHER-bot-token-abcdefghijklmnop"),
+        "stale": signed(TEACHER, signed_at=NOW - timedelta(hours=13)),
+        "from the future": signed(TEACHER, signed_at=NOW + timedelta(hours=1)),
+        "missing": {},
+        "garbage": {HEADER: "hash=0&user=%7B%7D"},
+    }
+    async with client(sessionmaker) as http:
+        for name, headers in cases.items():
+            answer = await refused_with_nothing_changed(session, http, TEACHER, body, 401, headers=headers)
+            assert answer["code"] == "sign_in", name
+        group = await refused_with_nothing_changed(
+            session, http, TEACHER, body, 403, headers=signed(TEACHER, chat_type="supergroup")
+        )
+        assert "private messages" in group["error"] or "личных" in group["error"]
+        # Someone who never linked: told how to link, in Russian (the default).
+        stranger = await refused_with_nothing_changed(session, http, STRANGER, body, 403)
+        assert stranger["code"] == "not_linked" and "/start" in stranger["error"]
+        # An initData a few hours old is still good (the Mini App stays open through a school day).
+        status, _me = await get(http, "me", TEACHER, signed_at=NOW - timedelta(hours=5))
+        assert status == 200
+
+
+async def test_the_body_names_no_one_and_nothing_outside_the_rules(
+    school: dict[str, int], sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    lesson, child = school["lesson"], school["child"]
+    other_class = await student_id(session, "P035")  # 7Б
+    async with client(sessionmaker) as http:
+        # Who is asking comes from the signed initData only: any other id in the body is refused.
+        for extra in ({"telegram_user_id": PARENT}, {"user_id": ADMIN}, {"person_id": 1}):
+            bad = await refused_with_nothing_changed(
+                session, http, TEACHER, {"changes": [add(lesson, child, 5)], **extra}, 400
+            )
+            assert bad["code"] == "malformed"
+            await refused_with_nothing_changed(
+                session, http, TEACHER, {"changes": [add(lesson, child, 5, **extra)]}, 400
+            )
+        scale = await refused_with_nothing_changed(session, http, TEACHER, {"changes": [add(lesson, child, 7)]}, 422)
+        assert scale["error"] == "Оценка — целое число от 2 до 5."
+        await refused_with_nothing_changed(session, http, TEACHER, {"changes": [add(lesson, child, 2**40)]}, 400)
+        await refused_with_nothing_changed(session, http, TEACHER, {"changes": [add(lesson, 2**40, 5)]}, 400)
+        await refused_with_nothing_changed(session, http, TEACHER, {"changes": [add(lesson, child, "5")]}, 400)
+        mark = {"op": "mark", "lesson_id": lesson, "student_id": child, "mark": "excused"}
+        await refused_with_nothing_changed(session, http, TEACHER, {"changes": [mark]}, 422)  # reasons are the tutor's
+        stranger = await refused_with_nothing_changed(
+            session, http, TEACHER, {"changes": [add(lesson, other_class, 5)]}, 403
+        )
+        assert stranger["error"] == "Этого ученика нет на этом уроке."
+        # All or nothing: a good grade before a bad one is not saved either; the page is told which.
+        batch = {"changes": [add(lesson, child, 5), add(lesson, child, 9)]}
+        answer = await refused_with_nothing_changed(session, http, TEACHER, batch, 422)
+        assert answer["index"] == 1
+        too_big = {"changes": [add(lesson, child, 5, comment="x" * 4000)] * 20}
+        await refused_with_nothing_changed(session, http, TEACHER, too_big, 413)
+        assert len(str(too_big)) > MAX_BODY
+
+
+async def test_only_the_lessons_teacher_or_substitute_writes_it_across_the_roles(
+    school: dict[str, int], sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    lesson, child = school["lesson"], school["child"]
+    change = {"changes": [add(lesson, child, 4)]}
+    maths = await lesson_of(session, "S03", TODAY, "MATH", "5А")
+    async with client(sessionmaker) as http:
+        # The class teacher (who teaches mathematics there), the family and an administrator (in
+        # English) read but do not write S04's lesson; S04 does not write S03's.
+        for user in (TUTOR, PARENT, STUDENT, ADMIN, SUBSTITUTE):
+            await refused_with_nothing_changed(session, http, user, change, 403)
+        admin = await refused_with_nothing_changed(session, http, ADMIN, change, 403)
+        assert admin["error"] == "Only the teacher of this lesson can change its journal."
+        await refused_with_nothing_changed(session, http, TEACHER, {"changes": [add(maths.id, child, 4)]}, 403)
+        # Given to a substitute, the lesson is his to write, and no longer its own teacher's.
+        await lessons.substitute(session, await act_as(session, "S01"), lesson, (await person(session, "S05")).id)
+        await session.commit()
+        await refused_with_nothing_changed(session, http, TEACHER, change, 403)
+        status, answer = await post(http, "save", SUBSTITUTE, change)
+        assert status == 200, answer
+        status, choices = await get(http, "grid/choices", SUBSTITUTE)
+        assert ("5А", "Русский язык") in {(c["class_name"], c["subject_name"]) for c in choices["choices"]}
+        # Reading: the family has no journal grid, the grid of another class's subject is not a teacher's.
+        for user in (PARENT, STUDENT):
+            status, _ = await get(http, "grid/choices", user)
+            assert status == 403
+        status, _ = await get(http, f"grid?class_id={maths.class_id}&subject_id={maths.subject_id}", TEACHER)
+        assert status == 403
+        status, grid = await get(http, f"grid?class_id={school['class']}&subject_id={school['subject']}", TUTOR)
+        assert status == 200 and not any(c["editable"] for c in grid["columns"])
+    saved = list(await session.scalars(select(Grade).where(Grade.lesson_id == lesson)))
+    assert [(g.student_id, g.value, g.given_by) for g in saved] == [(child, 4, (await person(session, "S05")).id)]
+
+
+async def test_attendance_topic_homework_and_corrections_save_through_the_services(
+    school: dict[str, int], sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    lesson, child = school["lesson"], school["child"]
+    other = await student_id(session, "P019")
+    teacher = await act_as(session, "S04")
+    await attendance.save(session, teacher, lesson, {other: "late"})
+    given = await grades.add(session, teacher, lesson, other, 3)
+    await session.commit()
+    changes = [
+        {"op": "mark", "lesson_id": lesson, "student_id": child, "mark": "absent"},
+        add(lesson, child, 5),  # absent: refused until confirmed
+    ]
+    async with client(sessionmaker) as http:
+        answer = await refused_with_nothing_changed(session, http, TEACHER, {"changes": changes}, 409)
+        assert answer["code"] == "confirm_absent" and answer["index"] == 1
+        changes[1]["confirm_absent"] = True
+        changes += [
+            {"op": "grade_change", "grade_id": given.id, "value": 4, "comment": "Исправил"},
+            {"op": "topic", "lesson_id": lesson, "text": "Правописание корней"},
+            {"op": "homework", "lesson_id": lesson, "text": "Упр. 12", "due_on": "2026-11-25"},
+        ]
+        status, saved = await post(http, "save", TEACHER, {"changes": changes})
+        assert status == 200, saved
+    await session.commit()
+    marks = dict(
+        (
+            await session.execute(select(Attendance.student_id, Attendance.mark).where(Attendance.lesson_id == lesson))
+        ).all()
+    )
+    assert marks == {child: "absent", other: "late"}  # the other mark is kept, not reset to present
+    assert await session.scalar(select(Grade.value).where(Grade.id == given.id)) == 4
+    assert await session.scalar(select(Lesson.topic).where(Lesson.id == lesson)) == "Правописание корней"
+    task = await session.scalar(select(Homework).where(Homework.lesson_id == lesson))
+    assert task is not None and task.text == "Упр. 12" and str(task.due_on) == "2026-11-25"
+
+
+async def test_a_family_reads_only_its_own_child_and_the_tutor_gives_reasons(
+    school: dict[str, int], sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    lesson, child = school["lesson"], school["child"]
+    classmate = await student_id(session, "P019")
+    teacher = await act_as(session, "S04")
+    await attendance.save(session, teacher, lesson, {child: "absent", classmate: "absent"})
+    await grades.add(session, teacher, lesson, classmate, 2, absent_confirmed=True)
+    await grades.add(session, teacher, lesson, child, 5, comment="Молодец", absent_confirmed=True)
+    await session.commit()
+    async with client(sessionmaker) as http:
+        for user in (PARENT, STUDENT):
+            status, book = await get(http, "book", user)
+            assert status == 200 and book["child"]["student_id"] == child
+            assert [(s["subject"], [g["value"] for g in s["grades"]]) for s in book["subjects"]] == [
+                ("Русский язык", [5])
+            ]
+            assert book["subjects"][0]["grades"][0]["comment"] == "Молодец"
+            status, _other = await get(http, f"book?student_id={classmate}", user)
+            assert status == 403
+        for user in (TEACHER, ADMIN):
+            status, _ = await get(http, "book", user)
+            assert status == 403
+        # The class teacher of 5А (S03) sees both absences and gives a reason; the subject teacher cannot.
+        status, days = await get(http, "absences", TUTOR)
+        assert status == 200 and {d["student_id"] for d in days["days"]} == {child, classmate}
+        reason = {"student_id": child, "on_date": TODAY.isoformat(), "reason": "illness"}
+        status, _refused = await post(http, "reason", TEACHER, {**reason, "class_id": 1})
+        assert status == 400
+        status, _refused = await post(http, "reason", TEACHER, reason)
+        assert status == 403
+        status, saved = await post(http, "reason", TUTOR, reason)
+        assert status == 200 and saved == {"saved": 1}
+        status, grades_now = await get(http, "class-grades?span=week", TUTOR)
+        assert status == 200
+        assert {s["subject"]: [st["values"] for st in s["students"]] for s in grades_now["subjects"]} == {
+            "Русский язык": [[2], [5]]
+        }
+    reason_of = await session.scalar(select(Attendance.reason).where(Attendance.student_id == child))
+    assert reason_of == "illness"
+
+
+async def test_the_page_is_served_small_and_the_rate_is_limited(
+    school: dict[str, int], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with client(sessionmaker) as http:
+        page = await http.get("/app/", headers={"Accept-Encoding": "gzip"})
+        assert page.status == 200 and "frame-ancestors" in page.headers["Content-Security-Policy"]
+        html = await page.text()
+        total = len(gzip_of(html.encode()))
+        for name in ("app.js", "app.css"):
+            link = next(part.split('"')[0] for part in html.split(f'"{name}?v=')[1:])
+            asset = await http.get(f"/app/{name}?v={link}", headers={"Accept-Encoding": "gzip"}, auto_decompress=False)
+            assert asset.status == 200 and asset.headers["Content-Encoding"] == "gzip"
+            total += len(await asset.read())
+        assert total < 150 * 1024
+        statuses = [(await http.get("/app/api/me", headers=signed(PARENT))).status for _ in range(60)]
+        assert statuses.count(429) > 0 and statuses[0] == 200
+
+
+def gzip_of(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, 9)
+
+
+async def test_today_and_grades_open_the_mini_app_and_it_becomes_the_menu_button(
+    school: dict[str, int], session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    url = "https://diary.example.ru/app/"
+    emulator = Emulator()
+    bot = Bot(TOKEN, session=InProcessSession(emulator))
+    dp = make_dispatcher(sessionmaker, settings=Settings(miniapp_url=url))
+    feeding = await in_process.start(emulator, dp, bot)
+    try:
+        for user, command, label in ((TEACHER, "/today", "Журнал таблицей"), (PARENT, "/grades", "Открыть дневник")):
+            sent = await emulator.say(user, command)
+            buttons = [b for m in sent for row in (m.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+            assert {"text": label, "web_app": {"url": url}} in buttons
+            assert emulator.menu_buttons[user] == {"type": "web_app", "text": "Дневник", "web_app": {"url": url}}
+        await emulator.say(STRANGER, "/today")  # not linked: no menu button for them
+        assert STRANGER not in emulator.menu_buttons
+        # Linking with a code gives the menu button at once, before any /today or /grades.
+        await link(session, emulator, "R019", NEWCOMER)
+        assert emulator.menu_buttons[NEWCOMER] == {"type": "web_app", "text": "Дневник", "web_app": {"url": url}}
+    finally:
+        await emulator.close()
+        await asyncio.wait_for(feeding, 5)
+        await dp.emit_shutdown(bot=bot, bots=[bot], dispatcher=dp)

@@ -1,0 +1,103 @@
+"""The monthly attendance sheet: its figures against the known November, read back from XLSX and PDF."""
+
+from collections import Counter
+from datetime import date
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from locales.i18n import translate
+from services.errors import NotFound
+from services.reports import attendance
+from tests.support.journal import act_as, freeze
+from tests.test_reports_data import AWAY_DAY, ILL_DAYS, NOVEMBER, Known, november, pdf_text, sheet_of
+from views.documents import attendance_sheet
+from views.documents.render import Format, render
+
+DAYS = 30  # November
+TOTAL = 2 + DAYS  # the columns after №, the name and the days: total, Б, У, Н, ОТ, late, days, days Б, share
+
+
+@pytest.fixture
+async def known(demo: None, session: AsyncSession, monkeypatch: pytest.MonkeyPatch) -> Known:
+    freeze(monkeypatch)
+    return await november(session)
+
+
+async def test_sheet_counts_what_the_journal_holds(known: Known, session: AsyncSession) -> None:
+    sheet = await attendance.class_sheet(session, await act_as(session, "S03"), known.class_id, NOVEMBER)
+    rows = {r.pupil.student_id: r for r in sheet.rows}
+    assert len(rows) == 15
+    ill, truant, away = rows[known.ill], rows[known.truant], rows[known.away]
+    ill_lessons = known.due(known.ill, "1", ILL_DAYS)
+    assert ill.lessons_missed == Counter(illness=ill_lessons)
+    assert ill.days_missed == Counter(illness=5)
+    assert ill.lessons_due == known.due(known.ill, "1")
+    assert ill.flagged and ill_lessons / ill.lessons_due >= 0.3
+    assert truant.lessons_missed == Counter(unexcused=1) and truant.late == 1 and not truant.days_missed
+    assert away.lessons_missed == Counter(none=known.due(known.away, "1", [AWAY_DAY]))
+    assert away.days_missed == Counter(none=1) and not away.flagged
+    assert sum(r.missed for r in sheet.rows) == ill.missed + truant.missed + away.missed
+    assert sheet.lessons_a_day[9] == known.due(known.ill, "1", [date(2026, 11, 9)])
+    assert 1 not in sheet.lessons_a_day and 7 not in sheet.lessons_a_day  # before the quarter; a Saturday
+
+
+async def test_xlsx_keeps_numbers_and_is_set_for_printing(known: Known, session: AsyncSession) -> None:
+    sheet = await attendance.class_sheet(session, await act_as(session, "S01"), known.class_id, NOVEMBER)
+    content, name = render(attendance_sheet.document([sheet], "ru"), Format.XLSX)
+    assert name == "attendance-5А-2026-11.xlsx"
+    ws = sheet_of(content)
+    assert ws["A1"].value == "Табель посещаемости"
+    row = next(r for r in ws.iter_rows() if r[1].value == "Алексеев Матвей")
+    on_9th = row[1 + 9]
+    assert on_9th.value == known.due(known.ill, "1", [date(2026, 11, 9)]) and on_9th.number_format == '0"Б"'
+    ill_lessons = known.due(known.ill, "1", ILL_DAYS)
+    assert [c.value for c in row[TOTAL : TOTAL + 5]] == [ill_lessons, ill_lessons, None, None, None]
+    assert row[TOTAL + 6].value == 5 and row[TOTAL + 7].value == 5  # whole days, of them illness
+    share = row[TOTAL + 8]
+    assert isinstance(share.value, float) and share.number_format == "0%" and share.value >= 0.3
+    truant = next(r for r in ws.iter_rows() if r[1].value == "Петров Андрей")
+    assert truant[1 + 16].value == 1 and truant[1 + 16].number_format == '0"Н"'
+    assert truant[1 + 17].number_format == '0"ОП"'
+    away = next(r for r in ws.iter_rows() if r[1].value == "Романова Екатерина")
+    assert away[1 + 18].number_format == '0"ОТ"'
+    assert ws.freeze_panes is not None and ws.freeze_panes.startswith("C")
+    assert ws.print_area and ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
+    # One page wide (Excel's default width of 1 is left out of the file), as many tall as it takes.
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)
+    assert int(ws.page_setup.fitToHeight) == 0
+
+
+async def test_pdf_names_the_class_month_and_who_missed_too_much(known: Known, session: AsyncSession) -> None:
+    sheet = await attendance.class_sheet(session, await act_as(session, "S01"), known.class_id, NOVEMBER)
+    text = pdf_text(render(attendance_sheet.document([sheet], "ru"), Format.PDF)[0])
+    for expected in ("Табель посещаемости", "МБОУ «Лицей № 1»", "Класс: 5А", "ноябрь 2026", "Классный руководитель"):
+        assert expected in text
+    flagged = text[text.index("Пропустили") :]
+    assert "Алексеев Матвей" in flagged and "Петров" not in flagged
+    total = sum(r.missed for r in sheet.rows)
+    assert f"Пропущено уроков: {total} (по болезни {known.due(known.ill, '1', ILL_DAYS)}" in text
+    english = pdf_text(render(attendance_sheet.document([sheet], "en"), Format.PDF)[0])
+    assert "Attendance sheet" in english and "November 2026" in english
+
+
+async def test_a_month_without_lessons_is_a_message_not_an_empty_file(known: Known, session: AsyncSession) -> None:
+    with pytest.raises(NotFound) as refused:
+        await attendance.class_sheet(session, await act_as(session, "S03"), known.class_id, date(2026, 10, 1))
+    assert translate(refused.value.message, "ru", **refused.value.params) == (
+        "За 2026-10 в журнале нет уроков класса 5А: табель составить не из чего."
+    )
+
+
+async def test_whole_school_has_a_sheet_a_class_with_lessons(known: Known, session: AsyncSession) -> None:
+    sheets = await attendance.school_sheets(session, await act_as(session, "S01"), None, NOVEMBER)
+    assert [s.class_name for s in sheets] == ["5А"]  # only 5А's lessons are in the journal
+    content, _name = render(attendance_sheet.document(sheets, "ru"), Format.XLSX)
+    assert sheet_of(content).title == "5А"
+
+
+def test_month_is_parsed_or_refused() -> None:
+    assert attendance.parse_month("2026-11") == NOVEMBER
+    for bad in ("2026-13", "ноябрь", "2026/11", ""):
+        with pytest.raises(attendance.DiaryError):
+            attendance.parse_month(bad)

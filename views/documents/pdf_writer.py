@@ -1,0 +1,179 @@
+"""A document as a PDF (fpdf2): A4 landscape, DejaVu embedded for Cyrillic, a section's table with its
+headings repeated on every page, the notes and a line for the signature."""
+
+from fpdf import FPDF
+
+from views.documents.fonts import a4
+from views.documents.layout import Align, Cell, Document, Look, Section, group_spans_rows
+
+HEADER_FILL = (217, 225, 242)
+FILLS = {Look.ALERT: (248, 215, 218), Look.OFF: (231, 230, 230), Look.TOTAL: (237, 242, 249)}
+GREY = (90, 90, 90)
+LINES: dict[tuple[str, float, float], int] = {}  # a heading's lines at a width and size, the same in every PDF
+
+
+def _heading(pdf: FPDF, section: Section) -> None:
+    pdf.set_font("DejaVu", "B", 14)
+    pdf.cell(0, 8, section.title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10)
+    for line in section.heading:
+        pdf.cell(0, 5.5, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+
+
+class Grid:
+    """A section's table drawn cell by cell: fpdf2's table() breaks every cell's text into lines, which
+    made a whole school's attendance sheets take ten seconds; a report's cells are one line each."""
+
+    def __init__(self, pdf: FPDF, section: Section) -> None:
+        self.pdf, self.section = pdf, section
+        self.size = 6.5 if section.small else 9
+        self.line = 3.2 if section.small else 4.4
+        self.height = 4.2 if section.small else 5.4
+        total = sum(c.width for c in section.columns)
+        self.widths = [c.width * pdf.epw / total for c in section.columns]
+        self.lefts = [pdf.l_margin + sum(self.widths[:n]) for n in range(len(self.widths))]
+        self.style: Look | None = None
+        self.top: float | None = None  # the first row of the block on this page
+        self.bottom = 0.0
+        self.lines: list[float] = []
+
+    def _box(self, x: float, y: float, w: float, h: float, text: str) -> None:
+        """A heading cell: filled, framed, its text wrapped and centred."""
+        pdf = self.pdf
+        pdf.rect(x, y, w, h, style="DF")
+        lines = self._lines(text, w)
+        if lines == 1:  # most headings (the days) are one line: placed, not broken into lines again
+            width = pdf.get_string_width(text)
+            pdf.text(x + (w - width) / 2, y + h / 2 + self.size * 0.125, text)
+            return
+        pdf.set_xy(x, y + (h - lines * self.line) / 2)
+        pdf.multi_cell(w, self.line, text, align="C")
+
+    def _lines(self, text: str, w: float) -> int:
+        """How many lines a heading takes; asked again on every page, so remembered."""
+        key = (text, round(w, 2), self.size)
+        if key not in LINES:
+            lines = self.pdf.multi_cell(w, self.line, text, dry_run=True, output="LINES")
+            assert isinstance(lines, list)
+            LINES[key] = len(lines)
+        return LINES[key]
+
+    def headings(self) -> None:
+        pdf, section = self.pdf, self.section
+        pdf.set_font("DejaVuCond", "B", self.size)
+        pdf.set_fill_color(*HEADER_FILL)
+        pdf.set_text_color(0, 0, 0)
+        self.style = None
+        top = pdf.y
+        both: set[int] = set()
+        spans: list[tuple[int, float, str]] = []
+        col = 0
+        for group in section.groups:
+            w = sum(self.widths[col : col + group.span])
+            spans.append((col, w, group.title))
+            if group_spans_rows(section, col, group.span):
+                both.add(col)
+            col += group.span
+        titled = [self._lines(t, w) for c, w, t in spans if c not in both]
+        upper = max(titled) * self.line + 1.0 if titled else 0.0
+        lower = max(self._lines(c.title, self.widths[n]) for n, c in enumerate(section.columns) if n not in both)
+        lower_height = lower * self.line + 1.0
+        for c, w, title in spans:
+            self._box(self.lefts[c], top, w, upper + lower_height if c in both else upper, title)
+        for n, column in enumerate(section.columns):
+            if n not in both:
+                self._box(self.lefts[n], top + upper, self.widths[n], lower_height, column.title)
+        pdf.set_xy(pdf.l_margin, top + upper + lower_height)
+
+    def _use(self, look: Look) -> None:
+        """The font and colours of a look, switched only when the look changes (most cells are plain)."""
+        if self.style == look:
+            return
+        self.style = look
+        self.pdf.set_font("DejaVuCond", "B" if look in (Look.BOLD, Look.TOTAL) else "", self.size)
+        self.pdf.set_text_color(*(GREY if look is Look.CURRENT else (0, 0, 0)))
+        self.pdf.set_fill_color(*FILLS.get(look, (255, 255, 255)))
+
+    def row(self, cells: list[Cell]) -> None:
+        """Fills and texts only where there are some (most of an attendance sheet's cells are empty); the
+        rules are drawn for the whole block of rows at once, which keeps a school's sheets to a second or two."""
+        pdf = self.pdf
+        if pdf.y + self.height > pdf.page_break_trigger:
+            self.rules()
+            pdf.add_page()
+            self.headings()
+        y = pdf.y
+        if self.top is None:
+            self.top = y
+        baseline = y + self.height / 2 + self.size * 0.125  # the text's middle on the row's (pt to mm)
+        for n, cell in enumerate(cells):
+            if cell.look in FILLS:
+                self._use(cell.look)
+                pdf.rect(self.lefts[n], y, self.widths[n], self.height, style="F")
+            if cell.shown:
+                self._use(cell.look)
+                self._text(n, baseline, cell.shown)
+        self.bottom = y + self.height
+        self.lines.append(self.bottom)
+        pdf.set_xy(pdf.l_margin, self.bottom)
+
+    def _text(self, n: int, baseline: float, text: str) -> None:
+        pdf, w = self.pdf, self.widths[n]
+        width = pdf.get_string_width(text)
+        while len(text) > 1 and width > w - 0.8:
+            text = text[:-1]  # a name longer than its column is cut, not spilt over the next one
+            width = pdf.get_string_width(text)
+        align = self.section.columns[n].align
+        x = self.lefts[n] + (
+            0.5 if align is Align.LEFT else (w - width) / 2 if align is Align.CENTER else w - width - 0.5
+        )
+        pdf.text(x, baseline, text)
+
+    def rules(self) -> None:
+        """The block's rules: a line under each row and between the columns, from the block's top to its bottom."""
+        if self.top is None:
+            return
+        pdf = self.pdf
+        pdf.set_draw_color(0, 0, 0)
+        right = pdf.l_margin + sum(self.widths)
+        for y in self.lines:
+            pdf.line(pdf.l_margin, y, right, y)
+        for x in [*self.lefts, right]:
+            pdf.line(x, self.top, x, self.bottom)
+        self.top, self.lines = None, []
+
+
+def _table(pdf: FPDF, section: Section) -> None:
+    grid = Grid(pdf, section)
+    grid.headings()
+    for cells in section.rows:
+        grid.row(cells)
+    grid.rules()
+    pdf.set_text_color(0, 0, 0)
+
+
+def _footer(pdf: FPDF, section: Section) -> None:
+    pdf.ln(3)
+    pdf.set_font("DejaVu", "", 8.5)
+    for note in section.notes:
+        pdf.multi_cell(0, 4.5, note, new_x="LMARGIN", new_y="NEXT")
+    if section.signature:
+        pdf.ln(6)
+        pdf.set_font("DejaVu", "", 10)
+        pdf.cell(0, 6, section.signature, new_x="LMARGIN", new_y="NEXT")
+
+
+def to_pdf(document: Document) -> bytes:
+    pdf = a4("landscape")
+    pdf.set_margins(10, 10, 10)
+    pdf.set_auto_page_break(True, margin=10)
+    pdf.set_title(document.file_stem)
+    pdf.set_author(document.author)
+    pdf.set_creator("diary-bot")
+    for section in document.sections:
+        pdf.add_page()
+        _heading(pdf, section)
+        _table(pdf, section)
+        _footer(pdf, section)
+    return bytes(pdf.output())

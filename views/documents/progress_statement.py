@@ -1,0 +1,110 @@
+"""The progress statement as a document: students × subjects, the student's average, the class's shares."""
+
+from services.errors import N_
+from services.reports.journal import Mark, Shares
+from services.reports.progress import Statement
+from views.documents.layout import Align, Cell, Column, Document, Group, Look, Section
+from views.documents.words import SIGN_LINE, Words
+
+
+def mark_cell(w: Words, mark: Mark) -> Cell:
+    """The period grade as a number (or зач., н/а); while none is given, the running average in grey."""
+    look = Look.ALERT if mark.failing else Look.PLAIN
+    if mark.given is not None:
+        if mark.given.isdigit():
+            return Cell(int(mark.given), mark.given, "0", look)
+        return Cell(w.period_mark(mark.given), w.period_mark(mark.given), look=look)
+    if mark.average is not None:
+        return w.average_cell(mark.average, Look.ALERT if mark.failing else Look.CURRENT)
+    return Cell(None, "")
+
+
+def _shares_row(w: Words, title: str, statement: Statement, pick: str) -> list[Cell]:
+    def share(s: Shares) -> float | None:
+        return s.success if pick == "success" else s.quality
+
+    cells = [Cell(None, "", look=Look.TOTAL), Cell(title, title, look=Look.TOTAL)]
+    cells += [w.share_cell(share(statement.by_subject[s])) for s, _name in statement.subjects]
+    cells.append(w.share_cell(share(statement.overall)))
+    return cells
+
+
+def _failing(w: Words, statement: Statement) -> str:
+    names = dict(statement.subjects)
+    if not statement.failing:
+        return w(N_("No student has a 2 or is not certified."))
+    listed = "; ".join(
+        row.pupil.name + " — " + ", ".join(f"{names[s]} ({_shown(w, row.marks[s])})" for s in subjects)
+        for row, subjects in statement.failing
+    )
+    return w(N_("With a 2 or not certified: {list}."), list=listed)
+
+
+def _shown(w: Words, mark: Mark) -> str:
+    if mark.given is not None:
+        return w.period_mark_long(mark.given)
+    return w(N_("average {value}"), value=w.decimal(mark.average or 0))
+
+
+def section(statement: Statement, locale: str) -> Section:
+    w = Words(locale)
+    subjects = [Column(name, 9) for _s, name in statement.subjects]
+    columns = [Column("", 3.6), Column("", 26, Align.LEFT), *subjects, Column("", 9)]
+    groups = [
+        Group("№", 1),
+        Group(w(N_("Student")), 1),
+        Group(w(N_("Subjects")), len(subjects)),
+        Group(w(N_("Average")), 1),
+    ]
+    rows = []
+    for n, row in enumerate(statement.rows, 1):
+        cells = [
+            Cell(n, str(n), "0"),
+            Cell(row.pupil.name, row.pupil.name, look=Look.ALERT if row.failing else Look.PLAIN),
+        ]
+        cells += [mark_cell(w, row.marks[s]) for s, _name in statement.subjects]
+        cells.append(w.average_cell(row.average, Look.BOLD))
+        rows.append(cells)
+    rows.append(_shares_row(w, w(N_("Success rate")), statement, "success"))
+    rows.append(_shares_row(w, w(N_("Quality of knowledge")), statement, "quality"))
+    heading = [
+        statement.school,
+        w(N_("Class: {name}"), name=statement.class_name),
+        w(
+            N_("Period: {period} ({start} – {end})"),
+            period=statement.period,
+            start=w.day(statement.starts_on),
+            end=w.day(statement.ends_on),
+        ),
+        w(N_("Made on {date}"), date=w.day(statement.made_on)),
+    ]
+    if statement.own_subjects_only:
+        heading.append(w(N_("Only the subjects you teach in this class.")))
+    notes = [
+        w(N_("Grey: the running average (the school's weighted one); the period grade is not given yet.")),
+        w(
+            N_(
+                "Success rate: the share of students without a 2 or «not certified»; quality of knowledge: the "
+                "share with only 4 and 5. A running average counts as the grade it rounds to."
+            )
+        ),
+        _failing(w, statement),
+    ]
+    signer = N_("Teacher") if statement.own_subjects_only else N_("Class teacher")
+    return Section(
+        title=w(N_("Progress statement")),
+        sheet_name=statement.class_name,
+        heading=heading,
+        columns=columns,
+        groups=groups,
+        rows=rows,
+        notes=notes,
+        signature=w(signer) + " " + SIGN_LINE,
+        small=len(subjects) > 12,
+    )
+
+
+def document(statements: list[Statement], locale: str) -> Document:
+    first = statements[0]
+    whose = first.class_name if len(statements) == 1 else Words(locale)(N_("school"))
+    return Document(f"progress-{whose}-{first.period}", [section(s, locale) for s in statements], author=first.school)

@@ -1,0 +1,90 @@
+"""A student's report card as a document: a row a subject, the period's (or the year's) grades, lessons missed."""
+
+from services.errors import N_
+from services.reports.card import Card
+from services.reports.journal import REASONS
+from views.documents.layout import Align, Cell, Column, Document, Group, Look, Section
+from views.documents.progress_statement import mark_cell
+from views.documents.words import SIGN_LINE, Words
+from views.labels import PERIOD_GRADE_KINDS
+
+
+def _grade_columns(w: Words, card: Card) -> list[Column]:
+    if not card.year:
+        return [Column(w(N_("Average")), 10), Column(w(N_("Period grade")), 10)]
+    return [
+        Column(w(PERIOD_GRADE_KINDS[c.kind]).capitalize() if c.kind in PERIOD_GRADE_KINDS else c.name, 10)
+        for c in card.columns
+    ]
+
+
+def _rows(w: Words, card: Card) -> list[list[Cell]]:
+    rows = []
+    for n, row in enumerate(card.rows, 1):
+        cells = [Cell(n, str(n), "0"), Cell(row.subject, row.subject)]
+        if card.year:
+            cells += [mark_cell(w, m) for m in row.marks]
+        else:
+            mark = row.marks[0]
+            cells.append(w.average_cell(mark.average))
+            given = mark_cell(w, mark) if mark.given is not None else Cell(None, "")
+            cells.append(given)
+        cells += [w.count_cell(row.missed), w.count_cell(row.illness)]
+        rows.append(cells)
+    width = len(rows[0]) if rows else 0
+    total = [Cell(None, "", look=Look.TOTAL), Cell(w(N_("Total")), w(N_("Total")), look=Look.TOTAL)]
+    total += [Cell(None, "", look=Look.TOTAL)] * (width - 4)
+    total += [
+        w.count_cell(sum(r.missed for r in card.rows), Look.TOTAL),
+        w.count_cell(sum(r.illness for r in card.rows), Look.TOTAL),
+    ]
+    return [*rows, total]
+
+
+def section(card: Card, locale: str) -> Section:
+    w = Words(locale)
+    grades = _grade_columns(w, card)
+    columns = [Column("", 3.6), Column("", 30, Align.LEFT), *grades, Column(w(N_("total")), 9)]
+    columns.append(Column(w(N_("of them, illness")), 9))
+    groups = [
+        Group("№", 1),
+        Group(w(N_("Subject")), 1),
+        Group(w(N_("Grades")), len(grades)),
+        Group(w(N_("Lessons missed")), 2),
+    ]
+    missed = card.lessons_missed
+    notes = [
+        w(
+            N_(
+                "Lessons missed: {total} (illness {illness}, excused {excused}, unexcused {unexcused}, "
+                "no reason yet {none}); late: {late}."
+            ),
+            total=sum(missed[r] for r in REASONS),
+            illness=missed["illness"],
+            excused=missed["excused"],
+            unexcused=missed["unexcused"],
+            none=missed["none"],
+            late=card.late,
+        ),
+        w(N_("Grey: the running average (the school's weighted one); the period grade is not given yet.")),
+    ]
+    what = N_("School year: {period}") if card.year else N_("Period: {period}")
+    return Section(
+        title=w(N_("Report card")),
+        sheet_name=card.pupil.name,
+        heading=[
+            card.school,
+            w(N_("Student: {name}, class {cls}"), name=card.pupil.name, cls=card.class_name),
+            w(what, period=card.period),
+            w(N_("Made on {date}"), date=w.day(card.made_on)),
+        ],
+        columns=columns,
+        groups=groups,
+        rows=_rows(w, card),
+        notes=notes,
+        signature=w(N_("Class teacher")) + " " + SIGN_LINE + "    " + w(N_("Parent")) + " " + SIGN_LINE,
+    )
+
+
+def document(card: Card, locale: str) -> Document:
+    return Document(f"card-{card.pupil.last_name}-{card.period}", [section(card, locale)], author=card.school)
