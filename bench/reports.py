@@ -147,6 +147,8 @@ async def fill_journal(session: AsyncSession, start: date, end: date, seed: int 
         by_class.setdefault(class_id, []).append((sid, group))
     marker = await session.scalar(select(RoleGrant.person_id).where(RoleGrant.role == "admin"))
     kinds = list(await session.scalars(select(WorkType.id).where(WorkType.school_id == school.id)))
+    # A first grade takes no grades (003 §2.5): its lessons get attendance only, as in the journal.
+    graded = set(await session.scalars(select(SchoolClass.id).where(SchoolClass.grading.is_(True))))
     # A week or two of illness for some, the odd missed lesson for others.
     ill = {sid: start + timedelta(days=rng.randrange(95)) for sid, _c, _g in students if rng.random() < 0.1}
     attendance_rows: list[dict[str, Any]] = []
@@ -168,7 +170,7 @@ async def fill_journal(session: AsyncSession, start: date, end: date, seed: int 
                         "reason_at": NOW if reason else None,
                     }
                 )
-        for sid in rng.sample(present, min(3, len(present))):
+        for sid in rng.sample(present, min(3, len(present))) if lesson.class_id in graded else []:
             grade_rows.append(
                 {
                     "student_id": sid,

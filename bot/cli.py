@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import csv
 import os
+import re
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -16,7 +17,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli_help import LocalizedCommand, LocalizedGroup
-from bot.cli_reports import report_app
+from bot.cli_reports import report_app, writable_or_exit
 from bot.processes import Role as ProcessRole
 from bot.runtime import require_token, run_forever, settings_or_exit
 from bot.settings import get_settings
@@ -216,6 +217,15 @@ async def _codes(
 
 def _sheet_username(given: str | None) -> str:
     """The bot's username for the sheet's QR codes: as given, else asked of Telegram with the token."""
+    if given and given.strip() and not USERNAME.fullmatch(given.strip()):
+        typer.echo(
+            _(
+                "--bot-username {name} is not a Telegram username: 5 to 32 Latin letters, digits or underscores "
+                "(a leading @ is fine), e.g. --bot-username school_diary_bot."
+            ).format(name=given),
+            err=True,
+        )
+        raise typer.Exit(2)
     username = given.strip().lstrip("@") if given else asyncio.run(_bot_username())
     if not username or not all(ch.isalnum() or ch == "_" for ch in username):
         typer.echo(
@@ -229,12 +239,24 @@ def _sheet_username(given: str | None) -> str:
     return username
 
 
+USERNAME = re.compile(r"@?[A-Za-z0-9_]{5,32}")  # Telegram's rule for a bot's username
+
+
 def _write_sheet(issued: list[IssuedCode], username: str, days: int, output: Path) -> None:
     from services import clock
-    from views.documents.code_sheet import Sheet, code_sheet
+    from views.documents.code_sheet import Sheet, code_sheet, sheet_title
+    from views.documents.render import safe_file_name
 
     sheet = Sheet(username, (clock.now() + timedelta(days=days)).date(), cli_locale)
-    output.write_bytes(code_sheet(issued, sheet))
+    if output.is_dir():
+        output = output / safe_file_name(sheet_title(issued, cli_locale), "pdf")
+    try:
+        output.write_bytes(code_sheet(issued, sheet))
+    except OSError as error:  # the disk filled since the check: the codes are issued, so they are shown
+        typer.echo(_("Cannot write {path}: {reason}.").format(path=output, reason=error.strerror), err=True)
+        for c in issued:
+            typer.echo(f"{c.full_name} | {c.code}")
+        raise typer.Exit(1) from None
     typer.echo(
         ngettext("{count} slip written to {path}.", "{count} slips written to {path}.", len(issued)).format(
             count=len(issued), path=output
@@ -267,6 +289,8 @@ def codes(
     if revoke and replace:
         typer.echo(_("Give --revoke or --replace, not both."), err=True)
         raise typer.Exit(2)
+    if fmt == "pdf" and not revoke:
+        writable_or_exit(output)  # before any code is issued: codes nobody is shown are of no use
     sheet_username = _sheet_username(bot_username) if fmt == "pdf" and not revoke else None
     try:
         issued, revoked, username = asyncio.run(
@@ -298,8 +322,11 @@ def codes(
         for c in issued:
             writer.writerow([c.full_name, role_label(c.roles), c.whose or "", c.code, link(c.code)])
     else:
+        from views.documents.code_sheet import children_text
+
         for c in issued:
-            parts = [c.full_name, role_label(c.roles), c.whose or "—", c.code]
+            # A parent's column names the child as the child, not as if it were the parent's own name.
+            parts = [c.full_name, role_label(c.roles), children_text(c, cli_locale) or c.class_name or "—", c.code]
             if username:
                 parts.append(link(c.code))
             typer.echo(" | ".join(parts))

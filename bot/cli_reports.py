@@ -1,6 +1,7 @@
 """`diary-bot report attendance|progress|card`: the school's reports as XLSX or PDF files, made as the
 administrator (the operator), in one unit of work each like every other command."""
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -20,13 +21,44 @@ ALL = "all"
 ClassOption = Annotated[
     str, typer.Option("--class", help=N_("a class: its name (5А) or its class_id; all: every class of the school"))
 ]
-FormatOption = Annotated[Format, typer.Option("--format", help=N_("xlsx or pdf"))]
+FormatOption = Annotated[str, typer.Option("--format", help=N_("xlsx or pdf"))]
 OutputOption = Annotated[
     Path | None, typer.Option("-o", "--output", help=N_("where to write the file (default: its name, here)"))
 ]
 SchoolOption = Annotated[
     str | None, typer.Option("--school", help=N_("the roster's school_id, with --class all when there are several"))
 ]
+
+
+def _format(fmt: str) -> Format:
+    """The file's format, or one translated line and exit 2 (click's own message would be English)."""
+    from bot.cli import _
+
+    try:
+        return Format(fmt.strip().lower())
+    except ValueError:
+        typer.echo(_("--format is xlsx or pdf, not {value}.").format(value=fmt), err=True)
+        raise typer.Exit(2) from None
+
+
+def writable_or_exit(output: Path | None) -> None:
+    """Refuse, in one translated line and before anything is made or issued, a file that cannot be
+    written: a folder that is not there, or one (or a file) this user may not write."""
+    from bot.cli import _
+
+    folder = Path.cwd() if output is None else output if output.is_dir() else output.parent
+    if not folder.is_dir():
+        typer.echo(
+            _("Cannot write {path}: there is no folder {folder}. Give -o with a folder that exists.").format(
+                path=output, folder=folder
+            ),
+            err=True,
+        )
+        raise typer.Exit(2)
+    blocked = output if output is not None and output.is_file() else folder
+    if not os.access(blocked, os.W_OK):
+        typer.echo(_("Cannot write {path}: no permission to write there.").format(path=blocked), err=True)
+        raise typer.Exit(2)
 
 
 def _write(document: Document, fmt: Format, output: Path | None) -> None:
@@ -36,7 +68,11 @@ def _write(document: Document, fmt: Format, output: Path | None) -> None:
     target = output or Path(name)
     if target.is_dir():
         target = target / name
-    target.write_bytes(content)
+    try:
+        target.write_bytes(content)
+    except OSError as error:  # the disk full, or the folder gone since it was checked
+        typer.echo(_("Cannot write {path}: {reason}.").format(path=target, reason=error.strerror), err=True)
+        raise typer.Exit(1) from None
     typer.echo(_("Written: {path}").format(path=target))
 
 
@@ -46,13 +82,16 @@ def _write(document: Document, fmt: Format, output: Path | None) -> None:
 def attendance_report(
     class_ref: ClassOption,
     month: Annotated[str, typer.Option(help=N_("YYYY-MM"))],
-    fmt: FormatOption = Format.PDF,
+    fmt: FormatOption = Format.PDF.value,
     output: OutputOption = None,
     school: SchoolOption = None,
 ) -> None:
     from bot.cli import OPERATOR, cli_locale, run_service
     from services.reports import access, attendance
     from views.documents import attendance_sheet
+
+    kind = _format(fmt)
+    writable_or_exit(output)
 
     async def make(session: AsyncSession) -> list[attendance.Sheet]:
         first = attendance.parse_month(month)
@@ -61,7 +100,7 @@ def attendance_report(
         school_class = await access.class_by_ref(session, OPERATOR, class_ref)
         return [await attendance.class_sheet(session, OPERATOR, school_class.id, first)]
 
-    _write(attendance_sheet.document(run_service(make), cli_locale), fmt, output)
+    _write(attendance_sheet.document(run_service(make), cli_locale), kind, output)
 
 
 @report_app.command(
@@ -70,13 +109,16 @@ def attendance_report(
 def progress_report(
     class_ref: ClassOption,
     period: Annotated[str, typer.Option(help=N_("the roster's period_id (Q2)"))],
-    fmt: FormatOption = Format.PDF,
+    fmt: FormatOption = Format.PDF.value,
     output: OutputOption = None,
     school: SchoolOption = None,
 ) -> None:
     from bot.cli import OPERATOR, cli_locale, run_service
     from services.reports import access, progress
     from views.documents import progress_statement
+
+    kind = _format(fmt)
+    writable_or_exit(output)
 
     async def make(session: AsyncSession) -> list[progress.Statement]:
         if class_ref == ALL:
@@ -87,7 +129,7 @@ def progress_report(
         period_id = await access.period_by_ref(session, OPERATOR, school_class.school_id, period)
         return [await progress.class_statement(session, OPERATOR, school_class.id, period_id)]
 
-    _write(progress_statement.document(run_service(make), cli_locale), fmt, output)
+    _write(progress_statement.document(run_service(make), cli_locale), kind, output)
 
 
 @report_app.command("card", cls=LocalizedCommand, help=N_("A student's report card for a period or for the year."))
@@ -97,7 +139,7 @@ def card_report(
         str | None, typer.Option(help=N_("the roster's period_id (Q2; a year's id gives the year's card)"))
     ] = None,
     year: Annotated[bool, typer.Option("--year", help=N_("the card for the school year now"))] = False,
-    fmt: FormatOption = Format.PDF,
+    fmt: FormatOption = Format.PDF.value,
     output: OutputOption = None,
 ) -> None:
     from bot.cli import OPERATOR, _, cli_locale, run_service
@@ -107,10 +149,12 @@ def card_report(
     if (period is None) == (not year):
         typer.echo(_("Give --period ID or --year."), err=True)
         raise typer.Exit(2)
+    kind = _format(fmt)
+    writable_or_exit(output)
 
     async def make(session: AsyncSession) -> card.Card:
         student_id, school_id = await access.student_by_ref(session, OPERATOR, student)
         period_id = await access.period_by_ref(session, OPERATOR, school_id, None if year else period)
         return await card.report_card(session, OPERATOR, student_id, period_id)
 
-    _write(report_card.document(run_service(make), cli_locale), fmt, output)
+    _write(report_card.document(run_service(make), cli_locale), kind, output)

@@ -56,7 +56,8 @@ class UpdateMetricsMiddleware(BaseMiddleware):
         try:
             result = await handler(event, data)
         except BaseException:
-            UPDATES.labels(kind, "error").inc()
+            # "retried": left on purpose for Telegram to send again (the database or Telegram away).
+            UPDATES.labels(kind, data.get(OUTCOME) if data.get(OUTCOME) == "retried" else "error").inc()
             raise
         finally:
             UPDATE_SECONDS.labels(kind).observe(time.perf_counter() - started)

@@ -15,7 +15,8 @@ from handlers.render import chunks, role_names
 from services import clock
 from services.link_codes import CodeFilter, IssuedCode, issue_codes
 from services.roles import Viewer
-from views.documents.code_sheet import Sheet, code_sheet
+from views.documents.code_sheet import Sheet, code_sheet, sheet_title, whose_line
+from views.documents.render import safe_file_name
 
 
 def deep_link(username: str | None, code: str) -> str:
@@ -23,11 +24,21 @@ def deep_link(username: str | None, code: str) -> str:
 
 
 def codes_csv(codes: list[IssuedCode], username: str | None) -> bytes:
+    """A parent's child has a column of its own: the class column holds classes only."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("Person"), _("Role"), _("Class"), _("Code"), _("Link")])
+    writer.writerow([_("Person"), _("Role"), _("Class"), _("Child"), _("Code"), _("Link")])
     for c in codes:
-        writer.writerow([c.full_name, role_names(c.roles), c.whose or "", c.code, deep_link(username, c.code)])
+        writer.writerow(
+            [
+                c.full_name,
+                role_names(c.roles),
+                c.class_name or "",
+                "; ".join(c.children),
+                c.code,
+                deep_link(username, c.code),
+            ]
+        )
     return out.getvalue().encode("utf-8-sig")  # with a BOM, Excel opens Cyrillic correctly
 
 
@@ -45,6 +56,7 @@ async def send_codes(message: Message, issued: list[IssuedCode], bot: Bot, days:
         await message.answer(_("Everyone here has already linked an account; no codes were issued."))
         return
     username = (await bot.me()).username
+    title = sheet_title(issued, get_i18n().current_locale)
     lines = [
         ngettext(
             "New link codes, valid for {days} day. Codes handed out earlier still work until one of them is used:",
@@ -52,17 +64,18 @@ async def send_codes(message: Message, issued: list[IssuedCode], bot: Bot, days:
             days,
         ).format(days=days)
     ]
-    lines += [f"{c.full_name} ({role_names(c.roles)}{': ' + c.whose if c.whose else ''}): {c.code}" for c in issued]
+    locale = get_i18n().current_locale
+    lines += [f"{c.full_name} ({whose_line(c, locale)}): {c.code}" for c in issued]
     for part in chunks(lines):
         await message.answer(part)
     if username:
-        sheet = Sheet(username, (clock.now() + timedelta(days=days)).date(), get_i18n().current_locale)
+        sheet = Sheet(username, (clock.now() + timedelta(days=days)).date(), locale)
         await message.answer_document(
-            BufferedInputFile(code_sheet(issued, sheet), filename="link-codes.pdf"),
+            BufferedInputFile(code_sheet(issued, sheet), filename=safe_file_name(title, "pdf")),
             caption=_("The same codes as slips to print on A4 and cut: a slip a person, with a QR code."),
         )
     await message.answer_document(
-        BufferedInputFile(codes_csv(issued, username), filename="link-codes.csv"),
+        BufferedInputFile(codes_csv(issued, username), filename=safe_file_name(title, "csv")),
         caption=_("The same codes as a table with links, for printing."),
     )
 

@@ -4,7 +4,7 @@ for those not linked in one tap."""
 from enum import StrEnum
 
 from aiogram import Bot, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
@@ -17,7 +17,7 @@ from handlers.keyboards import Keyboard
 from services import coverage
 from services.coverage import Coverage
 from services.link_codes import CodeFilter, issue_codes
-from services.roles import Viewer
+from services.roles import Role, Viewer
 from views.coverage import class_lines, overview_lines
 
 Screen = tuple[str, InlineKeyboardMarkup | None]
@@ -71,8 +71,19 @@ async def first_screen(session: AsyncSession, viewer: Viewer) -> Screen:
     return overview_screen(cov)
 
 
-async def on_coverage(message: Message, session: AsyncSession, viewer: Viewer) -> None:
-    text, markup = await first_screen(session, viewer)
+async def named_screen(session: AsyncSession, viewer: Viewer, text: str) -> Screen:
+    """/coverage 7Б: that class, if it is the person's to see (a class teacher's own, any of an
+    administrator's school); another class is refused by the service, saying why."""
+    class_id = await coverage.class_named(session, viewer, text)
+    (cov,) = await coverage.coverage(session, viewer, class_id=class_id)  # refuses a class not theirs
+    if len(viewer.tutor_class_ids) > 1 or Role.ADMIN in viewer.roles:
+        (cov,) = await coverage.coverage(session, viewer)  # all of theirs, for the way back
+    return class_screen(cov, class_id)
+
+
+async def on_coverage(message: Message, command: CommandObject, session: AsyncSession, viewer: Viewer) -> None:
+    named = (command.args or "").strip()
+    text, markup = await (named_screen(session, viewer, named) if named else first_screen(session, viewer))
     await message.answer(text, reply_markup=markup)
 
 

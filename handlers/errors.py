@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter
 from aiogram.types import TelegramObject, Update
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales.i18n import translate
+from services import unit_memo
 from services.errors import DiaryError
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,13 @@ OUTCOME = "metrics_outcome"
 # Set in the dispatcher's data when Telegram posts updates (webhook) and so sends again one that was
 # not answered 200; by polling an update not handled is gone.
 TELEGRAM_RETRIES = "telegram_retries"
+
+
+def worth_a_retry(error: BaseException) -> bool:
+    """The database or Telegram is away or busy for a moment: the same update may well succeed soon."""
+    if isinstance(error, TelegramRetryAfter | TelegramNetworkError):
+        return True  # the reply itself was refused for now: a flood of taps, or Telegram out of reach
+    return database_unreachable(error)
 
 
 def database_unreachable(error: BaseException) -> bool:
@@ -65,7 +73,7 @@ class ErrorReplyMiddleware(BaseMiddleware):
         try:
             result = await handler(event, data)
             if session is not None:
-                await session.commit()
+                await _commit(session)
             return result
         except TelegramBadRequest as error:
             if "message is not modified" not in str(error):
@@ -82,11 +90,12 @@ class ErrorReplyMiddleware(BaseMiddleware):
                 await (session.commit() if error.keeps_record else session.rollback())
             await tell(event, data["bot"], translate(error.message, get_i18n().current_locale, **error.params))
         except Exception as error:
-            if data.get(TELEGRAM_RETRIES) and database_unreachable(error):
+            if data.get(TELEGRAM_RETRIES) and worth_a_retry(error):
                 # Not an apology but a 500: Telegram posts the update again, and the gate lets
                 # that one through, so what the person did is done once the database is back.
+                # (An apology would meet the same 429 or outage and be lost with the update.)
                 data[OUTCOME] = "retried"
-                log.warning("update %s left for Telegram to send again: the database is unreachable", event.update_id)
+                log.warning("update %s left for Telegram to send again: %s", event.update_id, type(error).__name__)
                 if session is not None:
                     await _quietly_rollback(session)
                 raise
@@ -106,6 +115,18 @@ class ErrorReplyMiddleware(BaseMiddleware):
             )
         except Exception:  # Telegram itself may be what failed
             log.warning("could not tell the user about the failure", exc_info=True)
+
+
+async def _commit(session: AsyncSession) -> None:
+    """Commit the update's work. A transaction that only read has nothing to lose when the database
+    goes away at its end: the reply it sent stands, and sending the update again would say it twice."""
+    wrote = unit_memo.wrote(session)
+    try:
+        await session.commit()
+    except Exception as error:
+        if wrote or not database_unreachable(error):
+            raise
+        log.warning("the database went away as a read-only update ended: nothing was to be saved")
 
 
 async def _quietly_rollback(session: AsyncSession) -> None:

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import OptionalId
 from handlers.keyboards import Keyboard
+from services.family import Child
 from services.reports import attendance, card, choices, progress
 from services.reports.choices import ReportKind
 from services.roles import Role, Viewer
@@ -101,31 +102,53 @@ async def kinds_screen(session: AsyncSession, viewer: Viewer) -> Screen:
     return _("Which report? It comes as a file, PDF or XLSX."), kb.as_markup()
 
 
+def _only_kind(viewer: Viewer) -> bool:
+    """A family (or anyone with one report): the menu of kinds would hold one item, so it is skipped."""
+    return len(choices.kinds_for(viewer)) == 1
+
+
+def _no_card_note(kids: list[Child]) -> str:
+    """The children in a first grade, said rather than left out: they have no report card."""
+    return "\n".join(
+        _("{name} ({cls}) has no report card: the first grade has no grades (003 §2.5).").format(
+            name=kid.name, cls=kid.class_name
+        )
+        for kid in kids
+    )
+
+
+def _with_note(screen: Screen, note: str) -> Screen:
+    text, markup = screen
+    return (text + "\n\n" + note if note else text), markup
+
+
 async def class_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> Screen:
     kind = ReportKind(cb.kind.value)
     classes = await choices.classes(session, viewer, kind) if kind is not ReportKind.CARD or _staff(viewer) else []
-    kids = await choices.children(session, viewer) if kind is ReportKind.CARD else []
+    kids, ungraded = await choices.children(session, viewer) if kind is ReportKind.CARD else ([], [])
+    note = _no_card_note(ungraded)
     # The only choice is made at once: a class teacher's own class, a family's only child.
     if len(classes) == 1 and not kids:
         return await step_screen(session, viewer, cb.model_copy(update={"cls": classes[0].id}))
     if len(kids) == 1 and not classes:
-        return await period_screen(
-            session, viewer, cb.model_copy(update={"cls": kids[0].class_id, "student": kids[0].student_id})
-        )
+        chosen = cb.model_copy(update={"cls": kids[0].class_id, "student": kids[0].student_id})
+        return _with_note(await period_screen(session, viewer, chosen), note)
     kb = Keyboard()
     for school_class in classes:
         kb.button(text=school_class.name, callback_data=cb.model_copy(update={"cls": school_class.id}))
     sizes = [4] * ((len(classes) + 3) // 4)
     for kid in kids:
-        kb.button(text=kid.name, callback_data=cb.model_copy(update={"cls": kid.class_id, "student": kid.student_id}))
-    _back(kb, _("reports"), ReportCb())
+        label = f"{kid.name}, {kid.class_name}"
+        kb.button(text=label, callback_data=cb.model_copy(update={"cls": kid.class_id, "student": kid.student_id}))
+    if not _only_kind(viewer):
+        _back(kb, _("reports"), ReportCb())
     kb.adjust(*sizes, *([1] * len(kids)), 1)
     if not classes and not kids:
         if kind is ReportKind.CARD and not _staff(viewer):
-            return _("There is no report card to make: a first grade has no grades (003 §2.5)."), kb.as_markup()
+            return note or _("There is no report card to make: a first grade has no grades (003 §2.5)."), kb.as_markup()
         return _("There is no class for this report of yours."), kb.as_markup()
     if not classes:
-        return _("Report card: choose the child."), kb.as_markup()
+        return _with_note((_("Report card: choose the child."), kb.as_markup()), note)
     return kind_name(kind) + ": " + _("choose the class."), kb.as_markup()
 
 
@@ -134,9 +157,17 @@ async def student_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) ->
     pupils = await choices.students(session, viewer, cb.cls)
     for pupil in pupils:
         kb.button(text=pupil.name, callback_data=cb.model_copy(update={"student": pupil.student_id}))
-    _back(kb, _("reports"), ReportCb())
+    await _back_to_classes(session, viewer, kb, ReportKind.CARD)
     kb.adjust(*([2] * ((len(pupils) + 1) // 2)), 1)
     return _("Report card: choose the student."), kb.as_markup()
+
+
+async def _back_to_classes(session: AsyncSession, viewer: Viewer, kb: Keyboard, kind: ReportKind) -> None:
+    """Back one step: to the list of classes where there was one to choose from, else to the reports."""
+    if len(await choices.classes(session, viewer, kind)) > 1:
+        _back(kb, _("classes"), ReportCb(kind=Kind(kind.value)))
+    elif not _only_kind(viewer):
+        _back(kb, _("reports"), ReportCb())
 
 
 async def month_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> Screen:
@@ -146,11 +177,24 @@ async def month_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> S
     for first in months:
         label = format_date(first, "LLLL y", locale=locale).capitalize()
         _format_rows(kb, label, cb.model_copy(update={"month": first.year * 100 + first.month}))
-    _back(kb, _("reports"), ReportCb())
+    await _back_to_classes(session, viewer, kb, ReportKind.ATTENDANCE)
     kb.adjust(*([2] * len(months)), 1)
     if not months:
         return _("There are no lessons of this class in the journal yet, so there is no sheet to make."), kb.as_markup()
     return _("Attendance sheet: choose the month and the format."), kb.as_markup()
+
+
+async def _card_back(session: AsyncSession, viewer: Viewer, kb: Keyboard, cb: ReportCb) -> None:
+    """From a card's periods: to the class's students (staff), to the children (a family of several), to
+    the reports where there are others; a family with one child and one report has nowhere to go back to."""
+    if _staff(viewer):
+        _back(kb, _("students"), ReportCb(kind=cb.kind, cls=cb.cls))
+        return
+    kids, _ungraded = await choices.children(session, viewer)
+    if len(kids) > 1:
+        _back(kb, _("children"), ReportCb(kind=cb.kind))
+    elif not _only_kind(viewer):
+        _back(kb, _("reports"), ReportCb())
 
 
 async def period_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> Screen:
@@ -158,13 +202,17 @@ async def period_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> 
     kb = Keyboard()
     for period in periods:
         _format_rows(kb, period.name, cb.model_copy(update={"period": period.id}))
-    if cb.kind is Kind.CARD and _staff(viewer):
-        _back(kb, _("students"), ReportCb(kind=cb.kind, cls=cb.cls))
+    if cb.kind is Kind.CARD:
+        await _card_back(session, viewer, kb, cb)
+        pupil, class_name = await choices.card_pupil(session, viewer, cb.student)
+        # Staff read lists surname first; a family's screens name the child as the family does.
+        name = pupil.name if _staff(viewer) else f"{pupil.first_name} {pupil.last_name}"
+        text = _("Report card of {name}, {cls}: choose the period and the format.").format(name=name, cls=class_name)
     else:
-        _back(kb, _("reports"), ReportCb())
+        await _back_to_classes(session, viewer, kb, ReportKind(cb.kind.value))
+        text = kind_name(ReportKind(cb.kind.value)) + ": " + _("choose the period and the format.")
     kb.adjust(*([2] * len(periods)), 1)
-    what = kind_name(ReportKind(cb.kind.value))
-    return what + ": " + _("choose the period and the format."), kb.as_markup()
+    return text, kb.as_markup()
 
 
 async def step_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> Screen:
@@ -191,11 +239,16 @@ async def document_of(session: AsyncSession, viewer: Viewer, cb: ReportCb, local
     return report_card.document(await card.report_card(session, viewer, cb.student, cb.period), locale)
 
 
-async def reports(message: Message, session: AsyncSession, viewer: Viewer) -> None:
+async def reports(message: Message, command: CommandObject, session: AsyncSession, viewer: Viewer) -> None:
     text, markup = await kinds_screen(session, viewer)
     kinds = choices.kinds_for(viewer)
     if len(kinds) == 1:  # a family: the report card is the only one
         text, markup = await step_screen(session, viewer, ReportCb(kind=Kind(kinds[0].value)))
+    screen_text = text
+    given = (command.args or "").strip()
+    if given:  # the class, child and period are chosen with the buttons; a word after the command is not taken
+        text = _("/reports takes nothing after it ({given}): choose with the buttons below.").format(given=given)
+        text += "\n\n" + screen_text
     await message.answer(text, reply_markup=markup)
 
 

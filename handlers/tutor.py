@@ -29,9 +29,18 @@ class ReasonNote(StatesGroup):
     text = State()
 
 
-def absences_view(days: list[AbsentDay]) -> tuple[str, InlineKeyboardMarkup | None]:
+def absences_view(all_days: list[AbsentDay]) -> tuple[str, InlineKeyboardMarkup | None]:
+    days = [d for d in all_days if d.editable]
+    closed = len(all_days) - len(days)
+    closed_line = ngettext(
+        "{count} older day without a reason is past the edit window: its journal is closed (ask the school "
+        "administration).",
+        "{count} older days without a reason are past the edit window: their journal is closed (ask the school "
+        "administration).",
+        closed,
+    ).format(count=closed)
     if not days:
-        return _("No absences are waiting for a reason."), None
+        return (closed_line if closed else _("No absences are waiting for a reason.")), None
     lines = [
         _(
             "Absences without a reason, oldest first. A button gives the reason for the student's whole day; "
@@ -57,6 +66,8 @@ def absences_view(days: list[AbsentDay]) -> tuple[str, InlineKeyboardMarkup | No
         )
     if len(days) > len(shown):
         lines.append("\n" + _("…and {count} more days; give these reasons first.").format(count=len(days) - len(shown)))
+    if closed:
+        lines.append("\n" + closed_line)
     kb.adjust(4)
     return "\n".join(lines), kb.as_markup()
 

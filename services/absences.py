@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Attendance, Lesson, Person, School, SchoolClass, Student, Subject
 from services import audit, clock, outbox
 from services.errors import N_, DiaryError, NotAllowed, NotFound
-from services.journal_policy import require_editable
+from services.journal_policy import first_editable_day, require_editable
 from services.push_kinds import PushKind
 from services.roles import Role, Viewer
 
@@ -43,6 +43,8 @@ class AbsentDay:
     on_date: date
     overdue: bool  # no reason 2 working days after (000 §2.9)
     lessons: list[MissedLesson] = field(default_factory=list)
+    # Within the edit window (004 §3.16): a reason can still be given; older days are closed.
+    editable: bool = True
 
 
 async def tutor_class(session: AsyncSession, viewer: Viewer, class_id: int | None) -> SchoolClass:
@@ -66,6 +68,7 @@ async def unexplained(session: AsyncSession, viewer: Viewer, class_id: int | Non
     school = await session.get(School, school_class.school_id)
     assert school is not None
     today = clock.school_today(school)
+    first_editable = first_editable_day(school)
     rows = await session.execute(
         select(Attendance, Lesson, Subject.name, Person)
         .join(Lesson, Lesson.id == Attendance.lesson_id)
@@ -80,7 +83,13 @@ async def unexplained(session: AsyncSession, viewer: Viewer, class_id: int | Non
         key = (attendance.student_id, lesson.on_date)
         if key not in days:
             overdue = today > working_days_after(lesson.on_date, REASON_DEADLINE_WORKING_DAYS)
-            days[key] = AbsentDay(attendance.student_id, person.full_name, lesson.on_date, overdue)
+            days[key] = AbsentDay(
+                attendance.student_id,
+                person.full_name,
+                lesson.on_date,
+                overdue,
+                editable=lesson.on_date >= first_editable,
+            )
         days[key].lessons.append(MissedLesson(attendance.id, lesson.lesson_no, subject, attendance.mark, None))
     return list(days.values())
 

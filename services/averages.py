@@ -128,8 +128,9 @@ def needed(
     grades: Sequence[tuple[int, Decimal | int | float | None]], top: int, heaviest: Decimal | None = None
 ) -> Needed | None:
     """How to get to the next whole grade: so many top grades, or (to reach less than the top) so
-    many of the grade itself; and the top grade for the heaviest kind of work (`heaviest` > 1) when
-    fewer of those do. None with no grades or at the top already."""
+    many of the grade itself, the top grade beside it only when fewer of those do; and the top
+    grade for the heaviest kind of work (`heaviest` > 1) when fewer of those do. None with no
+    grades or at the top already."""
     pairs = [(v, DEFAULT_WEIGHT if w is None else Decimal(str(w))) for v, w in grades]
     now = rounded(weighted_mean(pairs))
     if now is None or now >= top:
@@ -137,7 +138,10 @@ def needed(
     target = now + 1
     options = [Option(top, fewest(pairs, top, DEFAULT_WEIGHT, target))]
     if target < top:
-        options.append(Option(target, fewest(pairs, target, DEFAULT_WEIGHT, target)))
+        # The grade itself is the plain advice («до 3: ещё 1 тройка»); the top grade is worth
+        # naming only when fewer of them do.
+        plain = Option(target, fewest(pairs, target, DEFAULT_WEIGHT, target))
+        options = [options[0], plain] if options[0].count < plain.count else [plain]
     heavy = None
     if heaviest is not None and heaviest > DEFAULT_WEIGHT:
         count = fewest(pairs, top, heaviest, target)

@@ -33,6 +33,7 @@ from services.roles import Role, Viewer
 AHEAD = timedelta(days=7)
 # Without a school period holding today, the grid shows the last four weeks.
 NO_PERIOD_SPAN = timedelta(weeks=4)
+READERS = (Role.TEACHER, Role.TUTOR, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ async def choices(session: AsyncSession, viewer: Viewer) -> Choices:
     """The class-and-subject pairs this person reads in the grid: a teacher's own, a substitute's
     open lessons, a class teacher's class, an administrator's school; the default is the lesson
     the teacher has just taught (or is teaching)."""
-    person = viewer.require_any(Role.TEACHER, Role.TUTOR, Role.ADMIN)
+    person = _require_staff(viewer)
     school = _school(viewer)
     conditions = []
     if Role.ADMIN in viewer.roles:
@@ -161,6 +162,14 @@ async def _default(session: AsyncSession, viewer: Viewer, found: list[Choice]) -
     return found[0] if found else None
 
 
+def _require_staff(viewer: Viewer) -> Person:
+    """A page has no commands: a student or parent is told whose the journal is, in the page's terms."""
+    person = viewer.require_linked()
+    if not viewer.roles & set(READERS):
+        raise NotAllowed(N_("The class journal is open to teachers, class teachers and the school administration."))
+    return person
+
+
 def _school(viewer: Viewer) -> School:
     assert viewer.school is not None
     return viewer.school
@@ -171,7 +180,7 @@ async def _require_reader(
 ) -> tuple[SchoolClass, Subject, bool]:
     """The class and subject, and whether this person reads every lesson of it (an admin, the class
     teacher) or only the lessons they teach or substitute."""
-    person = viewer.require_any(Role.TEACHER, Role.TUTOR, Role.ADMIN)
+    person = _require_staff(viewer)
     school_class = await session.get(SchoolClass, class_id)
     subject = await session.get(Subject, subject_id)
     if school_class is None or subject is None or {school_class.school_id, subject.school_id} != {person.school_id}:
@@ -332,6 +341,8 @@ async def _rows(session: AsyncSession, school_class: SchoolClass, lessons: list[
         if student_id in rows:
             rows[student_id].marks[lesson_id] = mark
     grades: dict[tuple[int, int], list[CellGrade]] = defaultdict(list)
+    if not school_class.grading:
+        return list(rows.values())  # a class that takes no grades (the first grade) shows none
     for grade in await session.scalars(
         select(Grade).where(Grade.lesson_id.in_(ids), Grade.deleted_at.is_(None)).order_by(Grade.id)
     ):

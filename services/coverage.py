@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Guardianship, Notification, Person, School, SchoolClass, Student, SummaryRun, TelegramAccount
 from services.errors import N_, NotAllowed, NotFound
+from services.link_codes import class_name_form
 from services.push_kinds import PushKind
 from services.roles import Role, Scope, Viewer
 
@@ -34,7 +35,7 @@ class Counts:
 class Unlinked:
     name: str
     role: Role  # student or parent
-    child: str | None = None  # whose parent: the child's name
+    child: str | None = None  # whose parent: the child's name and class, "Алексеев Матвей, 5А"
 
 
 @dataclass
@@ -93,6 +94,20 @@ async def _classes(session: AsyncSession, viewer: Viewer, school: School, class_
     return classes
 
 
+async def class_named(session: AsyncSession, viewer: Viewer, text: str) -> int:
+    """The class a person typed after /coverage (5А, 5а, a Latin 5A, or the roster's id) in their school."""
+    person = viewer.require_linked()
+    found = await session.scalar(
+        select(SchoolClass.id).where(
+            SchoolClass.school_id == person.school_id,
+            or_(SchoolClass.name == class_name_form(text), SchoolClass.external_id == text.strip()),
+        )
+    )
+    if found is None:
+        raise NotFound(N_("There is no class {name} in the school: give its name, e.g. 5А."), name=text.strip())
+    return found
+
+
 async def _schools(session: AsyncSession, viewer: Viewer, school_ref: str | None) -> list[School]:
     if not viewer.operator:
         viewer.require_any(Role.TUTOR, Role.ADMIN)
@@ -129,7 +144,7 @@ async def _school_coverage(session: AsyncSession, school: School, classes: list[
         )
     ).all()
     class_of = {sid: cid for sid, cid, *_rest in students}
-    child_name = {sid: f"{last} {first}" for sid, _c, _p, last, first, _x in students}
+    child_name = {sid: f"{last} {first}, {by_class[cid].name}" for sid, cid, _p, last, first, _x in students}
     parents = (
         await session.execute(
             select(Guardianship.student_id, Person.id, Person.last_name, Person.first_name, Person.consent_at)

@@ -8,13 +8,13 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Grade, Homework, HomeworkAttachment, Lesson, Person, Student, Subject, WorkType
+from models import Grade, Homework, HomeworkAttachment, Lesson, Person, SchoolClass, Student, Subject, WorkType
 from services import absences as absence_service
 from services import averages, clock, family
-from services.errors import N_, DiaryError, NotFound
+from services.errors import N_, DiaryError, NotAllowed, NotFound
 from services.family import Child, ChooseChild
 from services.journal_views import week_of
-from services.roles import Viewer
+from services.roles import Role, Viewer
 
 HOMEWORK_DAYS = 7  # the coming days' homework a family sees
 SPANS = ("week", "period")
@@ -73,6 +73,7 @@ class Book:
     children: list[Child]
     today: date
     period: str | None
+    grading: bool  # the child's class takes grades (the first grade does not: no grades part)
     grade_min: int
     grade_max: int
     subjects: list[SubjectBook]
@@ -81,8 +82,23 @@ class Book:
     homework: list[HomeworkItem]
 
 
+def require_family(viewer: Viewer) -> None:
+    """A page has no commands: whoever is not a student or parent is told whose the gradebook is."""
+    viewer.require_linked()
+    if not viewer.roles & {Role.STUDENT, Role.PARENT}:
+        raise NotAllowed(N_("The gradebook is open to students and their parents."))
+
+
+def require_class_teacher(viewer: Viewer) -> None:
+    """The class teacher's screen, refused in the page's terms to anyone else."""
+    viewer.require_linked()
+    if not viewer.roles & {Role.TUTOR, Role.ADMIN}:
+        raise NotAllowed(N_("This screen is open to class teachers and the school administration."))
+
+
 async def chosen_child(session: AsyncSession, viewer: Viewer, student_id: int | None) -> Child:
     """The child asked for, else the one chosen last, else the first: the page switches at the top."""
+    require_family(viewer)
     try:
         return await family.child(session, viewer, student_id)
     except ChooseChild as choose:
@@ -98,7 +114,10 @@ async def book(session: AsyncSession, viewer: Viewer, student_id: int | None, mo
     assert school is not None
     today = clock.school_today(school)
     period = await family.period_now(session, viewer, today)
-    subjects = await _subject_books(session, kid.student_id, period.starts_on, period.ends_on) if period else []
+    grading = await _grading(session, kid.class_id)
+    subjects = (
+        await _subject_books(session, kid.student_id, period.starts_on, period.ends_on) if period and grading else []
+    )
     first = (month or today).replace(day=1)
     calendar = await _calendar(session, kid, first)
     return Book(
@@ -106,6 +125,7 @@ async def book(session: AsyncSession, viewer: Viewer, student_id: int | None, mo
         kids,
         today,
         period.name if period else None,
+        grading,
         school.grade_min,
         school.grade_max,
         subjects,
@@ -113,6 +133,11 @@ async def book(session: AsyncSession, viewer: Viewer, student_id: int | None, mo
         calendar,
         await _homework(session, kid, today),
     )
+
+
+async def _grading(session: AsyncSession, class_id: int) -> bool:
+    school_class = await session.get(SchoolClass, class_id)
+    return school_class is not None and school_class.grading
 
 
 async def _subject_books(session: AsyncSession, student_id: int, start: date, end: date) -> list[SubjectBook]:
@@ -255,6 +280,7 @@ class ClassGrades:
     span: str
     start: date
     end: date
+    grading: bool  # False: a class that takes no grades, and no subjects listed
     subjects: list[SubjectSheet]
 
 
@@ -262,6 +288,7 @@ async def class_grades(session: AsyncSession, viewer: Viewer, class_id: int | No
     """The class teacher's class: each subject's grades by student for this week or the period."""
     if span not in SPANS:
         raise DiaryError(N_("Choose the week or the period."))
+    require_class_teacher(viewer)
     school_class = await absence_service.tutor_class(session, viewer, class_id)
     school = viewer.school
     assert school is not None
@@ -271,25 +298,14 @@ async def class_grades(session: AsyncSession, viewer: Viewer, class_id: int | No
         period = await family.current_period(session, school.id, today)
         if period is not None:
             start, end = period.starts_on, period.ends_on
-    rows = await session.execute(
-        select(Subject.name, Person.last_name, Person.first_name, Student.id, Grade.value, WorkType.weight)
-        .join(Subject, Subject.id == Grade.subject_id)
-        .join(Student, Student.id == Grade.student_id)
-        .join(Person, Person.id == Student.person_id)
-        .outerjoin(WorkType, WorkType.id == Grade.work_type_id)
-        .where(Student.class_id == school_class.id, Grade.deleted_at.is_(None), Grade.on_date.between(start, end))
-        .order_by(Subject.name, Person.last_name, Person.first_name, Student.id, Grade.on_date, Grade.id)
-    )
-    sheets: dict[str, dict[int, tuple[str, list[tuple[int, Decimal | None]]]]] = {}
-    for subject, last, first, sid, value, weight in rows:
-        students = sheets.setdefault(subject, {})
-        students.setdefault(sid, (f"{last} {first}", []))[1].append((value, weight))
+    sheets = await _class_sheets(session, school_class.id, start, end) if school_class.grading else {}
     return ClassGrades(
         school_class.id,
         school_class.name,
         span,
         start,
         end,
+        school_class.grading,
         [
             SubjectSheet(
                 subject,
@@ -301,3 +317,24 @@ async def class_grades(session: AsyncSession, viewer: Viewer, class_id: int | No
             for subject, found in sheets.items()
         ],
     )
+
+
+Sheets = dict[str, dict[int, tuple[str, list[tuple[int, Decimal | None]]]]]
+
+
+async def _class_sheets(session: AsyncSession, class_id: int, start: date, end: date) -> Sheets:
+    """Subject -> student -> (name, [(value, weight)]) over the dates."""
+    rows = await session.execute(
+        select(Subject.name, Person.last_name, Person.first_name, Student.id, Grade.value, WorkType.weight)
+        .join(Subject, Subject.id == Grade.subject_id)
+        .join(Student, Student.id == Grade.student_id)
+        .join(Person, Person.id == Student.person_id)
+        .outerjoin(WorkType, WorkType.id == Grade.work_type_id)
+        .where(Student.class_id == class_id, Grade.deleted_at.is_(None), Grade.on_date.between(start, end))
+        .order_by(Subject.name, Person.last_name, Person.first_name, Student.id, Grade.on_date, Grade.id)
+    )
+    sheets: Sheets = {}
+    for subject, last, first, sid, value, weight in rows:
+        students = sheets.setdefault(subject, {})
+        students.setdefault(sid, (f"{last} {first}", []))[1].append((value, weight))
+    return sheets

@@ -72,3 +72,24 @@ async def test_the_lessons_of_a_day_lead_back_to_the_list(
     await emu.click(9012, screen, "◀ все пропуски")
     back = next(m for m in emu.bot_messages(9012) if m["message_id"] == listing["message_id"])
     assert back["text"] == listing["text"] and emu.buttons(back) == emu.buttons(listing)
+
+
+async def test_days_past_the_edit_window_are_not_offered_for_a_reason(
+    demo: None, session: AsyncSession, harness: BotHarness, monkeypatch
+) -> None:
+    emu = harness.emu
+    child = await student_id(session, "P018")
+    old_day = MONDAY - timedelta(days=17)  # Friday 6 November: past the 14 days of the edit window
+    running_from(monkeypatch, old_day)
+    old = await lesson_of(session, "S03", old_day.date(), "MATH", "5А")
+    await attendance.save(session, await act_as(session, "S03"), old.id, {child: "absent"})
+    await session.commit()
+    running_from(monkeypatch, MONDAY)
+    recent = await lesson_of(session, "S03", MONDAY.date(), "MATH", "5А")
+    await attendance.save(session, await act_as(session, "S03"), recent.id, {child: "absent"})
+    await session.commit()
+    await link(session, emu, "S03", 9013)
+    listing = (await emu.say(9013, "/absences"))[0]
+    assert "пн, 23 ноября" in listing["text"] and "6 ноября" not in listing["text"], listing["text"]
+    assert "Ещё 1 более ранний день без причины — за пределами срока правки" in listing["text"]
+    assert {label.split(":")[0] for label, _d in emu.buttons(listing)} == {"1"}

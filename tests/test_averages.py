@@ -35,6 +35,8 @@ def test_needed_counts_top_grades_and_the_grade_itself() -> None:
     wanted = averages.needed([(2, 1), (3, 1), (3, 1)], top=5)  # 2,67 → 3; 3,5 for a 4
     assert wanted is not None and wanted.target == 4
     assert wanted.options == (averages.Option(5, 2), averages.Option(4, 5))
+    # one 3 lifts a lone 2 to 2,5 → 3: the grade itself is the advice, a 5 would be no fewer
+    assert averages.needed([(2, 1)], top=5) == averages.Needed(3, (averages.Option(3, 1),))
 
 
 def test_needed_is_nothing_at_the_top_or_without_grades() -> None:

@@ -17,7 +17,7 @@ from services.roles import Role
 from tests.conftest import DEMO, BotHarness
 from tests.support.bot import link
 from tests.test_cli import env, invoke  # noqa: F401  (the command line's fixture)
-from views.documents.code_sheet import Sheet, code_sheet, whose_line
+from views.documents.code_sheet import Sheet, code_sheet, sheet_title, whose_line
 
 LINK = "https://t.me/diary_demo_bot?start="
 
@@ -58,7 +58,12 @@ async def stored_codes(url: str) -> dict[str, tuple[str, bool]]:
 def test_a_parents_slip_names_the_child() -> None:
     parent = IssuedCode(1, "Павлова Елизавета", (Role.PARENT,), "5А, 1А", "X", ("Павлова Елизавета, 5А",), "Лицей")
     student = IssuedCode(2, "Петров Андрей", (Role.STUDENT,), "5А", "Y", (), "Лицей")
-    assert whose_line(parent, "ru") == "родитель: Павлова Елизавета, 5А"
+    assert whose_line(parent, "ru") == "родитель · ребёнок: Павлова Елизавета, 5А"
+    two = IssuedCode(3, "Павлова Ольга", (Role.PARENT,), "1А, 5А", "Z", ("Павлова Софья, 1А", "Павлова Елизавета, 5А"))
+    assert whose_line(two, "ru") == "родитель · дети: Павлова Софья, 1А; Павлова Елизавета, 5А"
+    assert whose_line(two, "en") == "parent · children: Павлова Софья, 1А; Павлова Елизавета, 5А"
+    assert sheet_title([parent, student], "ru") == "Коды 5А"
+    assert sheet_title([student, IssuedCode(4, "Б", (Role.STUDENT,), "7Б", "W")], "ru") == "Коды подключения"
     assert whose_line(student, "ru") == "обучающийся, 5А"
 
 
@@ -79,7 +84,7 @@ def test_command_line_sheet_matches_the_database(env: dict[str, str], tmp_path: 
         name, usable = stored[hash_code(code)]
         assert usable and name.split()[0] in text
     assert text.count("МБОУ «Лицей № 1»") == 31
-    assert "родитель: Павлова Софья, 1А;\nПавлова Елизавета, 5А" in text, "a parent's slip names the children"
+    assert "родитель · дети: Павлова Софья,\n1А; Павлова Елизавета, 5А" in text, "the children named as the children"
     links = qr_links(sheet)
     assert len(links) == 8 and all(link.startswith(LINK) for link in links)
     assert {link.removeprefix(LINK) for link in links} <= set(printed), "each QR code is its slip's code"
@@ -130,7 +135,7 @@ async def test_tutor_gets_the_sheet_in_the_bot(demo: None, session: AsyncSession
         "ru",
     )  # class teacher of 7Б
     replies = await emu.say(9101, "/codes")
-    sheets = [r["document"] for r in replies if r.get("document", {}).get("file_name") == "link-codes.pdf"]
+    sheets = [r["document"] for r in replies if r.get("document", {}).get("file_name") == "Коды 7Б.pdf"]
     assert len(sheets) == 1
     data = emu.files[sheets[0]["file_id"]].content
     pages, text = pdf_text(data)
@@ -149,3 +154,28 @@ def test_a_wrong_username_is_refused(env: dict[str, str], tmp_path: Path, bad: s
     assert invoke("import", str(DEMO)).exit_code == 0
     result = invoke("codes", "--class", "5А", "--format", "pdf", "-o", str(tmp_path / "y.pdf"), "--bot-username", bad)
     assert result.exit_code == 2
+
+
+def test_a_sheet_that_cannot_be_written_issues_nothing(env: dict[str, str]) -> None:  # noqa: F811
+    """-o into a folder that is not there: one translated line, exit 2, before a single code is issued."""
+    assert invoke("import", str(DEMO)).exit_code == 0
+    args = ("codes", "--class", "9В", "--format", "pdf", "--bot-username", "diary_demo_bot")
+    result = invoke(*args, "-o", "/nonexistent/n.pdf")
+    assert result.exit_code == 2 and result.output.strip() == (
+        "Не удаётся записать /nonexistent/n.pdf: папки /nonexistent нет. Укажите в -o существующую папку."
+    )
+    assert asyncio.run(stored_codes(env["DATABASE_URL"])) == {}, "no code issued for nobody"
+
+
+def test_a_malformed_username_is_named_as_such(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    assert invoke("import", str(DEMO)).exit_code == 0
+    for bad in ("@bad name!", "ab", "школа_бот"):
+        result = invoke(
+            "codes", "--class", "5А", "--format", "pdf", "-o", str(tmp_path / "y.pdf"), "--bot-username", bad
+        )
+        assert result.exit_code == 2 and "не имя пользователя в Telegram" in result.output, bad
+    assert asyncio.run(stored_codes(env["DATABASE_URL"])) == {}
+    folder = tmp_path / "sheets"
+    folder.mkdir()
+    result = invoke("codes", "--class", "5А", "--format", "pdf", "-o", str(folder), "--bot-username", "@diary_demo_bot")
+    assert result.exit_code == 0 and (folder / "Коды 5А.pdf").exists(), "a folder gets the sheet by its class"

@@ -1,6 +1,8 @@
 """Coverage: who of the families the bot reaches, for a class teacher and the administrator, in the
 bot and at the command line, with new codes for those not linked in one tap."""
 
+import csv
+import io
 from datetime import date
 
 import pytest
@@ -99,12 +101,18 @@ async def test_tutor_in_the_bot_reissues_codes(demo: None, session: AsyncSession
     assert "Ученики: 15 — подключены 2 (13\xa0%), дали согласие 1, доступны 1, прочитали последнюю сводку 0" in text
     assert "Родители: 16 — подключены 1 (6\xa0%), дали согласие 1, доступны 1, прочитали последнюю сводку 1" in text
     assert "Не подключены (28 человек):" in text and "Петров Андрей" in text
-    assert "Алексеева Мария (родитель: " in text, "a parent not linked is named with the child"
+    assert "Алексеева Мария — родитель; ребёнок: Алексеев Матвей, 5А" in text, "the child is named as the child"
+    assert "(родитель: " not in text
     before = len(list(await session.scalars(select(LinkCode))))
     replies = await emu.click(9204, screen, "🔑 Новые коды для неподключённых")
     assert replies[0]["text"].startswith("Новые коды подключения, действуют 30 дней")
     files = [r["document"]["file_name"] for r in replies if "document" in r]
-    assert files == ["link-codes.pdf", "link-codes.csv"]
+    assert files == ["Коды 5А.pdf", "Коды 5А.csv"]
+    table = next(r for r in replies if r.get("document", {}).get("file_name") == "Коды 5А.csv")
+    rows = list(csv.reader(io.StringIO(emu.files[table["document"]["file_id"]].content.decode("utf-8-sig"))))
+    assert rows[0] == ["Человек", "Роль", "Класс", "Ребёнок", "Код", "Ссылка"]
+    mother = next(r for r in rows if r[0].startswith("Алексеева Мария"))
+    assert mother[2] == "5А" and mother[3] == "Алексеев Матвей, 5А", "the class column holds classes only"
     session.expire_all()
     fresh = list(await session.scalars(select(LinkCode).where(LinkCode.issued_by == (await person(session, "S03")).id)))
     assert len(fresh) == 28 and all(c.scope == Scope.FAMILY for c in fresh)
@@ -162,3 +170,27 @@ async def test_student_count_matches_the_roster(demo: None, session: AsyncSessio
         select(Student.id).join(Person, Person.id == Student.person_id).where(Person.active.is_(True))
     )
     assert len(cov.students.everyone) == len(list(active))
+
+
+async def test_a_class_named_after_the_command(demo: None, session: AsyncSession, harness: BotHarness) -> None:
+    """/coverage 7Б is honoured for whom it may be (the administrator) and refused, saying why, to the class
+    teacher of 5А, who used to get 5А without a word; a class that is not there is said so."""
+    emu = harness.emu
+    await link(session, emu, "S03", 9209)  # the class teacher of 5А
+    (refused,) = await emu.say(9209, "/coverage 7Б")
+    assert refused["text"] == "Это не ваш класс: классный руководитель работает только со своим классом."
+    (own,) = await emu.say(9209, "/coverage 5а")  # as people type it
+    assert own["text"].startswith("5А: охват бота")
+    await link(session, emu, "S01", 9210)
+    (other,) = await emu.say(9210, "/coverage 7Б")
+    assert other["text"].startswith("7Б: охват бота")
+    assert "◀ все классы" in [b["text"] for row in other["reply_markup"]["inline_keyboard"] for b in row]
+    (missing,) = await emu.say(9210, "/coverage 9Z")
+    assert missing["text"] == "Класса 9Z в школе нет: укажите его название, например 5А."
+
+
+def test_linked_share_rounds_halves_up() -> None:
+    from views.coverage import counts_line
+
+    counts = coverage.Counts(everyone=set(range(8)), linked={1})  # 12,5 %
+    assert "(13\xa0%)" in counts_line("Students", counts, "ru")

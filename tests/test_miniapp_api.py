@@ -18,7 +18,7 @@ from bot.settings import Settings
 from devtools import in_process
 from devtools.emulator import Emulator
 from devtools.in_process import InProcessSession
-from models import Attendance, Grade, Homework, Lesson, Notification, Person, Student
+from models import Attendance, Grade, Homework, Lesson, Notification, Person, SchoolClass, Student, WorkType
 from services import attendance, grades, lessons
 from tests.conftest import TOKEN
 from tests.support.bot import link
@@ -144,9 +144,14 @@ async def test_sign_in_is_refused_when_forged_stale_foreign_or_from_a_group(
         "garbage": {HEADER: "hash=0&user=%7B%7D"},
     }
     async with client(sessionmaker) as http:
+        said = {}
         for name, headers in cases.items():
             answer = await refused_with_nothing_changed(session, http, TEACHER, body, 401, headers=headers)
             assert answer["code"] == "sign_in", name
+            said[name] = answer["error"]
+        # Signed "in the future" is a clock out of step, not a page open too long: its own words.
+        assert said["from the future"] != said["stale"] and "часы" in said["from the future"]
+        assert said["stale"].startswith("Страница открыта слишком давно")
         group = await refused_with_nothing_changed(
             session, http, TEACHER, body, 403, headers=signed(TEACHER, chat_type="supergroup")
         )
@@ -174,9 +179,12 @@ async def test_the_body_names_no_one_and_nothing_outside_the_rules(
             await refused_with_nothing_changed(
                 session, http, TEACHER, {"changes": [add(lesson, child, 5, **extra)]}, 400
             )
-        scale = await refused_with_nothing_changed(session, http, TEACHER, {"changes": [add(lesson, child, 7)]}, 422)
-        assert scale["error"] == "Оценка — целое число от 2 до 5."
-        await refused_with_nothing_changed(session, http, TEACHER, {"changes": [add(lesson, child, 2**40)]}, 400)
+        # Any whole number off the scale is told the scale, however far off it is.
+        for value in (0, 1, 6, 7, -3, 5000, 2**40):
+            scale = await refused_with_nothing_changed(
+                session, http, TEACHER, {"changes": [add(lesson, child, value)]}, 422
+            )
+            assert scale["error"] == "Оценка — целое число от 2 до 5.", value
         await refused_with_nothing_changed(session, http, TEACHER, {"changes": [add(lesson, 2**40, 5)]}, 400)
         await refused_with_nothing_changed(session, http, TEACHER, {"changes": [add(lesson, child, "5")]}, 400)
         mark = {"op": "mark", "lesson_id": lesson, "student_id": child, "mark": "excused"}
@@ -354,3 +362,80 @@ async def test_today_and_grades_open_the_mini_app_and_it_becomes_the_menu_button
         await emulator.close()
         await asyncio.wait_for(feeding, 5)
         await dp.emit_shutdown(bot=bot, bots=[bot], dispatcher=dp)
+
+
+async def test_a_page_refuses_a_role_in_the_pages_words_not_the_bots(
+    school: dict[str, int], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    grid = f"grid?class_id={school['class']}&subject_id={school['subject']}"
+    async with client(sessionmaker) as http:
+        for user in (STUDENT, PARENT):
+            for path in ("grid/choices", grid):
+                status, answer = await get(http, path, user)
+                assert status == 403 and answer["error"].startswith("Журнал класса открыт учителям"), (user, path)
+            for path in ("absences", "class-grades?span=week"):
+                status, answer = await get(http, path, user)
+                assert status == 403 and "классным руководителям" in answer["error"], (user, path)
+        status, answer = await get(http, "book", TEACHER)
+        assert status == 403 and answer["error"] == "Дневник успеваемости открыт ученикам и их родителям."
+        status, answer = await get(http, "book", ADMIN)  # in English
+        assert answer["error"] == "The gradebook is open to students and their parents."
+        for user, path in ((STUDENT, "grid/choices"), (TEACHER, "book"), (STUDENT, "absences")):
+            status, answer = await get(http, path, user)
+            assert "команд" not in answer["error"]  # the bot's "this command is not for your role"
+
+
+async def test_kinds_of_work_come_in_the_readers_language(
+    school: dict[str, int], sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    teacher = await act_as(session, "S04")
+    test = await session.scalar(select(WorkType).where(WorkType.code == "test"))
+    assert test is not None and test.name == "Test"
+    await grades.add(session, teacher, school["lesson"], school["child"], 4, test.id)
+    await session.commit()
+    grid = f"grid?class_id={school['class']}&subject_id={school['subject']}"
+    async with client(sessionmaker) as http:
+        _status, found = await get(http, grid, TEACHER)
+        names = {k["name"] for k in found["work_types"]}
+        assert {"Устный ответ", "Контрольная работа"} <= names and "Test" not in names
+        _status, found = await get(http, grid, ADMIN)  # the administrator reads in English
+        assert "Test" in {k["name"] for k in found["work_types"]}
+        _status, book = await get(http, "book", PARENT)
+        assert book["subjects"][0]["grades"][0]["work_type"] == "Контрольная работа"
+
+
+async def test_a_class_that_takes_no_grades_shows_none(
+    demo: None, sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    """1А (the first grade) takes no grades: a grade found there anyway (written before grading was
+    turned off, say) is shown neither to the family, nor to the class teacher, nor in the grid."""
+    lesson = await lesson_of(session, "S08", TODAY, "RUS", "1А")
+    school_class = await session.get(SchoolClass, lesson.class_id)
+    assert school_class is not None and not school_class.grading
+    pupil = await student_id(session, "P001")
+    session.add(
+        Grade(
+            student_id=pupil,
+            lesson_id=lesson.id,
+            subject_id=lesson.subject_id,
+            on_date=TODAY,
+            value=5,
+            given_by=lesson.teacher_id,
+        )
+    )
+    await linked(session, "P001", STUDENT)
+    await linked(session, "S08", TUTOR)
+    await session.execute(
+        update(Person).where(Person.id == (await person(session, "P001")).id).values(consent_at=MONDAY)
+    )
+    await session.commit()
+    async with client(sessionmaker) as http:
+        status, book = await get(http, "book", STUDENT)
+        assert status == 200 and book["grading"] is False and book["subjects"] == []
+        assert book["calendar"]  # attendance and homework are still there
+        status, sheet = await get(http, "class-grades?span=period", TUTOR)
+        assert status == 200 and sheet["grading"] is False and sheet["subjects"] == []
+        status, grid = await get(http, f"grid?class_id={lesson.class_id}&subject_id={lesson.subject_id}", TUTOR)
+        assert status == 200 and grid["grading"] is False
+        assert all(row["grades"] == {} for row in grid["rows"])
+        assert not any(c["gradable"] for c in grid["columns"])

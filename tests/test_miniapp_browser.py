@@ -1,6 +1,9 @@
 """The Mini App in a real headless Chromium (Debian's, driven by Playwright): a teacher types a
 column of grades with the number pad and saves, and the grades are in the database and their
-pushes in the outbox; a parent's gradebook shows exactly their child's grades.
+pushes in the outbox; a refused change is put right on its own; the page reopens where its
+unsaved changes are; a parent's gradebook shows exactly their child's grades (and none in the
+first grade); a class teacher's closed days are read-only; outside Telegram the page says so in
+the browser's language.
 
 With MINIAPP_SCREENSHOTS=DIR set, the screens are also saved there, light and dark, at 390 px.
 """
@@ -18,7 +21,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import Attendance, Grade, Lesson, Notification, Person, Student
+from models import Attendance, Grade, Lesson, Notification, Person, Student, WorkType
 from services import attendance, grades, homework
 from tests.support.journal import MONDAY, act_as, freeze, lesson_of, person, student_id
 from tests.support.miniapp import init_data, linked, make_app
@@ -90,10 +93,22 @@ def opened(url: str, user: int, theme: dict[str, str]) -> str:
     return f"{url}#{fragment}"
 
 
-async def page_of(browser: Any, url: str, user: int, theme: dict[str, str] = LIGHT) -> Any:
-    page = await browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="ru-RU")
+async def page_of(browser: Any, url: str, user: int, theme: dict[str, str] = LIGHT, width: int = 390) -> Any:
+    page = await browser.new_page(viewport={"width": width, "height": 844}, device_scale_factor=2, locale="ru-RU")
+    watch(page)
     await page.goto(opened(url, user, theme))
     return page
+
+
+def watch(page: Any) -> None:
+    """Every answer the page got that was not found (a favicon asked for on every load, say)."""
+    page.missing = []
+    page.on("response", lambda r: page.missing.append(r.url) if r.status == 404 else None)
+
+
+async def saved_toast(page: Any) -> str:
+    await page.wait_for_selector("#toast:not([hidden])")
+    return str(await page.inner_text("#toast"))
 
 
 async def shoot(page: Any, name: str) -> None:
@@ -193,6 +208,15 @@ async def test_a_parent_sees_exactly_their_childs_grades(
     await shoot(dark, "miniapp-family-dark")
 
 
+async def _last_lesson(session: AsyncSession, ref: str, subject: str, class_name: str, back: int = 1) -> Lesson:
+    for days in range(back, back + 14):
+        try:
+            return await lesson_of(session, ref, NOW.date() - timedelta(days=days), subject, class_name)
+        except AssertionError:
+            continue
+    raise AssertionError(f"{ref} has no {subject} lesson in {class_name} in the two weeks before")
+
+
 async def _history(session: AsyncSession, child: int) -> None:
     """Earlier grades of the quarter, so the averages have a trend (a past lesson's, given then)."""
     for back, subject, ref, value in (
@@ -255,3 +279,200 @@ async def _journal_history(session: AsyncSession, today: Lesson) -> None:
                     Attendance(lesson_id=past.id, student_id=sid, mark=mark, marked_by=past.teacher_id, marked_at=NOW)
                 )
     await session.commit()
+
+
+async def test_a_refused_change_is_put_right_on_its_own_and_the_rest_kept(
+    demo: None, session: AsyncSession, served: str, browser: Any
+) -> None:
+    lesson = await lesson_of(session, "S04", NOW.date(), "RUS", "5А")
+    await linked(session, "S04", TEACHER)
+    teacher = await act_as(session, "S04")
+    absent, present = await student_id(session, "P020"), await student_id(session, "P018")
+    await attendance.save(session, teacher, lesson.id, {absent: "absent"})
+    await homework.set_topic(session, teacher, lesson.id, "Правописание корней")
+    await session.commit()
+
+    page = await page_of(browser, served, TEACHER)
+    await page.wait_for_selector("#grid")
+    await page.select_option("#choice", value=f"{lesson.class_id}:{lesson.subject_id}")
+    await page.wait_for_selector(f'[data-lesson="{lesson.id}"]')
+    # A dot only where there is a topic (this lesson's) and none for homework (there is none).
+    lit = await page.eval_on_selector_all(
+        "[data-dot].on", "ds => ds.map(d => d.dataset.dot + ':' + d.closest('button').dataset.lesson)"
+    )
+    assert lit == [f"topic:{lesson.id}"]
+    # Every student's name is whole: two lines at most, nothing cut at 390 px.
+    cut = await page.eval_on_selector_all(
+        "#grid .nm",
+        "ns => ns.filter(n => n.scrollHeight > n.clientHeight + 1 || n.scrollWidth > n.clientWidth + 1)"
+        ".map(n => n.textContent)",
+    )
+    assert cut == []
+    assert await page.title() == "Электронный дневник" and page.missing == []
+
+    await page.click(f'[data-cell="{lesson.id}:{present}"]')
+    assert not await page.is_visible("#delete-grade")  # a new grade has nothing to remove yet
+    await page.click('#values [data-value="4"]')
+    await page.click("#apply")
+    await page.click(f'[data-cell="{lesson.id}:{absent}"]')
+    await page.click('#values [data-value="5"]')
+    await page.click("#apply")
+    await page.click("#save")
+    refused = await saved_toast(page)
+    assert refused.startswith("У ученика на этом уроке отмечено отсутствие")
+    failed = f'td.failed [data-cell="{lesson.id}:{absent}"]'
+    await page.wait_for_selector(failed)
+    assert await page.inner_text("#save") == "Сохранить изменения: 2"
+
+    # Dropped on its own: the other change stays.
+    await page.click(failed)
+    assert await page.inner_text("#sheet .refused") == refused + "\n" + "Отменить это изменение"
+    await page.click("#sheet [data-drop]")
+    assert await page.inner_text("#save") == "Сохранить изменения: 1"
+    # Made again, refused again, and this time confirmed in its own cell: one grade, not two.
+    await page.click(f'[data-cell="{lesson.id}:{absent}"]')
+    await page.click('#values [data-value="5"]')
+    await page.click("#apply")
+    await page.click("#save")
+    await page.wait_for_selector(failed)
+    await page.wait_for_selector("#toast", state="hidden")
+    await page.click(failed)
+    waiting = "#existing [data-waiting].failed.on"
+    assert await page.inner_text(waiting) == "5"  # the refused grade itself, chosen to be put right
+    assert await page.input_value("#comment") == "" and await page.is_visible("#delete-grade")
+    await shoot(page, "miniapp-teacher-refused")
+    await page.check("#confirm-absent")
+    await page.click("#apply")
+    assert await page.inner_text("#save") == "Сохранить изменения: 2"
+    await page.click("#save")
+    assert await saved_toast(page) == "Сохранено."
+    box, pad_top = await page.eval_on_selector("#toast", "t => t.getBoundingClientRect().bottom"), 844 - 330
+    assert box < pad_top  # the toast is above where the number pad's keys are
+    await session.commit()
+    given = sorted(
+        (await session.execute(select(Grade.student_id, Grade.value).where(Grade.lesson_id == lesson.id))).all()
+    )
+    assert given == sorted([(absent, 5), (present, 4)])
+
+
+async def test_the_page_reopens_on_the_class_and_subject_of_its_unsaved_changes(
+    demo: None, session: AsyncSession, served: str, browser: Any
+) -> None:
+    await linked(session, "S04", TEACHER)
+    context = await browser.new_context(viewport={"width": 390, "height": 844}, locale="ru-RU")
+    page = await context.new_page()
+    await page.goto(opened(served, TEACHER, LIGHT))
+    await page.wait_for_selector("#grid")
+    first = await page.input_value("#choice")
+    other = next(
+        v for v in await page.eval_on_selector_all("#choice option", "os => os.map(o => o.value)") if v != first
+    )
+    await page.select_option("#choice", value=other)
+    await page.wait_for_function(
+        "(key) => state.journal.grid && state.journal.grid.class_id + ':' + state.journal.grid.subject_id === key",
+        arg=other,
+    )
+    lesson = await page.evaluate("state.journal.grid.columns.filter(c => c.editable).map(c => c.lesson_id).pop()")
+    await page.click(f'[data-lesson="{lesson}"]')
+    await page.fill("#topic", "Повторение")
+    await page.click("#apply-lesson")
+    await page.wait_for_selector(f'[data-lesson="{lesson}"] [data-dot="topic"].on')
+    await page.close()
+
+    again = await context.new_page()  # closed and opened again: the same device's storage
+    await again.goto(opened(served, TEACHER, LIGHT))
+    await again.wait_for_selector(f'[data-lesson="{lesson}"] [data-dot="topic"].on')
+    assert await again.input_value("#choice") == other != first
+    assert await again.inner_text("#save") == "Сохранить изменения: 1"
+    await context.close()
+
+
+async def test_a_family_sees_kinds_in_russian_no_null_and_no_grades_in_the_first_grade(
+    demo: None, session: AsyncSession, served: str, browser: Any
+) -> None:
+    lesson = await lesson_of(session, "S04", NOW.date(), "RUS", "5А")
+    teacher = await act_as(session, "S04")
+    older, younger = await student_id(session, "P016"), await student_id(session, "P001")  # 5А and 1А
+    test = await session.scalar(select(WorkType.id).where(WorkType.code == "test"))
+    await grades.add(session, teacher, lesson.id, older, 4, test)  # no comment
+    sport = await _last_lesson(session, "S09", "PE", "5А")  # the longest subject's name
+    session.add(
+        Grade(
+            student_id=older,
+            lesson_id=sport.id,
+            subject_id=sport.subject_id,
+            on_date=sport.on_date,
+            value=5,
+            given_by=sport.teacher_id,
+        )
+    )
+    await linked(session, "R015", PARENT)
+    await session.execute(
+        update(Person).where(Person.id == (await person(session, "R015")).id).values(consent_at=MONDAY)
+    )
+    await session.commit()
+
+    page = await page_of(browser, served, PARENT, width=360)
+    await page.wait_for_selector("#kids")
+    await page.click(f'#kids [data-student="{older}"]')
+    await page.wait_for_selector(f'#kids .on[data-student="{older}"]')
+    await page.wait_for_selector("#subjects")
+    names = await page.eval_on_selector_all(
+        "#subjects .name", "ns => ns.map(n => [n.textContent, n.scrollWidth <= n.clientWidth])"
+    )
+    assert [n for n, whole in names if not whole] == [] and any("Физическая культура" in n for n, _ in names)
+    await page.click("#subjects .marks .chip >> text=4")
+    detail = await page.inner_text("#subjects .detail:not([hidden])")
+    assert "Контрольная работа" in detail and "null" not in detail and "Test" not in detail
+    # The calendar: school days to come are not coloured as days attended.
+    ahead = await page.eval_on_selector_all(
+        "#calendar .d",
+        f"ds => ds.filter(d => Number(d.textContent) > {NOW.day} && d.classList.contains('school')).length",
+    )
+    assert ahead == 0 and await page.locator("#calendar .d.ahead").count() > 0
+
+    await page.click(f'#kids [data-student="{younger}"]')
+    await page.wait_for_selector("#not-graded")
+    assert (
+        await page.inner_text("#not-graded")
+        == "В этом классе оценки не ставятся: здесь посещаемость и домашние задания."
+    )
+    assert await page.locator("#subjects").count() == 0 and await page.locator("#calendar").count() == 1
+    assert page.missing == []
+
+
+async def test_a_class_teacher_gives_reasons_only_where_the_journal_is_open(
+    demo: None, session: AsyncSession, served: str, browser: Any
+) -> None:
+    await linked(session, "S03", TEACHER)
+    recent, old = await student_id(session, "P018"), await student_id(session, "P019")
+    today = await lesson_of(session, "S03", NOW.date(), "MATH", "5А")
+    closed = await _last_lesson(session, "S03", "MATH", "5А", back=20)  # the edit window is 14 days
+    for lesson, sid in ((today, recent), (closed, old)):
+        session.add(
+            Attendance(lesson_id=lesson.id, student_id=sid, mark="absent", marked_by=lesson.teacher_id, marked_at=NOW)
+        )
+    await session.commit()
+
+    page = await page_of(browser, served, TEACHER)
+    await page.wait_for_selector(".tabs")
+    await page.click("text=Мой класс")
+    await page.wait_for_selector("#closed-absences")
+    shut = page.locator(f'#closed-absences [data-day="{old}:{closed.on_date.isoformat()}"]')
+    assert await shut.count() == 1 and await shut.locator("[data-reason]").count() == 0
+    assert "Журнал за эти дни закрыт" in await page.inner_text("#closed-absences")
+    open_day = page.locator(f'[data-day="{recent}:{today.on_date.isoformat()}"]')
+    assert await open_day.locator("[data-reason]").count() == 3
+    await open_day.locator('[data-reason="illness"]').click()
+    assert await saved_toast(page) == "Сохранено."
+
+
+async def test_outside_telegram_the_page_speaks_the_browsers_language(served: str, browser: Any) -> None:
+    page = await browser.new_page(locale="en-US")
+    watch(page)
+    await page.goto(served)
+    await page.wait_for_selector(".error-page")
+    assert (
+        await page.inner_text(".error-page p") == "Open the diary from the bot in Telegram: this page works only there."
+    )
+    assert await page.title() == "School diary" and page.missing == []

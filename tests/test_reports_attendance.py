@@ -1,15 +1,20 @@
 """The monthly attendance sheet: its figures against the known November, read back from XLSX and PDF."""
 
+import io
+import re
 from collections import Counter
 from datetime import date
 
 import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales.i18n import translate
+from models import Attendance
 from services.errors import NotFound
 from services.reports import attendance
-from tests.support.journal import act_as, freeze
+from tests.support.journal import MONDAY, act_as, freeze, person, student_id
 from tests.test_reports_data import AWAY_DAY, ILL_DAYS, NOVEMBER, Known, november, pdf_text, sheet_of
 from views.documents import attendance_sheet
 from views.documents.render import Format, render
@@ -45,7 +50,8 @@ async def test_sheet_counts_what_the_journal_holds(known: Known, session: AsyncS
 async def test_xlsx_keeps_numbers_and_is_set_for_printing(known: Known, session: AsyncSession) -> None:
     sheet = await attendance.class_sheet(session, await act_as(session, "S01"), known.class_id, NOVEMBER)
     content, name = render(attendance_sheet.document([sheet], "ru"), Format.XLSX)
-    assert name == "attendance-5А-2026-11.xlsx"
+    assert name == "Табель посещаемости 5А 2026-11.xlsx"
+    assert load_workbook(io.BytesIO(content)).properties.title == "Табель посещаемости 5А 2026-11"
     ws = sheet_of(content)
     assert ws["A1"].value == "Табель посещаемости"
     row = next(r for r in ws.iter_rows() if r[1].value == "Алексеев Матвей")
@@ -85,7 +91,10 @@ async def test_a_month_without_lessons_is_a_message_not_an_empty_file(known: Kno
     with pytest.raises(NotFound) as refused:
         await attendance.class_sheet(session, await act_as(session, "S03"), known.class_id, date(2026, 10, 1))
     assert translate(refused.value.message, "ru", **refused.value.params) == (
-        "За 2026-10 в журнале нет уроков класса 5А: табель составить не из чего."
+        "За октябрь 2026 в журнале нет уроков класса 5А: табель составить не из чего."
+    )
+    assert translate(refused.value.message, "en", **refused.value.params) == (
+        "There are no lessons of class 5А in the journal for October 2026: nothing to put in the sheet."
     )
 
 
@@ -101,3 +110,85 @@ def test_month_is_parsed_or_refused() -> None:
     for bad in ("2026-13", "ноябрь", "2026/11", ""):
         with pytest.raises(attendance.DiaryError):
             attendance.parse_month(bad)
+
+
+BUSY_DAY = date(2026, 11, 19)  # P017: truant, absent without a reason yet and late; ill and excused the next day
+MARK = re.compile(r"\d+(?:ОП|ОТ|Б|У|Н)")
+
+
+async def _busy_day(session: AsyncSession, known: Known) -> int:
+    """Four marks of four kinds on one day for one student: the cell the PDF used to cut to its first mark."""
+    sid = await student_id(session, "P017")
+    marker = (await person(session, "S03")).id
+    days: dict[date, list[tuple[str, str | None]]] = {
+        BUSY_DAY: [("absent", "unexcused"), ("absent", None), ("late", None)],  # «1Н 1ОТ 1ОП»
+        BUSY_DAY.replace(day=20): [("absent", "illness"), ("absent", "excused")],  # «1Б 1У»
+    }
+    for on, marks in days.items():
+        lessons = sorted(
+            (x for x in known.lessons if x.on_date == on and x.subgroup is None), key=lambda x: x.lesson_no
+        )
+        assert len(lessons) >= len(marks)
+        for lesson, (mark, reason) in zip(lessons, marks, strict=False):
+            session.add(
+                Attendance(
+                    lesson_id=lesson.id, student_id=sid, mark=mark, marked_by=marker, marked_at=MONDAY, reason=reason
+                )
+            )
+    await session.commit()
+    return sid
+
+
+def _xlsx_marks(content: bytes) -> list[str]:
+    """Every mark of the day columns, as the spreadsheet shows it: 2 with the format 0"Б" is «2Б»."""
+    ws = sheet_of(content)
+    marks = []
+    for row in ws.iter_rows():
+        for cell in row[2 : 2 + DAYS]:
+            if isinstance(cell.value, int) and '"' in cell.number_format:
+                marks.append(f"{cell.value}{cell.number_format.split(chr(34))[1]}")
+            elif isinstance(cell.value, str):
+                marks += [m for m in cell.value.split() if MARK.fullmatch(m)]  # not the day numbers above
+    return marks
+
+
+async def test_every_mark_of_the_xlsx_prints_in_the_pdf(known: Known, session: AsyncSession) -> None:
+    """A day of several marks is not cut in the PDF («1Б 1Н» printed «1Б», a late «1О»): each prints whole."""
+    await _busy_day(session, known)
+    sheet = await attendance.class_sheet(session, await act_as(session, "S01"), known.class_id, NOVEMBER)
+    in_xlsx = _xlsx_marks(render(attendance_sheet.document([sheet], "ru"), Format.XLSX)[0])
+    assert {"1Б", "1У", "1Н", "1ОТ", "1ОП"} <= set(in_xlsx), in_xlsx
+    content = render(attendance_sheet.document([sheet], "ru"), Format.PDF)[0]
+    words = [w for page in PdfReader(io.BytesIO(content)).pages for w in page.extract_text().split()]
+    in_pdf = [w for w in words if MARK.fullmatch(w)]
+    assert Counter(in_pdf) == Counter(in_xlsx)
+    assert "1О" not in words, "a late is «1ОП», never cut to «1О»"
+
+
+async def test_share_reads_on_the_side_of_the_threshold_it_is(known: Known, session: AsyncSession) -> None:
+    """29,7 % is not shown as «30 %» beside «nobody reached 30 %»; percents round halves up."""
+    from views.documents.words import percent_text
+
+    sheet = await attendance.class_sheet(session, await act_as(session, "S01"), known.class_id, NOVEMBER)
+    row = next(r for r in sheet.rows if r.pupil.student_id == known.truant)
+    row.lessons_due, row.lessons_missed = 37, Counter(unexcused=11)  # 29,73 %
+    assert not row.flagged
+    content = render(attendance_sheet.document([sheet], "ru"), Format.XLSX)[0]
+    cells = next(r for r in sheet_of(content).iter_rows() if r[1].value == row.pupil.name)
+    assert cells[TOTAL + 8].number_format == "0.0%"  # Excel too shows 29,7 %, not 30 %
+    text = pdf_text(render(attendance_sheet.document([sheet], "ru"), Format.PDF)[0])
+    assert "29,7\xa0%" in text and re.search(r"30\s%", text)  # the student's, and the threshold in the notes
+    assert not re.search(r"Петров Андрей.*\b30\s%", text)
+    assert percent_text(0.125, "ru") == "13\xa0%" and percent_text(0.135, "ru") == "14\xa0%"
+    assert percent_text(0.3, "ru") == "30\xa0%" and percent_text(0.125, "en") == "13%"
+
+
+async def test_pdf_headings_break_at_spaces_only(known: Known, session: AsyncSession) -> None:
+    """«Пропущено дней» and «Доля пропусков» were broken mid-word («Пропущен|о»)."""
+    sheet = await attendance.class_sheet(session, await act_as(session, "S01"), known.class_id, NOVEMBER)
+    text = pdf_text(render(attendance_sheet.document([sheet], "ru"), Format.PDF)[0])
+    words = set(text.split())
+    for whole in ("Пропущено", "пропусков", "Опозданий"):
+        assert any(w.startswith(whole) for w in words) or whole in text, whole
+    for broken in ("Пропущен", "пропуско", "Опоздани"):
+        assert broken not in words

@@ -49,22 +49,26 @@ def test_attendance_sheet_as_xlsx(known: Known, env: Path) -> None:
 def test_progress_statement_and_card_as_pdf(known: Known, env: Path) -> None:
     result = invoke("progress", "--class", "C5A", "--period", "Q2")
     assert result.exit_code == 0, result.output
-    (made,) = env.glob("progress-*.pdf")
+    (made,) = env.glob("Сводная ведомость 5А 2 четверть.pdf")
     assert "4,67" in pdf_text(made.read_bytes())
     (env / "out").mkdir()
     result = invoke("card", "--student", "P020", "--year", "-o", "out")
     assert result.exit_code == 0, result.output
-    (card,) = (env / "out").glob("card-*.pdf")
-    assert "Учебный год: Год" in pdf_text(card.read_bytes())
+    (card,) = (env / "out").glob("Табель успеваемости Алексеев Матвей 2026-2027.pdf")
+    assert "Учебный год: 2026/2027" in pdf_text(card.read_bytes())
     result = invoke("attendance", "--class", "all", "--month", "2026-11", "--format", "xlsx")
-    assert result.exit_code == 0 and sheet_of(next(env.glob("attendance-*.xlsx")).read_bytes()).title == "5А"
+    made = env / "Табель посещаемости 5А 2026-11.xlsx"  # the only class with lessons: named after it
+    assert result.exit_code == 0 and sheet_of(made.read_bytes()).title == "5А"
 
 
 @pytest.mark.parametrize(
     ("args", "code", "said"),
     [
         (("attendance", "--class", "5А", "--month", "2026-13"), 1, "Месяц пишется как ГГГГ-ММ"),
-        (("attendance", "--class", "5А", "--month", "2026-10"), 1, "За 2026-10 в журнале нет уроков класса 5А"),
+        (("attendance", "--class", "5А", "--month", "2026-10"), 1, "За октябрь 2026 в журнале нет уроков класса 5А"),
+        (("attendance", "--class", "5А", "--month", "2026-11", "--format", "docx"), 2, "--format: xlsx или pdf"),
+        (("attendance", "--class", "5А", "--month", "2026-11", "-o", "/nonexistent/dir/x.pdf"), 2, "папки"),
+        (("card", "--student", "P020", "--year", "-o", "/nonexistent/c.pdf"), 2, "Не удаётся записать"),
         (("attendance", "--class", "9Z", "--month", "2026-11"), 1, "Класса 9Z нет"),
         (("progress", "--class", "5А", "--period", "Q9"), 1, "Периода Q9 нет"),
         (("progress", "--class", "1А", "--period", "Q2"), 1, "безотметочный"),
@@ -75,4 +79,6 @@ def test_progress_statement_and_card_as_pdf(known: Known, env: Path) -> None:
 def test_bad_input_is_one_clear_line(known: Known, env: Path, args: tuple[str, ...], code: int, said: str) -> None:
     result = invoke(*args)
     assert result.exit_code == code and said in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), "no traceback"
+    assert len(result.output.strip().splitlines()) == 1
     assert not list(env.glob("*.pdf")) and not list(env.glob("*.xlsx"))

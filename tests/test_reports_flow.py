@@ -40,7 +40,8 @@ async def test_class_teacher_gets_the_sheet_in_two_taps(
     assert months["text"] == "Табель посещаемости: выберите месяц и формат."
     assert labels(months)[:2] == ["Ноябрь 2026 · PDF", "XLSX"]
     sent = await taps.tap(months, "Ноябрь 2026 · PDF")
-    assert sent["document"]["file_name"] == "attendance-5А-2026-11.pdf"
+    assert sent["document"]["file_name"] == "Табель посещаемости 5А 2026-11.pdf"
+    assert labels(months)[-1] == "◀ отчёты", "one class: its list was skipped, so back goes to the reports"
     assert sent["caption"] == "Табель посещаемости — Класс: 5А · Месяц: ноябрь 2026"
     assert "has_protected_content" not in sent  # staff print it
     assert "Алексеев Матвей" in pdf_text(file_of(harness, sent))
@@ -59,7 +60,7 @@ async def test_statement_by_class_and_period(known: Known, session: AsyncSession
     assert labels(classes)[:3] == ["5А", "7Б", "9В"]  # graded classes only: no 1А
     periods = await taps.tap(classes, "5А")
     sent = await taps.tap(periods, "2 четверть · PDF")
-    assert sent["document"]["file_name"].startswith("progress-5А-2_четверть")
+    assert sent["document"]["file_name"] == "Сводная ведомость 5А 2 четверть.pdf"
     assert "Имеют «2» или не аттестованы: Петров Андрей" in pdf_text(file_of(harness, sent))
 
 
@@ -69,11 +70,13 @@ async def test_family_gets_their_childs_card(known: Known, session: AsyncSession
     await session.execute(update(Person).where(Person.id == mother.id).values(consent_at=MONDAY))
     await link(session, emu, "R019", 3002)
     periods = (await emu.say(3002, "/reports"))[0]  # one report, one child: the periods at once
-    assert periods["text"] == "Табель успеваемости: выберите период и формат."
+    assert periods["text"] == "Табель успеваемости: Матвей Алексеев, 5А — выберите период и формат."
+    assert not any(label.startswith("◀") for label in labels(periods)), "no way back to a menu of one item"
     sent = await Taps(emu, 3002).tap(periods, "Год · PDF")
     assert sent["has_protected_content"] is True  # the child's diary is not forwarded
     text = pdf_text(file_of(harness, sent))
-    assert "Ученик: Алексеев Матвей, класс 5А" in text and "Учебный год: Год" in text
+    assert "Ученик: Алексеев Матвей, класс 5А" in text and "Учебный год: 2026/2027" in text
+    assert sent["document"]["file_name"] == "Табель успеваемости Алексеев Матвей 2026-2027.pdf"
 
 
 async def test_forged_press_for_another_class_is_refused(
@@ -92,3 +95,36 @@ async def test_forged_press_for_another_class_is_refused(
     assert not any("document" in m for m in emu.bot_messages(3001)[before:])
     await press(emu, 3001, "rp:att:1:0:202613:0:pdf")  # not a month: the button is stale or forged
     assert not any("document" in m for m in emu.bot_messages(3001)[before:])
+
+
+async def test_parent_of_a_first_grader_and_a_fifth_grader(
+    known: Known, session: AsyncSession, harness: BotHarness
+) -> None:
+    """R015: a child in 1А (no grades) and one in 5А. The 5А child is named; the 1А child is said to have no
+    card instead of missing without a word."""
+    emu = harness.emu
+    parent = await person(session, "R015")
+    await session.execute(update(Person).where(Person.id == parent.id).values(consent_at=MONDAY))
+    await link(session, emu, "R015", 3004)
+    periods = (await emu.say(3004, "/reports"))[0]
+    first, *rest = periods["text"].split("\n\n")
+    assert first.startswith("Табель успеваемости: ") and first.endswith(", 5А — выберите период и формат.")
+    assert rest and "(1А): табеля успеваемости нет — в первом классе отметки не ставят" in rest[0]
+    assert not any(label.startswith("◀") for label in labels(periods))
+    sent = await Taps(emu, 3004).tap(periods, "2 четверть · PDF")
+    assert sent["document"]["file_name"].startswith("Табель успеваемости ")
+
+
+async def test_back_goes_one_step_and_a_word_after_the_command_is_answered(
+    known: Known, session: AsyncSession, harness: BotHarness
+) -> None:
+    emu = harness.emu
+    await link(session, emu, "S01", 3005)  # the administrator: every class
+    taps = Taps(emu, 3005)
+    menu = (await emu.say(3005, "/reports 7Б"))[0]
+    assert menu["text"].startswith("После /reports ничего писать не нужно («7Б» не учтено)")
+    classes = await taps.tap(menu, "📅")
+    months = await taps.tap(classes, "5А")
+    assert labels(months)[-1] == "◀ классы"
+    again = await taps.tap(months, "◀ классы")
+    assert again["text"] == "Табель посещаемости: выберите класс."

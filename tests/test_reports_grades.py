@@ -49,7 +49,7 @@ async def test_statement_figures(known: Known, session: AsyncSession) -> None:
 async def test_statement_reads_back(known: Known, session: AsyncSession) -> None:
     statement = await progress.class_statement(session, await act_as(session, "S01"), known.class_id, known.q2)
     content, name = render(progress_statement.document([statement], "ru"), Format.XLSX)
-    assert name.startswith("progress-5А-2_четверть") and name.endswith(".xlsx")
+    assert name == "Сводная ведомость 5А 2 четверть.xlsx"
     ws = sheet_of(content)
     titles = [c.value for c in next(r for r in ws.iter_rows() if any(c.value == "Математика" for c in r))]
     math, rus, avg = titles.index("Математика"), titles.index("Русский язык"), len(titles) - 1
@@ -104,8 +104,11 @@ async def test_the_year_card_of_the_family(known: Known, session: AsyncSession) 
     total = next(r for r in ws.iter_rows() if r[1].value == "Итого")
     assert total[-2].value == ill_lessons
     text = pdf_text(render(report_card.document(result, "ru"), Format.PDF)[0])
-    for expected in ("Табель успеваемости", "Ученик: Алексеев Матвей, класс 5А", "Учебный год: Год", "Родитель"):
+    for expected in ("Табель успеваемости", "Ученик: Алексеев Матвей, класс 5А", "Учебный год: 2026/2027", "Родитель"):
         assert expected in text
+    assert "Год" not in text.split("\n")[3], "the year is named by its dates, not «Учебный год: Год»"
+    name = render(report_card.document(result, "ru"), Format.PDF)[1]
+    assert name == "Табель успеваемости Алексеев Матвей 2026-2027.pdf"
 
 
 async def test_a_period_card_shows_average_and_grade(known: Known, session: AsyncSession) -> None:
@@ -117,5 +120,27 @@ async def test_a_period_card_shows_average_and_grade(known: Known, session: Asyn
     ws = sheet_of(render(report_card.document(result, "ru"), Format.XLSX)[0])
     rus = next(r for r in ws.iter_rows() if r[1].value == "Русский язык")
     assert rus[3].value == "н/а"
+    text = pdf_text(render(report_card.document(result, "ru"), Format.PDF)[0])
+    assert "Период: 2 четверть (" in text and " – " in text, "a term's card gives the term's dates"
+    assert (
+        render(report_card.document(result, "ru"), Format.PDF)[1] == "Табель успеваемости Петров Андрей 2 четверть.pdf"
+    )
     ids = list(await session.scalars(select(Person.id)))
     assert ids  # the card read the journal only: nothing was written
+
+
+async def test_a_card_names_a_girl_as_a_girl(known: Known, session: AsyncSession) -> None:
+    """«Ученица:» for a girl (the roster's sex, else the patronymic), «Обучающийся:» when neither tells."""
+    viewer = await act_as(session, "S03")
+    result = await card.report_card(session, viewer, known.away, known.q2)
+    assert result.pupil.sex == "f"
+    text = pdf_text(render(report_card.document(result, "ru"), Format.PDF)[0])
+    assert "Ученица: Романова Екатерина, класс 5А" in text and "Ученик:" not in text
+    english = pdf_text(render(report_card.document(result, "en"), Format.PDF)[0])
+    assert "Student: Романова Екатерина, class 5А" in english
+    girl = await person(session, "P018")
+    await session.execute(update(Person).where(Person.id == girl.id).values(sex=None, middle_name=None))
+    unknown = await card.report_card(session, viewer, known.away, known.q2)
+    assert unknown.pupil.sex is None
+    text = pdf_text(render(report_card.document(unknown, "ru"), Format.PDF)[0])
+    assert "Обучающийся: Романова Екатерина, класс 5А" in text

@@ -325,3 +325,43 @@ async def test_an_update_met_by_a_database_outage_is_sent_again_by_telegram_and_
             select(func.count()).select_from(TelegramAccount).where(TelegramAccount.person_id == parent.id)
         )
         assert linked == 1
+
+
+async def test_a_reply_refused_with_429_leaves_the_update_for_telegram_to_send_again(
+    db_url: str, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A flood of taps: the bot's reply meets 429. By webhook the update is answered 500 rather than
+    lost with an apology that would meet the same 429; Telegram's repeat gets its answer."""
+    emu = fresh_emulator()
+    async with served(emu) as api, web_process(db_url, api, engine, sessionmaker):
+        person = user_id()
+        emu.fail_next(429, "Too Many Requests: retry after 1", retry_after=1)
+        replies = await emu.say(person, "/start", language_code="ru")
+        assert emu.too_many == 1 and emu.webhook_retries >= 1
+        assert len(replies) == 1 and "пошло не так" not in replies[0]["text"], replies
+
+
+async def test_a_read_only_update_whose_commit_meets_the_outage_is_answered_once(
+    db_url: str, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing was written, the reply went out: the update is done, and sending it again would only
+    say the same thing twice."""
+    from sqlalchemy.exc import OperationalError
+
+    emu = fresh_emulator()
+    async with served(emu) as api, web_process(db_url, api, engine, sessionmaker):
+        outage = [True]
+        real_commit = AsyncSession.commit
+
+        async def commit_during_restart(self: AsyncSession) -> None:
+            if outage:
+                outage.clear()
+                raise OperationalError("COMMIT", {}, ConnectionRefusedError("the database system is shutting down"))
+            await real_commit(self)
+
+        monkeypatch.setattr(AsyncSession, "commit", commit_during_restart)
+        person = user_id()
+        replies = await emu.say(person, "/help", language_code="ru")
+        assert not outage, "the commit met the outage"
+        assert emu.webhook_retries == 0 and len(replies) == 1, replies
+        assert "пошло не так" not in replies[0]["text"]

@@ -1,12 +1,11 @@
 """The bot's reach as lines of text in the reader's language, for the bot and the command line alike."""
 
-from babel.numbers import format_percent
-
 from locales.i18n import translate
 from locales.i18n import translate_plural as ngettext  # the name pybabel extracts plurals by
 from services.coverage import ClassCoverage, Counts, Coverage
 from services.errors import N_
 from services.roles import Role
+from views.documents.words import percent_text
 
 SIDES = ((N_("Students"), "students"), (N_("Parents"), "parents"))
 
@@ -14,7 +13,7 @@ SIDES = ((N_("Students"), "students"), (N_("Parents"), "parents"))
 def counts_line(label: str, counts: Counts, locale: str) -> str:
     """«Родители: 40 — подключены 20 (50 %), дали согласие 18, доступны 19, прочитали сводку 7»."""
     everyone = len(counts.everyone)
-    share = format_percent(len(counts.linked) / everyone, locale=locale) if everyone else "—"
+    share = percent_text(len(counts.linked) / everyone, locale) if everyone else "—"
     return translate(
         N_(
             "{side}: {everyone} — linked {linked} ({share}), consented {consented}, reachable {reachable}, "
@@ -74,7 +73,7 @@ def class_lines(c: ClassCoverage, cov: Coverage, locale: str, limit: int | None 
     for person in shown:
         if person.role is Role.PARENT:
             lines.append(
-                "  " + translate(N_("{name} (parent of {child})"), locale, name=person.name, child=person.child)
+                "  " + translate(N_("{name} — parent; child: {child}"), locale, name=person.name, child=person.child)
             )
         else:
             lines.append("  " + person.name)

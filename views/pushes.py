@@ -261,7 +261,7 @@ def _reminder_attendance(r: Rendering) -> Text:
     return r.t(
         N_(
             "Attendance is not marked for lesson {no} in {cls} ({subject}) today. Absences are entered on "
-            "the day of the lesson (000 §2.5): /today"
+            "the day of the lesson: /today"
         ),
         no=r.p["lesson_no"],
         cls=r.p["class"],
@@ -293,25 +293,30 @@ def _substitution(r: Rendering) -> Text:
     ), []
 
 
+# What a lesson still lacks 1.5 hours after it (000 §2.8), as a whole sentence in each language.
+CONTENT_REMINDERS = {
+    (False, False): N_(
+        "Lesson {no} in {cls} ({subject}) still has no topic and no homework; both are entered within 1.5 "
+        "hours of the lesson: /today"
+    ),
+    (False, True): N_(
+        "Lesson {no} in {cls} ({subject}) still has no topic; it is entered within 1.5 hours of the lesson: /today"
+    ),
+    (True, False): N_(
+        "Lesson {no} in {cls} ({subject}) still has no homework; it is entered within 1.5 hours of the lesson: /today"
+    ),
+}
+
+
 def _reminder_content(r: Rendering) -> Text:
-    missing = ", ".join(
-        r.t(w) for w, done in ((N_("topic"), r.p["topic"]), (N_("homework"), r.p["homework"])) if not done
-    )
-    return r.t(
-        N_(
-            "Lesson {no} in {cls} ({subject}) has no {missing} yet; they are entered within 1.5 hours "
-            "of the lesson (000 §2.8): /today"
-        ),
-        no=r.p["lesson_no"],
-        cls=r.p["class"],
-        subject=r.p["subject"],
-        missing=missing,
-    ), []
+    message = CONTENT_REMINDERS.get((bool(r.p["topic"]), bool(r.p["homework"])), CONTENT_REMINDERS[(False, False)])
+    return r.t(message, no=r.p["lesson_no"], cls=r.p["class"], subject=r.p["subject"]), []
 
 
 def _reminder_reasons(r: Rendering) -> Text:
     return r.t(
-        N_("{cls}: {count} absence(s) without a reason, {overdue} past 2 working days (000 §2.9): /absences"),
+        # Reasons are due within 2 working days (000 §2.9).
+        N_("{cls}: {count} absence(s) without a reason, {overdue} past 2 working days: /absences"),
         cls=r.p["class"],
         count=r.p["count"],
         overdue=r.p["overdue"],
@@ -319,7 +324,8 @@ def _reminder_reasons(r: Rendering) -> Text:
 
 
 def _reminder_week_check(r: Rendering) -> Text:
-    return r.t(N_("{cls}: time for the weekly attendance check (002 §5.1): /class"), cls=r.p["class"]), []
+    # The class teacher checks the week's attendance (002 §5.1).
+    return r.t(N_("{cls}: time for the weekly attendance check: /class"), cls=r.p["class"]), []
 
 
 def _alert_unexcused(r: Rendering) -> Text:

@@ -4,6 +4,7 @@ There is no other login: the page sends the initData Telegram gave it with every
 person is found from the Telegram user in it exactly as the bot finds who writes to it.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
@@ -11,6 +12,8 @@ from aiogram.utils.web_app import WebAppInitData, safe_parse_webapp_init_data
 
 from services import clock
 from services.errors import N_, DiaryError
+
+log = logging.getLogger(__name__)
 
 HEADER = "X-Telegram-Init-Data"
 MAX_INIT_DATA = 4096  # Telegram's initData is well under 1 KB; anything longer is not Telegram's
@@ -45,7 +48,17 @@ def verify(token: str, raw: str | None, max_age: timedelta) -> Signed:
         raise SignInFailed(N_("Open the diary from the bot in Telegram: this page works only there.")) from None
     signed_at = data.auth_date if data.auth_date.tzinfo else data.auth_date.replace(tzinfo=UTC)
     now = clock.now()
-    if signed_at > now + CLOCK_SKEW or now - signed_at > max_age:
+    if signed_at > now + CLOCK_SKEW:
+        # Telegram's servers sign initData (the device cannot: it has no bot token), so a date ahead
+        # means this server's clock is behind; "open too long" would send the person round in circles.
+        log.warning("Mini App initData signed %s ahead of this server's clock: check its time", signed_at - now)
+        raise SignInFailed(
+            N_(
+                "The diary cannot check your sign-in: its clock disagrees with Telegram's. "
+                "Try again in a few minutes; if it repeats, tell the school administration."
+            )
+        )
+    if now - signed_at > max_age:
         raise SignInFailed(N_("This page has been open too long. Close it and open the diary from the bot again."))
     if data.user is None:
         raise SignInFailed(N_("Open the diary from the bot in Telegram: this page works only there."))

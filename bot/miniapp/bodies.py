@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
-# Wide enough that the services say what the school's scale is; narrow enough for any column.
-Value = Annotated[int, Field(ge=-1000, le=1000)]
+# Any whole number: the grade services check it against the school's scale and say what the scale
+# is, which a bound here would hide behind "the page sent something the diary does not understand".
+Value = int
 Text = Annotated[str, Field(max_length=5000)]
 
 

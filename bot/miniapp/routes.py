@@ -15,6 +15,7 @@ from bot.miniapp import bodies
 from bot.miniapp.api import Api, Call, ChangeRefused, RateLimiter
 from bot.miniapp.static import StaticFiles
 from bot.miniapp.strings import strings_for
+from locales.i18n import translate
 from services import absences, attendance, class_grid, gradebook, grades, homework
 from services.errors import DiaryError
 from services.roles import Role
@@ -49,7 +50,16 @@ async def grid_choices(call: Call) -> class_grid.Choices:
 
 async def grid(call: Call) -> class_grid.Grid:
     query = call.query(bodies.GridQuery)
-    return await class_grid.grid(call.session, call.viewer, query.class_id, query.subject_id)
+    found = await class_grid.grid(call.session, call.viewer, query.class_id, query.subject_id)
+    for kind in found.work_types:
+        kind.name = work_type_name(kind.name, call.locale)
+    return found
+
+
+def work_type_name(name: str, locale: str) -> str:
+    """The standard kinds of work are in the catalogs (as the bot shows them, `_(wt.name)`); a
+    school's own kind is its own text and comes back as it is."""
+    return translate(name, locale)
 
 
 async def save(call: Call) -> dict[str, int]:
@@ -123,6 +133,7 @@ async def _homework(call: Call, change: bodies.HomeworkSet) -> None:
 
 async def unexplained(call: Call) -> dict[str, Any]:
     query = call.query(bodies.ClassQuery)
+    gradebook.require_class_teacher(call.viewer)
     school_class = await absences.tutor_class(call.session, call.viewer, query.class_id)
     days = await absences.unexplained(call.session, call.viewer, school_class.id)
     return {"class_id": school_class.id, "class_name": school_class.name, "days": days}
@@ -148,7 +159,11 @@ async def class_grades(call: Call) -> gradebook.ClassGrades:
 
 async def book(call: Call) -> gradebook.Book:
     query = call.query(bodies.BookQuery)
-    return await gradebook.book(call.session, call.viewer, query.student_id, query.month)
+    found = await gradebook.book(call.session, call.viewer, query.student_id, query.month)
+    for subject in found.subjects:
+        for entry in subject.grades:
+            entry.work_type = entry.work_type and work_type_name(entry.work_type, call.locale)
+    return found
 
 
 def file_endpoint(bot: Bot) -> Callable[[Call], Any]:

@@ -69,6 +69,14 @@ STRINGS: dict[str, MessageId] = {
     "legend_absent": N_("absent"),
     "legend_explained": N_("with a reason"),
     "legend_late": N_("late"),
+    "not_graded": N_("This class takes no grades: attendance and homework only."),
+    "closed_absences": N_("Days with the journal closed"),
+    "closed_absences_why": N_(
+        "The journal of these days is closed: a reason can no longer be given here. Ask the school administration."
+    ),
+    "no_open_absences": N_("No absences without a reason that can still be given."),
+    "drop_change": N_("Undo this change"),
+    "refused_change": N_("The diary refused this change."),
 }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import AcademicPeriod, Person, School, SchoolClass, Student, TeachingAssignment
 from services import clock
 from services.errors import N_, NotAllowed, NotFound
+from services.family import sex_of
 from services.lessons import _class_by_ref
 from services.roles import Role, Viewer
 
@@ -24,6 +25,7 @@ class Pupil:
     first_name: str
     middle_name: str | None
     subgroup: str | None
+    sex: str | None = None  # "m", "f" (the roster's, else the patronymic's), None: unknown
 
     @property
     def name(self) -> str:
@@ -112,7 +114,15 @@ async def student_card(session: AsyncSession, viewer: Viewer, student_id: int) -
         viewer.require_diary_access()
     school = await session.get(School, school_class.school_id)
     assert school is not None
-    pupil = Pupil(student.id, school_class.id, who.last_name, who.first_name, who.middle_name, student.subgroup)
+    pupil = Pupil(
+        student.id,
+        school_class.id,
+        who.last_name,
+        who.first_name,
+        who.middle_name,
+        student.subgroup,
+        sex_of(who.sex, who.middle_name),
+    )
     return pupil, school_class, school
 
 

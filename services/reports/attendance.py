@@ -146,17 +146,34 @@ async def _sheets(session: AsyncSession, school: School, classes: list[SchoolCla
 
 def _no_lessons(month: date, class_name: str | None = None) -> DiaryError:
     if class_name is None:
-        return NotFound(N_("There are no lessons in the journal for {month}."), month=month_label(month))
+        return NotFound(N_("There are no lessons in the journal for {month} {year}."), **month_params(month))
     return NotFound(
-        N_("There are no lessons of class {name} in the journal for {month}: nothing to put in the sheet."),
+        N_("There are no lessons of class {name} in the journal for {month} {year}: nothing to put in the sheet."),
         name=class_name,
-        month=month_label(month),
+        **month_params(month),
     )
 
 
-def month_label(month: date) -> str:
-    """The month as a parameter of a message: its ISO form; the front end shows it as it likes."""
-    return f"{month:%Y-%m}"
+# The month as the words «за январь 2027» take it; a message id, so each reader gets it in their language.
+MONTH_NAMES = (
+    N_("January (for the month)"),
+    N_("February (for the month)"),
+    N_("March (for the month)"),
+    N_("April (for the month)"),
+    N_("May (for the month)"),
+    N_("June (for the month)"),
+    N_("July (for the month)"),
+    N_("August (for the month)"),
+    N_("September (for the month)"),
+    N_("October (for the month)"),
+    N_("November (for the month)"),
+    N_("December (for the month)"),
+)
+
+
+def month_params(month: date) -> dict[str, object]:
+    """A message's month and year: «январь» and «2027», in the reader's language where it is shown."""
+    return {"month": MONTH_NAMES[month.month - 1], "year": str(month.year)}
 
 
 async def class_sheet(session: AsyncSession, viewer: Viewer, class_id: int, month: date) -> Sheet:

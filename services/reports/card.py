@@ -44,6 +44,8 @@ class Card:
     pupil: Pupil
     period: str
     year: bool
+    starts_on: date  # the period's (the year's) first and last days
+    ends_on: date
     made_on: date
     columns: list[Column]
     rows: list[Row]
@@ -120,6 +122,8 @@ async def report_card(session: AsyncSession, viewer: Viewer, student_id: int, pe
         pupil,
         period.name,
         period.kind == "year",
+        period.starts_on,
+        period.ends_on,
         today,
         columns,
         rows,

@@ -90,20 +90,28 @@ async def students(session: AsyncSession, viewer: Viewer, class_id: int) -> list
     return await pupils(session, [school_class.id])
 
 
-async def children(session: AsyncSession, viewer: Viewer) -> list[family.Child]:
-    """A family's own children in graded classes (a first grade's card would hold no grades); a member of
-    staff who is also a parent sees them beside the classes once the family side has consented."""
+async def children(session: AsyncSession, viewer: Viewer) -> tuple[list[family.Child], list[family.Child]]:
+    """A family's own children: those in graded classes, who have a report card, and those in a first grade,
+    who have none (no grades there, 003 §2.5) and are named as such. A member of staff who is also a parent
+    sees them beside the classes once the family side has consented."""
     if not viewer.roles & FAMILY_ROLES:
-        return []
+        return [], []
     try:
         kids = await family.children(session, viewer)
     except ConsentRequired:
         if viewer.roles & {Role.ADMIN, Role.TUTOR}:
-            return []  # the staff side works; the family side waits for the consent
+            return [], []  # the staff side works; the family side waits for the consent
         raise
     graded = set(
         await session.scalars(
             select(SchoolClass.id).where(SchoolClass.id.in_({k.class_id for k in kids}), SchoolClass.grading.is_(True))
         )
     )
-    return [k for k in kids if k.class_id in graded]
+    return [k for k in kids if k.class_id in graded], [k for k in kids if k.class_id not in graded]
+
+
+async def card_pupil(session: AsyncSession, viewer: Viewer, student_id: int) -> tuple[Pupil, str]:
+    """The student whose card is being chosen, and the class, to name on the screen (the same check as
+    the card itself)."""
+    pupil, school_class, _school = await access.student_card(session, viewer, student_id)
+    return pupil, school_class.name

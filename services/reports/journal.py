@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AcademicPeriod, Attendance, Grade, Lesson, PeriodGrade, Person, Student, Subject
 from services.averages import mean_of, rounded, weighted_terms, with_weights
+from services.family import sex_of
 from services.reports.access import Pupil
 
 # An absence's reason as the reports count it; "none": marked absent, no reason given yet.
@@ -19,12 +20,20 @@ REASONS = ("illness", "excused", "unexcused", "none")
 async def pupils(session: AsyncSession, class_ids: Collection[int]) -> list[Pupil]:
     """The classes' active students, by class and name."""
     rows = await session.execute(
-        select(Student.id, Student.class_id, Person.last_name, Person.first_name, Person.middle_name, Student.subgroup)
+        select(
+            Student.id,
+            Student.class_id,
+            Person.last_name,
+            Person.first_name,
+            Person.middle_name,
+            Student.subgroup,
+            Person.sex,
+        )
         .join(Person, Person.id == Student.person_id)
         .where(Student.class_id.in_(class_ids), Person.active.is_(True))
         .order_by(Student.class_id, Person.last_name, Person.first_name, Person.id)
     )
-    return [Pupil(*row) for row in rows]
+    return [Pupil(*row[:-1], sex_of(row[-1], row[4])) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from services.errors import N_
 from services.reports.attendance import FLAG_SHARE, Day, Row, Sheet
 from services.reports.journal import REASONS
 from views.documents.layout import Align, Cell, Column, Document, Group, Look, Section
-from views.documents.words import LATE_CODE, REASON_CODES, SIGN_LINE, Words
+from views.documents.words import LATE_CODE, REASON_CODES, SIGN_LINE, Words, percent_format, places_against
 
 
 def _day_cell(w: Words, day: Day | None, held: bool) -> Cell:
@@ -21,8 +21,9 @@ def _day_cell(w: Words, day: Day | None, held: bool) -> Cell:
     if len(parts) == 1:
         count, code = parts[0]
         return Cell(count, f"{count}{code}", f'0"{code}"')
-    text = " ".join(f"{count}{code}" for count, code in parts)
-    return Cell(text, text)
+    marks = [f"{count}{code}" for count, code in parts]
+    # On the page each mark has its own line in the cell: a narrow day's column never cuts one off.
+    return Cell(" ".join(marks), "\n".join(marks))
 
 
 def _row(w: Words, n: int, row: Row, sheet: Sheet) -> list[Cell]:
@@ -34,7 +35,8 @@ def _row(w: Words, n: int, row: Row, sheet: Sheet) -> list[Cell]:
     cells.append(w.count_cell(row.late))
     cells.append(w.count_cell(sum(row.days_missed.values()), Look.TOTAL))
     cells.append(w.count_cell(row.days_missed["illness"]))
-    cells.append(Cell(row.share, w.percent(row.share), "0%", flag))
+    places = places_against(row.share, FLAG_SHARE)
+    cells.append(Cell(row.share, w.percent(row.share, places), percent_format(places), flag))
     return cells
 
 
@@ -103,7 +105,9 @@ def _notes(w: Words, sheet: Sheet) -> list[str]:
     flagged = [r for r in sheet.rows if r.flagged]
     threshold = w.percent(FLAG_SHARE)
     if flagged:
-        names = "; ".join(f"{r.pupil.name} ({w.percent(r.share)})" for r in flagged)
+        names = "; ".join(
+            f"{r.pupil.name} ({w.percent(r.share, places_against(r.share, FLAG_SHARE))})" for r in flagged
+        )
         notes.append(w(N_("Missed {share} of their lessons or more: {names}."), share=threshold, names=names))
     else:
         notes.append(w(N_("Nobody missed {share} of their lessons or more."), share=threshold))
@@ -143,8 +147,8 @@ def section(sheet: Sheet, locale: str) -> Section:
 
 
 def document(sheets: list[Sheet], locale: str) -> Document:
-    first = sheets[0]
-    whose = first.class_name if len(sheets) == 1 else Words(locale)(N_("school"))
-    return Document(
-        f"attendance-{whose}-{first.month:%Y-%m}", [section(s, locale) for s in sheets], author=first.school
-    )
+    """Named as a tutor files it: «Табель посещаемости 5А 2026-11», the whole school's «… вся школа …»."""
+    first, w = sheets[0], Words(locale)
+    whose = first.class_name if len(sheets) == 1 else w(N_("whole school"))
+    title = w(N_("Attendance sheet {whose} {month}"), whose=whose, month=f"{first.month:%Y-%m}")
+    return Document(title, [section(s, locale) for s in sheets], author=first.school)

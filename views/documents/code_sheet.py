@@ -9,6 +9,7 @@ import segno
 from fpdf import FPDF
 
 from locales.i18n import translate
+from locales.i18n import translate_plural as ngettext  # the name pybabel extracts plurals by
 from services.errors import N_
 from services.link_codes import IssuedCode
 from services.roles import ROLE_LABELS, Role
@@ -43,11 +44,33 @@ def qr_png(text: str) -> bytes:
 
 
 def whose_line(slip: IssuedCode, locale: str) -> str:
-    """«обучающийся, 5А»; a parent's slip names the child: «родитель: Романова Алина, 5А»."""
+    """«обучающийся, 5А»; a parent's slip names the child as the child, so nobody reads the child's name as
+    the parent's: «родитель · ребёнок: Романова Алина, 5А» («дети: …» of several)."""
     roles = ", ".join(translate(ROLE_LABELS[r], locale) for r in slip.roles)
-    if Role.PARENT in slip.roles and slip.children:
-        return f"{roles}: {'; '.join(slip.children)}"
+    children = children_text(slip, locale)
+    if children:
+        return f"{roles} · {children}"
     return f"{roles}, {slip.class_name}" if slip.class_name else roles
+
+
+def children_text(slip: IssuedCode, locale: str) -> str | None:
+    """A parent's children, labelled as such: «ребёнок: Романова Алина, 5А»; None for anyone else."""
+    if Role.PARENT not in slip.roles or not slip.children:
+        return None
+    text = ngettext("child: {children}", "children: {children}", len(slip.children), locale)
+    return text.format(children="; ".join(slip.children))
+
+
+def sheet_title(codes: list[IssuedCode], locale: str) -> str:
+    """«Коды 5А»: the class every code of the sheet is for (a parent's children may be in two classes),
+    or plain «Коды» for a sheet of several classes; the file's name and the PDF's title."""
+    shared: set[str] | None = None
+    for slip in codes:
+        classes = set((slip.class_name or "").split(", ")) - {""}
+        shared = classes if shared is None else shared & classes
+    if shared and len(shared) == 1:
+        return translate(N_("Link codes {cls}"), locale, cls=shared.pop())
+    return translate(N_("Link codes"), locale)
 
 
 def how_to(sheet: Sheet, code: str) -> tuple[str, str]:
@@ -105,7 +128,7 @@ def code_sheet(codes: list[IssuedCode], sheet: Sheet) -> bytes:
     """The slips in the order given, eight to an A4 page (portrait), ready to print and cut."""
     pdf = a4("portrait")
     pdf.set_auto_page_break(False)
-    pdf.set_title(translate(N_("Link codes"), sheet.locale))
+    pdf.set_title(sheet_title(codes, sheet.locale))
     w, h = (pdf.w - 2 * MARGIN) / COLUMNS, (pdf.h - 2 * MARGIN) / ROWS
     per_page = COLUMNS * ROWS
     for n, slip in enumerate(codes):

@@ -9,7 +9,9 @@ from views.documents.layout import Align, Cell, Document, Look, Section, group_s
 HEADER_FILL = (217, 225, 242)
 FILLS = {Look.ALERT: (248, 215, 218), Look.OFF: (231, 230, 230), Look.TOTAL: (237, 242, 249)}
 GREY = (90, 90, 90)
+MIN_NAME_SIZE = 5.0  # a name is set no smaller; past that it is cut
 LINES: dict[tuple[str, float, float], int] = {}  # a heading's lines at a width and size, the same in every PDF
+FITS: dict[tuple[str, float, float], float] = {}  # a heading's type size at a width
 
 
 def _heading(pdf: FPDF, section: Section) -> None:
@@ -30,6 +32,7 @@ class Grid:
         self.size = 6.5 if section.small else 9
         self.line = 3.2 if section.small else 4.4
         self.height = 4.2 if section.small else 5.4
+        self.stacked = 2.5 if section.small else 3.4  # the step between the lines of a cell of several
         total = sum(c.width for c in section.columns)
         self.widths = [c.width * pdf.epw / total for c in section.columns]
         self.lefts = [pdf.l_margin + sum(self.widths[:n]) for n in range(len(self.widths))]
@@ -39,22 +42,37 @@ class Grid:
         self.lines: list[float] = []
 
     def _box(self, x: float, y: float, w: float, h: float, text: str) -> None:
-        """A heading cell: filled, framed, its text wrapped and centred."""
+        """A heading cell: filled, framed, its text wrapped at spaces and centred."""
         pdf = self.pdf
         pdf.rect(x, y, w, h, style="DF")
-        lines = self._lines(text, w)
+        size = self._fit(text, w)
+        lines = self._lines(text, w, size)
+        pdf.set_font_size(size)
         if lines == 1:  # most headings (the days) are one line: placed, not broken into lines again
             width = pdf.get_string_width(text)
-            pdf.text(x + (w - width) / 2, y + h / 2 + self.size * 0.125, text)
-            return
-        pdf.set_xy(x, y + (h - lines * self.line) / 2)
-        pdf.multi_cell(w, self.line, text, align="C")
+            pdf.text(x + (w - width) / 2, y + h / 2 + size * 0.125, text)
+        else:
+            pdf.set_xy(x, y + (h - lines * self.line) / 2)
+            pdf.multi_cell(w, self.line, text, align="C")
+        pdf.set_font_size(self.size)
 
-    def _lines(self, text: str, w: float) -> int:
-        """How many lines a heading takes; asked again on every page, so remembered."""
+    def _fit(self, text: str, w: float) -> float:
+        """The heading's type size: smaller where its longest word would not fit the column, so a word is
+        never broken in two («Пропущено», not «Пропущен|о»)."""
         key = (text, round(w, 2), self.size)
+        if key not in FITS:
+            room = w - 2 * self.pdf.c_margin
+            longest = max((self.pdf.get_string_width(word) for word in text.split()), default=0.0)
+            FITS[key] = int(self.size * min(1.0, room / longest) * 4) / 4 if longest else self.size
+        return FITS[key]
+
+    def _lines(self, text: str, w: float, size: float) -> int:
+        """How many lines a heading takes; asked again on every page, so remembered."""
+        key = (text, round(w, 2), size)
         if key not in LINES:
+            self.pdf.set_font_size(size)
             lines = self.pdf.multi_cell(w, self.line, text, dry_run=True, output="LINES")
+            self.pdf.set_font_size(self.size)
             assert isinstance(lines, list)
             LINES[key] = len(lines)
         return LINES[key]
@@ -75,9 +93,13 @@ class Grid:
             if group_spans_rows(section, col, group.span):
                 both.add(col)
             col += group.span
-        titled = [self._lines(t, w) for c, w, t in spans if c not in both]
+        titled = [self._lines(t, w, self._fit(t, w)) for c, w, t in spans if c not in both]
         upper = max(titled) * self.line + 1.0 if titled else 0.0
-        lower = max(self._lines(c.title, self.widths[n]) for n, c in enumerate(section.columns) if n not in both)
+        lower = max(
+            self._lines(c.title, self.widths[n], self._fit(c.title, self.widths[n]))
+            for n, c in enumerate(section.columns)
+            if n not in both
+        )
         lower_height = lower * self.line + 1.0
         for c, w, title in spans:
             self._box(self.lefts[c], top, w, upper + lower_height if c in both else upper, title)
@@ -97,38 +119,60 @@ class Grid:
 
     def row(self, cells: list[Cell]) -> None:
         """Fills and texts only where there are some (most of an attendance sheet's cells are empty); the
-        rules are drawn for the whole block of rows at once, which keeps a school's sheets to a second or two."""
+        rules are drawn for the whole block of rows at once, which keeps a school's sheets to a second or two.
+        A cell of several lines (a day with marks of two reasons) makes its row taller: nothing is cut."""
         pdf = self.pdf
-        if pdf.y + self.height > pdf.page_break_trigger:
+        lines = max((c.shown.count("\n") + 1 for c in cells if c.shown), default=1)
+        height = max(self.height, lines * self.stacked + 1.0) if lines > 1 else self.height
+        if pdf.y + height > pdf.page_break_trigger:
             self.rules()
             pdf.add_page()
             self.headings()
         y = pdf.y
         if self.top is None:
             self.top = y
-        baseline = y + self.height / 2 + self.size * 0.125  # the text's middle on the row's (pt to mm)
         for n, cell in enumerate(cells):
             if cell.look in FILLS:
                 self._use(cell.look)
-                pdf.rect(self.lefts[n], y, self.widths[n], self.height, style="F")
+                pdf.rect(self.lefts[n], y, self.widths[n], height, style="F")
             if cell.shown:
                 self._use(cell.look)
-                self._text(n, baseline, cell.shown)
-        self.bottom = y + self.height
+                self._cell_text(n, y, height, cell.shown)
+        self.bottom = y + height
         self.lines.append(self.bottom)
         pdf.set_xy(pdf.l_margin, self.bottom)
 
-    def _text(self, n: int, baseline: float, text: str) -> None:
+    def _cell_text(self, n: int, y: float, height: float, shown: str) -> None:
+        parts = shown.split("\n")
+        if len(parts) == 1:
+            self._text(n, y + height / 2 + self.size * 0.125, shown, self.size)
+            return
+        size = self.size * 0.9
+        for i, part in enumerate(parts):
+            middle = y + height / 2 + (i - (len(parts) - 1) / 2) * self.stacked
+            self._text(n, middle + size * 0.125, part, size)
+
+    def _text(self, n: int, baseline: float, text: str, size: float) -> None:
+        """A cell's line: in a smaller type where it is wider than its column, never cut short (a mark, a
+        figure); only a very long name is cut at last, rather than spilt over the next column."""
         pdf, w = self.pdf, self.widths[n]
-        width = pdf.get_string_width(text)
-        while len(text) > 1 and width > w - 0.8:
-            text = text[:-1]  # a name longer than its column is cut, not spilt over the next one
-            width = pdf.get_string_width(text)
         align = self.section.columns[n].align
+        room = w - 0.8
+        width = pdf.get_string_width(text) * size / self.size
+        if width > room:
+            size = max(size * room / width, MIN_NAME_SIZE if align is Align.LEFT else 0.5)
+            width = pdf.get_string_width(text) * size / self.size
+        while align is Align.LEFT and len(text) > 1 and width > room:
+            text = text[:-1]
+            width = pdf.get_string_width(text) * size / self.size
+        if size != self.size:
+            pdf.set_font_size(size)
         x = self.lefts[n] + (
             0.5 if align is Align.LEFT else (w - width) / 2 if align is Align.CENTER else w - width - 0.5
         )
         pdf.text(x, baseline, text)
+        if size != self.size:
+            pdf.set_font_size(self.size)
 
     def rules(self) -> None:
         """The block's rules: a line under each row and between the columns, from the block's top to its bottom."""

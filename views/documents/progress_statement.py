@@ -105,6 +105,8 @@ def section(statement: Statement, locale: str) -> Section:
 
 
 def document(statements: list[Statement], locale: str) -> Document:
-    first = statements[0]
-    whose = first.class_name if len(statements) == 1 else Words(locale)(N_("school"))
-    return Document(f"progress-{whose}-{first.period}", [section(s, locale) for s in statements], author=first.school)
+    """Named «Сводная ведомость 5А 2 четверть», the whole school's «… вся школа …»."""
+    first, w = statements[0], Words(locale)
+    whose = first.class_name if len(statements) == 1 else w(N_("whole school"))
+    title = w(N_("Progress statement {whose} {period}"), whose=whose, period=first.period)
+    return Document(title, [section(s, locale) for s in statements], author=first.school)

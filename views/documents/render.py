@@ -12,9 +12,19 @@ class Format(StrEnum):
     PDF = "pdf"
 
 
+UNSAFE = set('<>:"/\\|?*')  # what Windows, macOS or Linux refuse in a file's name
+
+
+def safe_file_name(title: str, extension: str) -> str:
+    """A document's title as a file's name any system takes: the words kept (Cyrillic too), the characters
+    a file system refuses made dashes, no dot or space at either end, not too long."""
+    text = "".join("-" if ch in UNSAFE or not ch.isprintable() else ch for ch in title)
+    stem = " ".join(text.split()).strip(" .")[:120].strip(" .") or "report"
+    return f"{stem}.{extension}"
+
+
 def file_name(document: Document, fmt: Format) -> str:
-    stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in document.file_stem)
-    return f"{stem}.{fmt.value}"
+    return safe_file_name(document.file_stem, fmt.value)
 
 
 def render(document: Document, fmt: Format) -> tuple[bytes, str]:

@@ -7,6 +7,14 @@ from views.documents.layout import Align, Cell, Column, Document, Group, Look, S
 from views.documents.progress_statement import mark_cell
 from views.documents.words import SIGN_LINE, Words
 from views.labels import PERIOD_GRADE_KINDS
+from views.words import Phrase, Voice, pgettext, say
+
+# «Ученик: …» of a boy, «Ученица: …» of a girl, «Обучающийся: …» when the roster does not tell.
+STUDENT = Phrase(
+    N_("Student: {name}, class {cls}"),
+    pgettext("male", "Student: {name}, class {cls}"),
+    pgettext("female", "Student: {name}, class {cls}"),
+)
 
 
 def _grade_columns(w: Words, card: Card) -> list[Column]:
@@ -68,14 +76,13 @@ def section(card: Card, locale: str) -> Section:
         ),
         w(N_("Grey: the running average (the school's weighted one); the period grade is not given yet.")),
     ]
-    what = N_("School year: {period}") if card.year else N_("Period: {period}")
     return Section(
         title=w(N_("Report card")),
         sheet_name=card.pupil.name,
         heading=[
             card.school,
-            w(N_("Student: {name}, class {cls}"), name=card.pupil.name, cls=card.class_name),
-            w(what, period=card.period),
+            say(STUDENT, locale, Voice.THIRD, card.pupil.sex, name=card.pupil.name, cls=card.class_name),
+            _when(w, card),
             w(N_("Made on {date}"), date=w.day(card.made_on)),
         ],
         columns=columns,
@@ -86,5 +93,26 @@ def section(card: Card, locale: str) -> Section:
     )
 
 
+def school_year(card: Card) -> str:
+    """The year's card names the school year by its dates: 2026/2027."""
+    return f"{card.starts_on.year}/{card.ends_on.year}"
+
+
+def _when(w: Words, card: Card) -> str:
+    """«Учебный год: 2026/2027»; a term's card, its name and dates, as the progress statement gives them."""
+    if card.year:
+        return w(N_("School year: {years}"), years=school_year(card))
+    return w(
+        N_("Period: {period} ({start} – {end})"),
+        period=card.period,
+        start=w.day(card.starts_on),
+        end=w.day(card.ends_on),
+    )
+
+
 def document(card: Card, locale: str) -> Document:
-    return Document(f"card-{card.pupil.last_name}-{card.period}", [section(card, locale)], author=card.school)
+    """Named for the family's folder: «Табель успеваемости Павлова Елизавета 2026-2027»."""
+    w = Words(locale)
+    when = school_year(card).replace("/", "-") if card.year else card.period
+    title = w(N_("Report card {name} {period}"), name=card.pupil.name, period=when)
+    return Document(title, [section(card, locale)], author=card.school)

@@ -1,6 +1,7 @@
 """How figures and dates read in a report, in the reader's language (Babel: 4,25 and 30 % in Russian)."""
 
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
@@ -22,6 +23,31 @@ PERIOD_SHORT = {"pass": N_("pass (short)"), "na": N_("n/c (short)")}
 SIGN_LINE = "______________________ / ______________________"
 
 
+def rounded_share(share: float, places: int = 0) -> Decimal:
+    """A share as the percent it shows, rounded halves up (the school's rule: 12,5 % is 13 %)."""
+    percent = (Decimal(str(share)) * 100).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    return (percent / 100).normalize()
+
+
+def percent_text(share: float, locale: str, places: int = 0) -> str:
+    """«13 %», «29,7 %» in the reader's locale, halves up."""
+    return format_percent(rounded_share(share, places), locale=locale, decimal_quantization=False)
+
+
+def places_against(share: float, threshold: float) -> int:
+    """The decimals a share needs so that it reads on the same side of the threshold as it is: 29,7 %,
+    not «30 %», for a student just under 30 %."""
+    places = 0
+    while share < threshold and rounded_share(share, places) >= Decimal(str(threshold)) and places < 4:
+        places += 1
+    return places
+
+
+def percent_format(places: int) -> str:
+    """The spreadsheet's display of a share with that many decimals: 0% or 0.0%."""
+    return "0." + "0" * places + "%" if places else "0%"
+
+
 class Words:
     """A report's words and figures in one locale."""
 
@@ -40,8 +66,8 @@ class Words:
     def decimal(self, value: float) -> str:
         return format_decimal(value, "0.00", locale=self.locale)
 
-    def percent(self, share: float) -> str:
-        return format_percent(share, locale=self.locale)
+    def percent(self, share: float, places: int = 0) -> str:
+        return percent_text(share, self.locale, places)
 
     def average_cell(self, value: float | None, look: Look = Look.PLAIN) -> Cell:
         if value is None:

@@ -162,11 +162,17 @@ function storePending() {
 }
 
 /* ---------- start ---------- */
+// Before sign-in the page has no strings from the diary: these few, in the browser's language.
+const BEFORE = {
+  ru: { title: "Электронный дневник", outside: "Откройте дневник из бота в Telegram: эта страница работает только там." },
+  en: { title: "School diary", outside: "Open the diary from the bot in Telegram: this page works only there." },
+};
 async function start() {
+  const before = BEFORE[(navigator.language || "ru").slice(0, 2).toLowerCase()] || BEFORE.ru;
+  document.title = before.title;
   TG.ready();
   document.getElementById("sheet-veil").addEventListener("click", closeSheet);
-  if (!TG.initData) return failPage(document.documentElement.lang === "en"
-    ? "Open the diary from the bot in Telegram." : "Откройте дневник из бота в Telegram.");
+  if (!TG.initData) return failPage(before.outside);
   let me;
   try { me = await api("me"); } catch (e) { return failPage(e.message); }
   state.me = me; S = me.strings; LOCALE = me.locale; document.documentElement.lang = me.locale;
@@ -211,19 +217,21 @@ async function showJournal(body) {
   if (!j.choices.length) {
     const found = await api("grid/choices");
     j.choices = found.choices;
-    j.choice = j.choice || found.default;
+    // Reopened with changes waiting: on the class and subject they were made in, not today's lesson.
+    const waiting = pending.find((p) => p.k && found.choices.some((c) => choiceKey(c) === p.k));
+    j.choice = j.choice || (waiting ? found.choices.find((c) => choiceKey(c) === waiting.k) : found.default);
   }
   if (!j.choice) { body.replaceChildren(h("div", { class: "empty" }, t("no_classes"))); return; }
   j.grid = await api("grid?class_id=" + j.choice.class_id + "&subject_id=" + j.choice.subject_id);
   drawGrid(body);
 }
-function choiceKey(c) { return c.class_id + ":" + c.subject_id; }
+function choiceKey(c) { return c ? c.class_id + ":" + c.subject_id : ""; }
 function drawGrid(body) {
   const j = state.journal, g = j.grid;
   const select = h("select", { id: "choice", onchange: (e) => {
     j.choice = j.choices.find((c) => choiceKey(c) === e.target.value); j.col = null; render(); } },
   j.choices.map((c) => h("option", { value: choiceKey(c), selected: choiceKey(c) === choiceKey(j.choice) },
-    c.class_name + " · " + c.subject_name)));
+    c.class_name + " · " + c.subject_name + waitingIn(c))));
   const meta = [g.period, g.grading ? t("scale", { low: g.grade_min, high: g.grade_max }) : t("no_grading")].filter(Boolean).join(" · ");
   const table = h("table", { class: "grid", id: "grid" });
   const head = h("tr", {}, h("th", { class: "name" }, t("student")));
@@ -234,18 +242,21 @@ function drawGrid(body) {
     const w = weekStart(col.on_date);
     if (lastWeek !== null && w !== lastWeek) weekCols.add(i);
     lastWeek = w;
-    const hasTopic = col.topic || pendingFor("topic", col.lesson_id);
-    const hasHw = col.homework || pendingFor("homework", col.lesson_id);
-    head.append(h("th", { class: (weekCols.has(i) ? "week " : "") + (col.on_date === g.today ? "today" : "") },
+    // A dot where the topic or homework is written or waiting to be saved (an empty list is no).
+    const hasTopic = !!col.topic || pendingFor("topic", col.lesson_id).length > 0;
+    const hasHw = !!col.homework || pendingFor("homework", col.lesson_id).length > 0;
+    const headFailed = pending.some((p) => p.failed && p.l === col.lesson_id && p.s == null);
+    head.append(h("th", { class: [weekCols.has(i) ? "week" : "", col.on_date === g.today ? "today" : "", headFailed ? "failed" : ""].join(" ").trim() },
       h("button", { "data-lesson": col.lesson_id, onclick: () => lessonSheet(col) },
         h("b", {}, short(col.on_date)), h("span", {}, weekday(col.on_date) + (col.subgroup ? " · " + col.subgroup : "")),
-        h("span", { class: "dots" }, h("i", { class: hasTopic ? "on" : "" }), h("i", { class: hasHw ? "on" : "" })))));
+        h("span", { class: "dots" }, h("i", { class: hasTopic ? "on" : "", "data-dot": "topic" }),
+          h("i", { class: hasHw ? "on" : "", "data-dot": "homework" })))));
   });
   table.append(h("thead", {}, head));
   const tbody = h("tbody");
   g.rows.forEach((row, r) => {
     const tr = h("tr", { class: j.col && j.col.row === r ? "current" : "", "data-student": row.student_id },
-      h("th", { class: "name" }, h("small", {}, r + 1), row.name));
+      h("th", { class: "name" }, h("div", { class: "nmrow" }, h("small", {}, r + 1), h("span", { class: "nm" }, row.name))));
     g.columns.forEach((col, i) => tr.append(cell(row, col, weekCols.has(i))));
     tbody.append(tr);
   });
@@ -274,6 +285,11 @@ function drawGrid(body) {
     }
   }
   refreshButtons();
+}
+// Changes waiting in another class or subject are named in the picker, so none is forgotten.
+function waitingIn(c) {
+  const n = pending.filter((p) => p.k === choiceKey(c)).length;
+  return n ? " · ✎ " + n : "";
 }
 function pendingFor(op, lesson, student) {
   return pending.filter((p) => p.c.op === op && p.l === lesson && (student === undefined || p.s === student));
@@ -306,9 +322,10 @@ function cell(row, col, week) {
   return h("td", { class: classes.join(" ").trim() },
     outside ? null : h("button", { "data-cell": col.lesson_id + ":" + row.student_id, onclick: () => cellSheet(row, col) }, content));
 }
+// Each waiting change remembers the class and subject it was made in (k), so the page reopens there.
 function upsert(change, lesson, student, same) {
   pending = pending.filter((p) => !same(p));
-  if (change) pending.push({ c: change, l: lesson, s: student });
+  if (change) pending.push({ c: change, l: lesson, s: student, k: choiceKey(state.journal.choice) });
   storePending();
 }
 function readOnlyReason(col) {
@@ -316,9 +333,17 @@ function readOnlyReason(col) {
   if (col.on_date < g.first_editable) return t("closed_day", { first: words(g.first_editable) });
   return t("not_yours");
 }
+// A refused change of the last save: what the diary said, and a way to drop just that change.
+function failures(list) {
+  return list.map((p) => h("div", { class: "refused" }, h("div", {}, p.error || t("refused_change")),
+    h("button", { class: "btn danger", "data-drop": "", onclick: () => { pending = pending.filter((x) => x !== p); storePending(); closeSheet(); redraw(); } },
+      t("drop_change"))));
+}
 function cellSheet(row, col) {
   const g = state.journal.grid, v = cellView(row, col);
   const items = [h("h3", {}, row.name), h("div", { class: "sub" }, words(col.on_date) + ", " + t("lesson_no", { no: col.lesson_no }))];
+  const failed = pending.filter((p) => p.failed && p.l === col.lesson_id && p.s === row.student_id);
+  items.push(...failures(failed));
   if (!col.editable) {
     items.push(h("div", { class: "hint" }, readOnlyReason(col)));
     const shown = v.grades.filter((x) => !x.gone);
@@ -328,65 +353,95 @@ function cellSheet(row, col) {
     openSheet(...items); return;
   }
   if (!col.started) { items.push(h("div", { class: "hint" }, t("not_started"))); openSheet(...items); return; }
-  let mark = v.mark, value = null, editing = null, removed = new Set(), confirm = false;
+  let mark = v.mark;
   const original = row.marks[col.lesson_id] || "present";
   const seg = h("div", { class: "seg", id: "mark" });
+  const confirmBox = h("div");
+  let drawConfirm = () => {};
   const drawSeg = () => seg.replaceChildren(...["present", "absent", "late"].map((m) => h("button", {
     class: m === mark ? "on" : "", "data-mark": m, onclick: () => { mark = m; TG.haptic("select"); drawSeg(); drawConfirm(); } }, t("mark_" + m))));
   drawSeg();
   items.push(h("label", {}, t("attendance")), seg);
-  const confirmBox = h("div");
-  const drawConfirm = () => confirmBox.replaceChildren(...(mark === "absent" && g.grading ? [h("label", { class: "check" },
-    h("input", { type: "checkbox", id: "confirm-absent", checked: confirm, onchange: (e) => { confirm = e.target.checked; } }), t("confirm_absent"))] : []));
-  if (g.grading) {
-    const existing = h("div", { class: "existing" });
-    const values = h("div", { class: "values", id: "values" });
-    const wt = h("select", { class: "field", id: "work-type" }, h("option", { value: "" }, t("no_work_type")),
-      g.work_types.map((w) => h("option", { value: w.work_type_id }, w.name)));
-    const comment = h("input", { class: "field", id: "comment", maxlength: 500, placeholder: t("comment_placeholder") });
-    const label = h("label", {}, t("new_grade"));
-    const del = h("button", { class: "btn danger", hidden: true, onclick: () => { removed.add(editing.grade_id); editing = null; drawExisting(); drawEdit(); } }, t("delete"));
-    const drawValues = () => values.replaceChildren(...range(g.grade_min, g.grade_max).map((n) => h("button", {
-      class: vclass(n) + (n === value ? " on" : ""), "data-value": n, onclick: () => { value = value === n ? null : n; TG.haptic("select"); drawValues(); } }, n)));
-    const drawEdit = () => {
-      label.textContent = editing ? t("edit_grade") : t("new_grade");
-      value = editing ? editing.value : null;
-      wt.value = editing && editing.work_type_id ? editing.work_type_id : "";
-      comment.value = editing ? (editing.comment || "") : "";
-      del.hidden = !editing; drawValues();
-    };
-    const drawExisting = () => existing.replaceChildren(...v.grades.filter((x) => !x.gone && !removed.has(x.grade_id)).map((x) =>
-      h("button", { class: "chip " + vclass(x.value) + (editing === x ? " on" : ""), onclick: () => { editing = editing === x ? null : x; drawExisting(); drawEdit(); } }, x.value)));
-    drawExisting(); drawEdit();
-    if (v.grades.length) items.push(h("label", {}, t("grades_here")), existing);
-    items.push(label, values, h("label", {}, t("work_type")), wt, h("label", {}, t("comment")), comment, confirmBox, h("div", { class: "actions" }, del));
-    drawConfirm();
-    items.push(h("div", { class: "actions" },
-      h("button", { class: "btn ghost wide", onclick: closeSheet }, t("cancel")),
-      h("button", { class: "btn wide", id: "apply", onclick: () => {
-        applyMark(); applyGrades(); closeSheet(); redraw(); } }, t("done"))));
-    const applyGrades = () => {
-      for (const id of removed) upsert({ op: "grade_delete", grade_id: id }, col.lesson_id, row.student_id,
-        (p) => (p.c.op === "grade_delete" || p.c.op === "grade_change") && p.c.grade_id === id);
-      const w = wt.value ? Number(wt.value) : null, text = comment.value.trim();
-      if (editing && value != null) {
-        const change = { op: "grade_change", grade_id: editing.grade_id, value, work_type_id: w, comment: text };
-        const same = value === editing.value && w === editing.work_type_id && text === (editing.comment || "");
-        upsert(same ? null : change, col.lesson_id, row.student_id, (p) => p.c.op === "grade_change" && p.c.grade_id === editing.grade_id);
-      } else if (!editing && value != null) {
-        pending.push({ c: { op: "grade_add", lesson_id: col.lesson_id, student_id: row.student_id, value, work_type_id: w,
-          comment: text || null, confirm_absent: confirm }, l: col.lesson_id, s: row.student_id });
-        storePending();
-      }
-    };
-  } else {
-    items.push(h("div", { class: "actions" },
-      h("button", { class: "btn ghost wide", onclick: closeSheet }, t("cancel")),
-      h("button", { class: "btn wide", id: "apply", onclick: () => { applyMark(); closeSheet(); redraw(); } }, t("done"))));
-  }
   const applyMark = () => upsert(mark === original ? null : { op: "mark", lesson_id: col.lesson_id, student_id: row.student_id, mark },
     col.lesson_id, row.student_id, (p) => p.c.op === "mark" && p.l === col.lesson_id && p.s === row.student_id);
+  let applyGrades = () => {};
+  if (g.grading) {
+    const editor = gradeEditor(row, col, v, () => mark, confirmBox);
+    drawConfirm = editor.drawConfirm;
+    applyGrades = editor.apply;
+    items.push(...editor.items);
+  }
+  items.push(h("div", { class: "actions" },
+    h("button", { class: "btn ghost wide", onclick: closeSheet }, t("cancel")),
+    h("button", { class: "btn wide", id: "apply", onclick: () => { applyMark(); applyGrades(); closeSheet(); redraw(); } }, t("done"))));
   openSheet(...items);
+}
+// The grades of a cell: the saved ones and those waiting to be saved, each tappable to change or
+// remove, and a new one. A refused grade opens ready to be put right (or confirmed, or removed).
+function gradeEditor(row, col, v, markNow, confirmBox) {
+  const g = state.journal.grid;
+  const waiting = pendingFor("grade_add", col.lesson_id, row.student_id);
+  const removed = new Set(), dropped = new Set();
+  let editing = null, value = null, confirm = false;
+  const existing = h("div", { class: "existing", id: "existing" });
+  const values = h("div", { class: "values", id: "values" });
+  const wt = h("select", { class: "field", id: "work-type" }, h("option", { value: "" }, t("no_work_type")),
+    g.work_types.map((w) => h("option", { value: w.work_type_id }, w.name)));
+  const comment = h("input", { class: "field", id: "comment", maxlength: 500, placeholder: t("comment_placeholder") });
+  const label = h("label", {}, t("new_grade"));
+  const del = h("button", { class: "btn danger", id: "delete-grade", hidden: true, onclick: () => {
+    if (!editing) return;  // nothing chosen: there is nothing to remove
+    if (editing.saved) removed.add(editing.saved.grade_id); else dropped.add(editing.added);
+    editing = null; drawExisting(); drawEdit();
+  } }, t("delete"));
+  const drawConfirm = () => confirmBox.replaceChildren(...(markNow() === "absent" ? [h("label", { class: "check" },
+    h("input", { type: "checkbox", id: "confirm-absent", checked: confirm, onchange: (e) => { confirm = e.target.checked; } }), t("confirm_absent"))] : []));
+  const drawValues = () => values.replaceChildren(...range(g.grade_min, g.grade_max).map((n) => h("button", {
+    class: vclass(n) + (n === value ? " on" : ""), "data-value": n, onclick: () => { value = value === n ? null : n; TG.haptic("select"); drawValues(); } }, n)));
+  const drawEdit = () => {
+    const it = editing ? (editing.saved || editing.added.c) : null;
+    label.textContent = editing ? t("edit_grade") : t("new_grade");
+    value = it ? it.value : null;
+    wt.value = it && it.work_type_id ? it.work_type_id : "";
+    comment.value = it ? (it.comment || "") : "";
+    confirm = editing && editing.added ? !!editing.added.c.confirm_absent : false;
+    del.hidden = !editing; drawValues(); drawConfirm();
+  };
+  const chip = (text, cls, target, extra) => h("button", { class: "chip " + cls + (editing && (editing.saved || editing.added) === target ? " on" : ""), ...extra,
+    onclick: () => { const same = editing && (editing.saved || editing.added) === target;
+      editing = same ? null : ("grade_id" in target ? { saved: target } : { added: target }); drawExisting(); drawEdit(); } }, text);
+  const drawExisting = () => existing.replaceChildren(
+    ...v.grades.filter((x) => !x.gone && !removed.has(x.grade_id)).map((x) => chip(x.value, vclass(x.value), x, { "data-grade": x.grade_id })),
+    ...waiting.filter((p) => !dropped.has(p)).map((p) => chip(p.c.value, vclass(p.c.value) + " added" + (p.failed ? " failed" : ""), p, { "data-waiting": "" })));
+  const refused = waiting.find((p) => p.failed);
+  if (refused) editing = { added: refused };
+  drawExisting(); drawEdit();
+  const items = [];
+  if (v.grades.length || waiting.length) items.push(h("label", {}, t("grades_here")), existing);
+  items.push(label, values, h("label", {}, t("work_type")), wt, h("label", {}, t("comment")), comment, confirmBox, h("div", { class: "actions" }, del));
+  const apply = () => {
+    for (const id of removed) upsert({ op: "grade_delete", grade_id: id }, col.lesson_id, row.student_id,
+      (p) => (p.c.op === "grade_delete" || p.c.op === "grade_change") && p.c.grade_id === id);
+    if (dropped.size) { pending = pending.filter((p) => !dropped.has(p)); storePending(); }
+    const w = wt.value ? Number(wt.value) : null, text = comment.value.trim();
+    if (value == null) return;
+    if (editing && editing.saved) {
+      const was = editing.saved, id = was.grade_id;
+      const change = { op: "grade_change", grade_id: id, value, work_type_id: w, comment: text };
+      // Compared with the grade as saved: back to it is no change; anything else replaces a waiting change.
+      const saved = (row.grades[col.lesson_id] || []).find((x) => x.grade_id === id) || was;
+      const same = value === saved.value && w === saved.work_type_id && text === (saved.comment || "");
+      upsert(same ? null : change, col.lesson_id, row.student_id, (p) => p.c.op === "grade_change" && p.c.grade_id === id);
+    } else if (editing && editing.added) {
+      const p = editing.added;
+      Object.assign(p.c, { value, work_type_id: w, comment: text || null, confirm_absent: confirm });
+      delete p.failed; delete p.error; storePending();
+    } else {
+      upsert({ op: "grade_add", lesson_id: col.lesson_id, student_id: row.student_id, value, work_type_id: w,
+        comment: text || null, confirm_absent: confirm }, col.lesson_id, row.student_id, () => false);
+    }
+  };
+  return { items, drawConfirm, apply };
 }
 const range = (a, b) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
 function redraw() { const body = document.getElementById("screen"); if (body && state.journal.grid) drawGrid(body); }
@@ -394,7 +449,8 @@ function lessonSheet(col) {
   const g = state.journal.grid;
   const topicChange = pendingFor("topic", col.lesson_id)[0], hwChange = pendingFor("homework", col.lesson_id)[0];
   const items = [h("h3", {}, words(col.on_date) + ", " + t("lesson_no", { no: col.lesson_no })),
-    h("div", { class: "sub" }, g.class_name + " · " + g.subject_name + (col.subgroup ? " · " + t("group", { group: col.subgroup }) : ""))];
+    h("div", { class: "sub" }, g.class_name + " · " + g.subject_name + (col.subgroup ? " · " + t("group", { group: col.subgroup }) : "")),
+    ...failures(pending.filter((p) => p.failed && p.l === col.lesson_id && p.s == null))];
   const topic = h("textarea", { class: "field", id: "topic", maxlength: 500, disabled: !col.editable });
   topic.value = topicChange ? topicChange.c.text : (col.topic || "");
   const hw = h("textarea", { class: "field", id: "homework", maxlength: 3000, disabled: !col.editable });
@@ -454,7 +510,7 @@ function drawPad(body) {
 function enter(value) {
   const c = state.journal.col, row = state.journal.grid.rows[c.row];
   pending.push({ c: { op: "grade_add", lesson_id: c.lesson, student_id: row.student_id, value, work_type_id: c.work_type_id,
-    comment: null, confirm_absent: false }, l: c.lesson, s: row.student_id });
+    comment: null, confirm_absent: false }, l: c.lesson, s: row.student_id, k: choiceKey(state.journal.choice) });
   c.entered.push(c.row); storePending(); TG.haptic("tap");
   nextRow(); if (state.journal.col) redraw();
 }
@@ -471,15 +527,19 @@ async function save() {
   if (saving || !pending.length) return;
   saving = true; TG.main(t("saving"), save, true);
   const button = document.getElementById("save"); if (button) button.disabled = true;
-  pending.forEach((p) => { delete p.failed; });
+  pending.forEach((p) => { delete p.failed; delete p.error; });
   try {
     await api("save", { changes: pending.map((p) => p.c) });
     pending = []; storePending(); TG.haptic("success"); toast(t("saved"));
     state.journal.grid = null; saving = false; render();
   } catch (e) {
     saving = false;
-    if (e.index != null && pending[e.index]) pending[e.index].failed = true;
-    storePending(); TG.haptic("error"); toast(e.message, true); redraw();
+    const refused = e.index != null ? pending[e.index] : null;
+    if (refused) { refused.failed = true; refused.error = e.message; }
+    storePending(); TG.haptic("error"); toast(e.message, true);
+    // The refused change is shown where it was made, even if another class is on the screen now.
+    const j = state.journal, there = refused && refused.k && j.choices.find((c) => choiceKey(c) === refused.k);
+    if (there && choiceKey(there) !== choiceKey(j.choice)) { j.choice = there; j.col = null; render(); } else redraw();
   }
 }
 function discard() { pending = []; storePending(); redraw(); }
@@ -495,14 +555,18 @@ async function showClass(body) {
     k.classId = data.class_id;
     const list = h("div", { class: "section" });
     if (!data.days.length) list.append(h("div", { class: "empty" }, t("no_absences")));
-    for (const d of data.days) {
-      list.append(h("div", { class: "absday" },
-        h("div", { class: "who" }, d.student_name, d.overdue ? h("span", { class: "late-flag" }, t("overdue")) : null),
-        h("div", { class: "lessons" }, words(d.on_date) + " · " + d.lessons.map((l) => l.lesson_no + " " + l.subject).join(", ")),
-        h("div", { class: "reasons" }, ["illness", "excused", "unexcused"].map((r) => h("button", { "data-reason": r,
-          onclick: () => giveReason(d, r) }, t("reason_" + r))))));
+    // Days whose journal is closed can only be read here: after the open ones, without reason buttons.
+    const open = data.days.filter((d) => d.editable), closed = data.days.filter((d) => !d.editable);
+    for (const d of open) list.append(absentDay(d, h("div", { class: "reasons" }, ["illness", "excused", "unexcused"].map((r) =>
+      h("button", { "data-reason": r, onclick: () => giveReason(d, r) }, t("reason_" + r))))));
+    const parts = [tabs, h("div", { class: "section-title" }, data.class_name + " · " + t("without_reason")), list];
+    if (closed.length) {
+      parts.push(h("div", { class: "section-title" }, t("closed_absences")),
+        h("div", { class: "section", id: "closed-absences" }, h("div", { class: "pad hint" }, t("closed_absences_why")),
+          closed.map((d) => absentDay(d, null))));
+      if (!open.length) list.replaceChildren(h("div", { class: "empty" }, t("no_open_absences")));
     }
-    body.replaceChildren(tabs, h("div", { class: "section-title" }, data.class_name + " · " + t("without_reason")), list);
+    body.replaceChildren(...parts);
     return;
   }
   const data = await api("class-grades?" + q + "span=" + k.span);
@@ -510,7 +574,7 @@ async function showClass(body) {
   const spans = h("div", { class: "tabs" }, ["week", "period"].map((x) => h("button", { class: x === k.span ? "on" : "",
     onclick: () => { k.span = x; render(); } }, t("span_" + x))));
   const parts = [tabs, spans, h("div", { class: "meta" }, data.class_name + " · " + words(data.start) + " — " + words(data.end))];
-  if (!data.subjects.length) parts.push(h("div", { class: "section" }, h("div", { class: "empty" }, t("no_grades"))));
+  if (!data.subjects.length) parts.push(h("div", { class: "section" }, h("div", { class: "empty" }, t(data.grading ? "no_grades" : "not_graded"))));
   for (const s of data.subjects) {
     parts.push(h("div", { class: "section-title" }, s.subject), h("div", { class: "section" }, s.students.map((st) =>
       h("div", { class: "sheetrow" }, h("div", { class: "n" }, st.name),
@@ -518,6 +582,12 @@ async function showClass(body) {
         h("div", { class: "a " + (st.average ? vclass(st.average) : "") }, avg(st.average))))));
   }
   body.replaceChildren(...parts);
+}
+function absentDay(d, reasons) {
+  return h("div", { class: "absday" + (reasons ? "" : " closed"), "data-day": d.student_id + ":" + d.on_date },
+    h("div", { class: "who" }, d.student_name, d.overdue && reasons ? h("span", { class: "late-flag" }, t("overdue")) : null),
+    h("div", { class: "lessons" }, words(d.on_date) + " · " + d.lessons.map((l) => l.lesson_no + " " + l.subject).join(", ")),
+    reasons);
 }
 async function giveReason(d, reason) {
   try {
@@ -539,10 +609,14 @@ async function showDiary(body) {
     k.name.split(" ")[0] + ", " + k.class_name))));
   }
   parts.push(h("div", { class: "section-title" }, (b.period || t("no_period")) + " · " + b.child.name));
-  const subjects = h("div", { class: "section", id: "subjects" });
-  if (!b.subjects.length) subjects.append(h("div", { class: "empty" }, t("no_grades")));
-  for (const s of b.subjects) subjects.append(subjectCard(s, b));
-  parts.push(subjects);
+  if (b.grading) {
+    const subjects = h("div", { class: "section", id: "subjects" });
+    if (!b.subjects.length) subjects.append(h("div", { class: "empty" }, t("no_grades")));
+    for (const s of b.subjects) subjects.append(subjectCard(s, b));
+    parts.push(subjects);
+  } else {
+    parts.push(h("div", { class: "section", id: "not-graded" }, h("div", { class: "empty" }, t("not_graded"))));
+  }
   parts.push(h("div", { class: "section-title" }, t("attendance")), calendar(b));
   parts.push(h("div", { class: "section-title" }, t("homework_next")), homeworkList(b));
   body.replaceChildren(...parts);
@@ -551,8 +625,10 @@ function subjectCard(s, b) {
   const detail = h("div", { class: "detail", hidden: true });
   const marks = h("div", { class: "marks" }, s.grades.map((gr) => h("button", { class: "chip " + vclass(gr.value), onclick: () => {
     detail.hidden = false;
-    detail.replaceChildren(h("b", {}, gr.value), " · " + words(gr.on_date) + (gr.work_type ? " · " + gr.work_type : ""),
-      gr.comment ? h("div", {}, "«" + gr.comment + "»") : null);
+    // replaceChildren prints a null as "null": only what there is.
+    const parts = [h("b", {}, gr.value), " · " + words(gr.on_date) + (gr.work_type ? " · " + gr.work_type : "")];
+    if (gr.comment) parts.push(h("div", {}, "«" + gr.comment + "»"));
+    detail.replaceChildren(...parts);
   } }, gr.value, h("small", {}, short(gr.on_date)))));
   return h("div", { class: "subject" }, h("div", { class: "head" }, h("div", { class: "name" }, s.subject),
     spark(s.trend, b.grade_min, b.grade_max), h("div", { class: "avg " + (s.average ? vclass(s.average) : "") }, avg(s.average))), marks, detail);
@@ -579,7 +655,8 @@ function calendar(b) {
   for (let i = 0; i < 7; i++) { const x = new Date(monday); x.setDate(1 + i); grid.append(h("div", { class: "wd" }, weekday(iso(x)))); }
   for (let i = 0; i < (first.getDay() + 6) % 7; i++) grid.append(h("div"));
   for (const m of b.calendar) {
-    const cls = ["d", m.lessons ? "school" : "off", m.absent ? "absent" : "", m.absent && m.explained ? "explained" : "",
+    // Days to come are neither attended nor missed yet: neutral, like a day off but in the text colour.
+    const cls = ["d", !m.lessons ? "off" : m.on_date > b.today ? "ahead" : "school", m.absent ? "absent" : "", m.absent && m.explained ? "explained" : "",
       m.late ? "late" : "", m.on_date === b.today ? "today" : ""];
     grid.append(h("div", { class: cls.join(" "), title: m.absent ? t("absent_lessons", { n: m.absent }) : "" }, day(m.on_date).getDate()));
   }
