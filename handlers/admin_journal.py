@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,13 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.callbacks import JournalCb, SubstituteCb
 from handlers.journal_render import day, lesson_title, short_day
 from handlers.keyboards import Keyboard
+from handlers.screens import Screen, show
 from locales.i18n import day_in_words
 from models import Person
 from services import clock, journal_views, lessons
 from services.clashes import Clash
 from services.roles import Role, Viewer
-
-Screen = tuple[str, InlineKeyboardMarkup | None]
 
 
 async def class_screen(session: AsyncSession, viewer: Viewer) -> Screen:
@@ -73,13 +72,6 @@ async def week_screen(session: AsyncSession, viewer: Viewer, cb: JournalCb) -> S
 async def journal(message: Message, session: AsyncSession, viewer: Viewer) -> None:
     text, markup = await class_screen(session, viewer)
     await message.answer(text, reply_markup=markup)
-
-
-async def show(query: CallbackQuery, screen: Screen) -> None:
-    assert isinstance(query.message, Message)
-    text, markup = screen
-    await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)
 
 
 async def on_journal_class(query: CallbackQuery, session: AsyncSession, viewer: Viewer) -> None:

@@ -6,7 +6,7 @@ from enum import StrEnum
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.callbacks import OptionalId
 from handlers.codes import send_codes
 from handlers.keyboards import Keyboard
+from handlers.screens import Screen
 from services import coverage
 from services.coverage import Coverage
 from services.link_codes import CodeFilter, issue_codes
 from services.roles import Role, Viewer
 from views.coverage import class_lines, overview_lines
 
-Screen = tuple[str, InlineKeyboardMarkup | None]
 NAMES_SHOWN = 60  # a message holds 4,096 characters; the class's sheet of codes names everyone
 
 

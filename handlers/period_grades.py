@@ -2,7 +2,7 @@
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,11 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.callbacks import PeriodCb
 from handlers.journal_render import PERIOD_MARKS, average, period_value
 from handlers.keyboards import Keyboard
+from handlers.screens import Screen, show
 from locales.i18n import day_in_words
 from services import period_grades
 from services.roles import Viewer
-
-Screen = tuple[str, InlineKeyboardMarkup | None]
 
 
 async def class_screen(session: AsyncSession, viewer: Viewer) -> Screen:
@@ -140,13 +139,6 @@ async def start(message: Message, session: AsyncSession, viewer: Viewer) -> None
     else:
         text, markup = await class_screen(session, viewer)
     await message.answer(text, reply_markup=markup)
-
-
-async def show(query: CallbackQuery, screen: Screen, notice: str = "") -> None:
-    assert isinstance(query.message, Message)
-    text, markup = screen
-    await query.answer(notice or None)
-    await query.message.edit_text(f"{notice}\n\n{text}" if notice else text, reply_markup=markup)
 
 
 async def on_class(query: CallbackQuery, session: AsyncSession, viewer: Viewer) -> None:

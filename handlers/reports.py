@@ -9,7 +9,7 @@ from typing import Annotated
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import OptionalId
 from handlers.keyboards import Keyboard
+from handlers.screens import Screen, show
 from services.family import Child
 from services.reports import attendance, card, choices, progress
 from services.reports.choices import ReportKind
@@ -25,8 +26,6 @@ from services.roles import Role, Viewer
 from views.documents import attendance_sheet, progress_statement, report_card
 from views.documents.layout import Document
 from views.documents.render import Format, render
-
-Screen = tuple[str, InlineKeyboardMarkup | None]
 
 
 def _month_or_none(value: int) -> int:
@@ -250,13 +249,6 @@ async def reports(message: Message, command: CommandObject, session: AsyncSessio
         text = _("/reports takes nothing after it ({given}): choose with the buttons below.").format(given=given)
         text += "\n\n" + screen_text
     await message.answer(text, reply_markup=markup)
-
-
-async def show(query: CallbackQuery, screen: Screen) -> None:
-    assert isinstance(query.message, Message)
-    text, markup = screen
-    await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)
 
 
 async def on_kinds(query: CallbackQuery, session: AsyncSession, viewer: Viewer) -> None:

@@ -193,7 +193,7 @@ async def test_tutor_gets_codes_as_message_and_csv(demo: None, session: AsyncSes
     assert "7Б" in replies[0]["text"]
     document = replies[-1]["document"]
     content = emu.files[document["file_id"]].content.decode("utf-8-sig")
-    assert content.splitlines()[0] == "Человек,Роль,Класс,Код,Ссылка"
+    assert content.splitlines()[0] == "Человек,Роль,Класс,Ребёнок,Код,Ссылка"
     assert "https://t.me/diary_demo_bot?start=" in content
     assert content.count("обучающийся") == 15
     replies = await emu.say(1013, "/codes C5A")

@@ -108,7 +108,7 @@ async def test_tutor_cannot_become_a_teacher_through_her_code(
     mother = await person(session, "S06")
     mother_name, mother_id = mother.full_name, mother.id
     line = next(line for line in replies[0]["text"].splitlines() if line.startswith(mother_name))
-    assert "(parent: Лебедев Илья, 9В)" in line and "teacher" not in line, line
+    assert "(parent · child: Лебедев Илья, 9В)" in line and "teacher" not in line, line
     code = line.rsplit(": ", 1)[1]
     own_lesson = await lesson_of(session, "S06", TODAY)
     student = (await lesson_students(session, own_lesson))[0][0].id
