@@ -224,7 +224,7 @@ async def test_worker_process_killed_mid_batch_loses_and_duplicates_nothing(
     finally:
         await stop(second)
     repeated = {person for person, chat in chats.items() if len(emu.texts(chat)) > 1}
-    assert len(repeated) <= 2, "only sends in flight at the kill may repeat"
-    # Only a send the killed worker had in flight may repeat, and each such row says so.
-    assert repeated <= unknown
+    # Only a send the killed worker had in flight (or sent and not yet marked, the group commit's
+    # fraction of a second; more of them on a starved CPU) may repeat, and each such row says so.
+    assert repeated <= unknown, "a repeat only where the row says its first send may have arrived"
     assert emu.too_many == 0

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import DeliveryWorker
@@ -55,15 +56,18 @@ async def drain(worker: DeliveryWorker, sessionmaker: async_sessionmaker[AsyncSe
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
-            async with sessionmaker() as s:
-                left = await s.scalar(
-                    select(func.count())
-                    .select_from(Notification)
-                    .where(
-                        Notification.status.in_(("pending", "claimed")),
-                        Notification.due_at <= clock.now() + timedelta(seconds=30),
+            try:
+                async with sessionmaker() as s:
+                    left = await s.scalar(
+                        select(func.count())
+                        .select_from(Notification)
+                        .where(
+                            Notification.status.in_(("pending", "claimed")),
+                            Notification.due_at <= clock.now() + timedelta(seconds=30),
+                        )
                     )
-                )
+            except OperationalError:  # SQLite busy with the worker's own writes: look again
+                left = 1
             if not left:
                 return
             await asyncio.sleep(0.2)
