@@ -124,22 +124,13 @@ class Settings(BaseSettings):
             raise ValueError("not a redis URL")
         return value or None
 
-    @field_validator("webhook_url")
+    @field_validator("webhook_url", "miniapp_url")
     @classmethod
-    def _webhook(cls, value: str | None) -> str | None:
+    def _public_url(cls, value: str | None) -> str | None:
+        """Telegram posts webhooks to and opens Mini Apps from https only; http on this machine is for
+        trying it with the emulator."""
         if not value:
             return None
-        loopback = re.match(r"^http://(127\.0\.0\.1|localhost)(:\d+)?/", value)
-        if not (re.match(r"^https://[^\s/]+/", value + "/") or loopback):
-            raise ValueError("not an https URL")
-        return value
-
-    @field_validator("miniapp_url")
-    @classmethod
-    def _miniapp(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        # Telegram opens Mini Apps over https only; http is for trying it on this machine.
         loopback = re.match(r"^http://(127\.0\.0\.1|localhost)(:\d+)?/", value)
         if not (re.match(r"^https://[^\s/]+/", value + "/") or loopback):
             raise ValueError("not an https URL")

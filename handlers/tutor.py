@@ -242,6 +242,11 @@ async def show_class(message: Message, session: AsyncSession, viewer: Viewer) ->
     lines = [_("Class {name}, {day}").format(name=school_class.name, day=day(view.today)), "", _("Absent today:")]
     if not view.absent_today:
         lines.append("  " + (_("nobody so far") if view.unmarked_today else _("nobody")))
+    for name, missed in view.absent_today:
+        parts = [
+            f"{no} {subject}" + (f" ({_(REASON_LABELS[reason])})" if reason else "") for no, subject, reason in missed
+        ]
+        lines.append(f"  {name}: " + ", ".join(parts))
     if view.unmarked_today:
         lines.append(
             "  "
@@ -249,11 +254,6 @@ async def show_class(message: Message, session: AsyncSession, viewer: Viewer) ->
                 lessons=", ".join(f"{no} {subject}" for no, subject in view.unmarked_today)
             )
         )
-    for name, missed in view.absent_today:
-        parts = [
-            f"{no} {subject}" + (f" ({_(REASON_LABELS[reason])})" if reason else "") for no, subject, reason in missed
-        ]
-        lines.append(f"  {name}: " + ", ".join(parts))
     lines += [
         "",
         _("This week: {count} missed lessons, {unexplained} without a reason.").format(

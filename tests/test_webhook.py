@@ -3,6 +3,7 @@ does, retrying what was not answered 200; the secret is checked; an update is ha
 web processes sharing Redis; one poller per bot; one scheduler leads."""
 
 import asyncio
+import contextlib
 import itertools
 import os
 import random
@@ -86,12 +87,10 @@ async def ready(base: str, running: "asyncio.Task[None]") -> None:
         for _ in range(200):
             if running.done():
                 running.result()
-            try:
+            with contextlib.suppress(aiohttp.ClientError):  # not listening yet
                 async with http.get(f"{base}/readyz") as answer:
                     if answer.status == 200:
                         return
-            except aiohttp.ClientError:
-                pass
             await asyncio.sleep(0.05)
     raise AssertionError("the web process never became ready")
 
