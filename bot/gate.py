@@ -107,11 +107,13 @@ class RedisGate:
         self._local = ChatLocks()  # the process's own taps queue here, not by polling Redis
 
     async def _call(self, coro: Any) -> Any:
-        from redis.exceptions import ConnectionError, TimeoutError
+        from redis.exceptions import LockError, RedisError
 
         try:
             return await coro
-        except (ConnectionError, TimeoutError, OSError) as error:
+        except LockError:
+            raise
+        except (RedisError, OSError) as error:  # refused, timed out, or something else on Redis's port
             raise GateUnavailable(str(error)) from None
 
     async def take(self, update_id: int) -> bool:

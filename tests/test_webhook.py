@@ -8,6 +8,7 @@ import itertools
 import os
 import random
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -155,13 +156,15 @@ async def test_without_redis_the_user_is_asked_to_try_again_and_nothing_changes(
     db_url: str, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
 ) -> None:
     emu = fresh_emulator()
-    closed = f"redis://127.0.0.1:{free_port()}/0"
-    async with served(emu) as api, web_process(db_url, api, engine, sessionmaker, redis_url=closed) as (base, _):
-        replies = await emu.say(user_id(), "/start")
-        assert replies[0]["text"].startswith("Дневник ненадолго недоступен. Ничего не изменилось")
-        assert await session.scalar(text("SELECT count(*) FROM telegram_accounts")) == 0
-        async with aiohttp.ClientSession() as http, http.get(f"{base}/healthz") as answer:
-            assert answer.status == 503 and (await answer.json())["redis"] == "down"
+    with socket.socket() as bound:  # bound, never listening: the port refuses, and no server of the test takes it
+        bound.bind(("127.0.0.1", 0))
+        closed = f"redis://127.0.0.1:{bound.getsockname()[1]}/0"
+        async with served(emu) as api, web_process(db_url, api, engine, sessionmaker, redis_url=closed) as (base, _):
+            replies = await emu.say(user_id(), "/start")
+            assert replies[0]["text"].startswith("Дневник ненадолго недоступен. Ничего не изменилось")
+            assert await session.scalar(text("SELECT count(*) FROM telegram_accounts")) == 0
+            async with aiohttp.ClientSession() as http, http.get(f"{base}/healthz") as answer:
+                assert answer.status == 503 and (await answer.json())["redis"] == "down"
 
 
 async def test_only_one_process_polls(
