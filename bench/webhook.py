@@ -17,6 +17,7 @@ are open at any hour the bench runs. Redis is a private server started for the r
 import argparse
 import asyncio
 import contextlib
+import itertools
 import os
 import shutil
 import socket
@@ -211,7 +212,7 @@ async def drive(tel: TimedEmulator, presses: list[tuple[int, str]], anchors: dic
     return time.perf_counter() - started
 
 
-async def run(updates: int, processes: list[int], width: int) -> None:
+async def run(updates: int, processes: list[int], width: int, floor: bool = False) -> None:
     from common import fresh_database
     from sqlalchemy import func, select
 
@@ -239,7 +240,7 @@ async def run(updates: int, processes: list[int], width: int) -> None:
             }
             procs = [
                 subprocess.Popen(
-                    [sys.executable, __file__, "bot", "run", "--role", "web"],
+                    [sys.executable, __file__, *(["floor-process"] if floor else ["bot", "run", "--role", "web"])],
                     env=env,
                     cwd=ROOT,
                     stdout=subprocess.DEVNULL,
@@ -257,7 +258,8 @@ async def run(updates: int, processes: list[int], width: int) -> None:
                 for chat in setup.chats:
                     await tel.emulator.say(chat, "/today", language_code="ru")
                     anchors[chat] = tel.emulator.last(chat)["message_id"]
-                for name, presses in (("attendance toggle", setup.taps), ("grade entry", setup.entries)):
+                kinds = [("attendance toggle", setup.taps), ("grade entry", setup.entries)]
+                for name, presses in kinds[:1] if floor else kinds:
                     warm, alone, many = presses[:WARM], presses[WARM : WARM + ALONE], presses[WARM + ALONE :]
                     await drive(tel, warm, anchors, width)  # imports, statement caches, connections
                     tel.latencies.clear()
@@ -268,8 +270,9 @@ async def run(updates: int, processes: list[int], width: int) -> None:
                     seconds = await drive(tel, many, anchors, width)
                     cpu = sum(cpu_seconds(p.pid) for p in procs) - cpu_before
                     refusals = [a for a in tel.emulator.callback_answers if a.get("show_alert")]
+                    what = " without the diary" if floor else ""
                     print(
-                        f"{count} web process{'es' if count > 1 else ''}, {name}: "
+                        f"{count} web process{'es' if count > 1 else ''}{what}, {name}: "
                         f"one at a time p50 {statistics.median(ordered):.1f} ms, "
                         f"p99 {ordered[int(len(ordered) * 0.99)]:.1f} ms; "
                         f"{len(many) / seconds:.0f} updates/s with {width} waiting, "
@@ -279,6 +282,8 @@ async def run(updates: int, processes: list[int], width: int) -> None:
                     )
                     if refusals:
                         raise SystemExit(f"refused: {refusals[0]}")
+                if floor:
+                    continue
                 engine = make_engine(url)
                 async with engine.connect() as conn:
                     given = await conn.scalar(select(func.count()).select_from(Grade))
@@ -298,18 +303,74 @@ async def run(updates: int, processes: list[int], width: int) -> None:
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
+def floor_process_main() -> None:
+    """The same HTTP path and the same reply as an attendance tap, without the diary: aiohttp's
+    server, aiogram's update model and dispatcher, and the two Bot API calls of a tap (the answer
+    and the sheet of 28 buttons edited in place). No database, no Redis, no middleware: what a tap
+    costs before the bot does anything of its own."""
+    from aiogram import Bot, Dispatcher, Router
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.types import CallbackQuery, Message
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+    from aiohttp import web
+
+    from bot import event_loop
+    from bot.api_session import JsonSession
+    from handlers.callbacks import AttCb, AttOp
+    from handlers.keyboards import Keyboard
+
+    router = Router()
+    taps = itertools.count()
+
+    @router.message()
+    async def anchor(message: Message) -> None:
+        await message.answer("Сегодня")
+
+    @router.callback_query()
+    async def tap(query: CallbackQuery) -> None:
+        assert isinstance(query.message, Message)
+        kb = Keyboard()
+        for n in range(28):
+            kb.button(text=f"✅ Фамилия{n} И.", callback_data=AttCb(lesson=1, op=AttOp.TOGGLE, student=n + 1))
+        kb.button(text="Все присутствуют", callback_data=AttCb(lesson=1, op=AttOp.ALL_PRESENT))
+        kb.button(text="💾 Сохранить", callback_data=AttCb(lesson=1, op=AttOp.SAVE))
+        kb.button(text="Отмена", callback_data=AttCb(lesson=1, op=AttOp.CANCEL))
+        kb.adjust(*([2] * 14), 1, 2)
+        await query.answer()
+        text = f"Посещаемость: 5А, пн 23 ноября, урок 3\nОтсутствуют: 0 ({next(taps)})"  # never the same twice
+        await query.message.edit_text(text, reply_markup=kb.as_markup())
+
+    async def serve() -> None:
+        bot = Bot(TOKEN, session=JsonSession(api=TelegramAPIServer.from_base(os.environ["TELEGRAM_API_URL"])))
+        dp = Dispatcher()
+        dp.include_router(router)
+        app = web.Application()
+        SimpleRequestHandler(dp, bot, handle_in_background=False).register(app, path="/telegram")
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", int(os.environ["WEB_PORT"])).start()
+        await bot.set_webhook(os.environ["WEBHOOK_URL"], allowed_updates=["message", "callback_query"])
+        await asyncio.Event().wait()
+
+    event_loop.run(serve())
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "bot":
         bot_process_main(sys.argv[2:])
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "floor-process":
+        floor_process_main()
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--updates", type=int, default=3000)
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--width", type=int, default=40, help="updates waiting at once, as Telegram's max_connections")
+    parser.add_argument("--floor", action="store_true", help="the HTTP path and replies of a tap without the diary")
     args = parser.parse_args()
     from bot import event_loop
 
-    event_loop.run(run(args.updates, args.processes, args.width))
+    event_loop.run(run(args.updates, args.processes, args.width, args.floor))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from bot.middlewares import (
     ViewerMiddleware,
 )
 from bot.settings import Settings
+from bot.state_storage import StateReadOncePerUpdate
 from handlers import build_router
 from handlers.errors import ErrorReplyMiddleware
 from handlers.render import set_default_commands
@@ -37,11 +38,10 @@ def make_bot(settings: Settings) -> Bot:
 
 def make_storage(settings: Settings) -> BaseStorage:
     if settings.redis_url:
-        from aiogram.fsm.storage.redis import RedisStorage
-
         from bot.redis_client import connect
+        from bot.state_storage import ReadOnceRedisStorage
 
-        return RedisStorage(connect(settings.redis_url))
+        return ReadOnceRedisStorage(connect(settings.redis_url))
     return MemoryStorage()
 
 
@@ -67,6 +67,7 @@ def make_dispatcher(
     # chats only, the session, who is writing, their language, error replies.
     dp.update.outer_middleware(UpdateMetricsMiddleware())
     dp.update.outer_middleware(OnceInOrderMiddleware(gate or MemoryGate(), i18n))
+    dp.update.outer_middleware(StateReadOncePerUpdate())
     dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(PrivateChatsOnlyMiddleware(i18n))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))

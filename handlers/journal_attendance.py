@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.callbacks import AttCb, AttOp, LessonAct, LessonCb
 from handlers.journal_render import day, short_name
 from handlers.journal_today import card_view
-from handlers.keyboards import Keyboard
+from handlers.keyboards import Keyboard, pairs
 from services import attendance
 from services.attendance import Sheet
 from services.roles import Viewer
@@ -49,7 +49,7 @@ def sheet_view(sheet: Sheet, draft: dict[int, str]) -> tuple[str, InlineKeyboard
     kb.button(text=_("Everyone is present"), callback_data=AttCb(lesson=lesson.id, op=AttOp.ALL_PRESENT))
     kb.button(text="💾 " + _("Save"), callback_data=AttCb(lesson=lesson.id, op=AttOp.SAVE))
     kb.button(text=_("Cancel"), callback_data=AttCb(lesson=lesson.id, op=AttOp.CANCEL))
-    kb.adjust(*([2] * ((len(sheet.students) + 1) // 2)), 1, 2)
+    kb.adjust(*pairs(len(sheet.students)), 1, 2)
     return text, kb.as_markup()
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.callbacks import GradeCb, GradeEditCb, GradeEditOp, GradeOp, LessonAct, LessonCb
 from handlers.journal_render import day, short_name
 from handlers.journal_today import actions
-from handlers.keyboards import Keyboard, back_to_lesson
+from handlers.keyboards import Keyboard, back_to_lesson, pairs
 from services import grades
 from services.class_lists import lesson_students, require_in_lesson
 from services.roles import Viewer
@@ -50,7 +50,7 @@ async def students_view(
     kb.button(text=_("The whole class, one by one"), callback_data=GradeCb(lesson=lesson_id, op=GradeOp.SEQUENCE))
     kb.button(text="◀ " + _("the lesson"), callback_data=LessonCb(id=lesson_id, act=LessonAct.OPEN))
     actions(kb, lesson_id)  # straight on to the rest of the lesson, without going back
-    kb.adjust(*([2] * ((len(students) + 1) // 2)), 1, 1, 4)
+    kb.adjust(*pairs(len(students)), 1, 1, 4)
     text = _("Grades: {cls}, {day}. Choose a student.").format(cls=g.school_class.name, day=day(g.lesson.on_date))
     return (f"{notice}\n\n{text}" if notice else text), kb.as_markup()
 

@@ -87,6 +87,12 @@ class Keyboard:
         return InlineKeyboardMarkup(inline_keyboard=self.export())
 
 
+def pairs(count: int) -> list[int]:
+    """Row sizes for `count` buttons two by two, an odd last one alone: the button after them (a
+    "Back", an "Everyone is present") starts a row of its own instead of sitting beside a student."""
+    return [2] * (count // 2) + [1] * (count % 2)
+
+
 def consent_keyboard(*, accepted: bool) -> InlineKeyboardMarkup:
     kb = Keyboard()
     if accepted:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import PeriodCb
 from handlers.journal_render import PERIOD_MARKS, average, period_value
-from handlers.keyboards import Keyboard
+from handlers.keyboards import Keyboard, pairs
 from handlers.screens import Screen, show
 from locales.i18n import day_in_words
 from services import period_grades
@@ -47,7 +47,7 @@ async def subject_screen(session: AsyncSession, viewer: Viewer, cb: PeriodCb) ->
     for subject in subjects:
         kb.button(text=subject.name, callback_data=PeriodCb(cls=cb.cls, period=cb.period, subject=subject.id))
     kb.button(text="◀ " + _("periods"), callback_data=PeriodCb(cls=cb.cls))
-    kb.adjust(*([2] * ((len(subjects) + 1) // 2)), 1)
+    kb.adjust(*pairs(len(subjects)), 1)
     return _("Choose the subject."), kb.as_markup()
 
 
@@ -62,7 +62,7 @@ async def student_screen(session: AsyncSession, viewer: Viewer, cb: PeriodCb) ->
             callback_data=PeriodCb(cls=cb.cls, period=cb.period, subject=cb.subject, student=row.student_id),
         )
     kb.button(text="◀ " + _("subjects"), callback_data=PeriodCb(cls=cb.cls, period=cb.period))
-    kb.adjust(*([2] * ((len(rows) + 1) // 2)), 1)
+    kb.adjust(*pairs(len(rows)), 1)
     return _("Choose a student: the average is in brackets, the period grade after the arrow."), kb.as_markup()
 
 

@@ -17,7 +17,7 @@ from pydantic import AfterValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import OptionalId
-from handlers.keyboards import Keyboard
+from handlers.keyboards import Keyboard, pairs
 from handlers.screens import Screen, show
 from services.family import Child
 from services.reports import attendance, card, choices, progress
@@ -157,7 +157,7 @@ async def student_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) ->
     for pupil in pupils:
         kb.button(text=pupil.name, callback_data=cb.model_copy(update={"student": pupil.student_id}))
     await _back_to_classes(session, viewer, kb, ReportKind.CARD)
-    kb.adjust(*([2] * ((len(pupils) + 1) // 2)), 1)
+    kb.adjust(*pairs(len(pupils)), 1)
     return _("Report card: choose the student."), kb.as_markup()
 
 
@@ -177,7 +177,7 @@ async def month_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> S
         label = format_date(first, "LLLL y", locale=locale).capitalize()
         _format_rows(kb, label, cb.model_copy(update={"month": first.year * 100 + first.month}))
     await _back_to_classes(session, viewer, kb, ReportKind.ATTENDANCE)
-    kb.adjust(*([2] * len(months)), 1)
+    kb.adjust(*pairs(len(months)), 1)
     if not months:
         return _("There are no lessons of this class in the journal yet, so there is no sheet to make."), kb.as_markup()
     return _("Attendance sheet: choose the month and the format."), kb.as_markup()
@@ -210,7 +210,7 @@ async def period_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> 
     else:
         await _back_to_classes(session, viewer, kb, ReportKind(cb.kind.value))
         text = kind_name(ReportKind(cb.kind.value)) + ": " + _("choose the period and the format.")
-    kb.adjust(*([2] * len(periods)), 1)
+    kb.adjust(*pairs(len(periods)), 1)
     return text, kb.as_markup()
 
 

@@ -61,6 +61,9 @@ async def test_teacher_marks_grades_and_posts_homework_in_under_ten_taps(
     assert sheet["text"].startswith("Посещаемость: 5А")
     names = [b["text"] for row in sheet["reply_markup"]["inline_keyboard"] for b in row][:15]
     first, second, present = names[0][2:], names[1][2:], names[2][2:]
+    rows = [[b["text"] for b in row] for row in sheet["reply_markup"]["inline_keyboard"]]
+    assert ["Все присутствуют"] in rows, "the last student has a row of its own, not beside this button"
+    assert rows[-1] == ["💾 Сохранить", "Отмена"]
     sheet = await taps.tap(sheet, "✅ " + first)
     sheet = await taps.tap(sheet, "✅ " + second)
     assert "Отсутствуют: 2" in sheet["text"]
