@@ -244,9 +244,12 @@ async def show(
     else:
         period = await family.period_now(session, viewer, today)
         assert viewer.school is not None
-        summary = (await family.summaries(session, [kid], family.week_start(today), period, viewer.school.timezone))[
-            kid.student_id
-        ]
+        # The week so far, and the homework from tomorrow: mid-week, Thursday's is as near as next week's.
+        week = family.week_start(today)
+        summaries_of = await family.summaries(
+            session, [kid], week, period, viewer.school.timezone, homework_from=today + timedelta(days=1)
+        )
+        summary = summaries_of[kid.student_id]
         lines = summary_lines(viewer, kid, summary)
     parts = chunks(lines)
     # A child's diary is not to be forwarded or saved out of the chat (152-FZ).

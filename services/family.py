@@ -370,8 +370,9 @@ class WeekSummary:
     week: dict[str, SubjectGrades]
     period_averages: dict[str, float | None]
     absences: list[Missed]
-    homework_next_week: list[Task]
+    homework_next_week: list[Task]  # or of the coming days, for a summary asked mid-week
     period_grades: list[PeriodMark] = field(default_factory=list)  # given or changed in the week
+    homework_from: date | None = None  # set when the homework is of the coming days, not next week
 
 
 async def summaries(
@@ -380,15 +381,19 @@ async def summaries(
     week_start: date,
     period: AcademicPeriod | None,
     timezone: str = "UTC",
+    homework_from: date | None = None,
 ) -> dict[int, WeekSummary]:
     """The week for many students at once, in a fixed number of queries (no query per student);
-    the week's days are the school's, in its time zone."""
+    the week's days are the school's, in its time zone. The homework is next week's, or that of the
+    seven days from `homework_from` (a summary asked on a Wednesday shows Thursday's homework too)."""
     ids = [k.student_id for k in kids]
     week_end = week_start + timedelta(days=6)
+    next_week = week_end + timedelta(days=1)
+    homework_start = homework_from or next_week
     week = await grades_by_subject(session, ids, week_start, week_end)
     in_period = await grades_by_subject(session, ids, period.starts_on, period.ends_on) if period else {}
     missed = await absences(session, ids, week_start, week_end)
-    tasks = await homework_due(session, kids, week_end + timedelta(days=1), week_end + timedelta(days=7))
+    tasks = await homework_due(session, kids, homework_start, homework_start + timedelta(days=6))
     zone = ZoneInfo(timezone)
     marks = await marks_given(
         session,
@@ -405,6 +410,7 @@ async def summaries(
             missed.get(sid, []),
             tasks.get(sid, []),
             marks.get(sid, []),
+            homework_start if homework_start != next_week else None,
         )
         for sid in ids
     }

@@ -39,6 +39,7 @@ def payload_of(summary: family.WeekSummary, shaped: dict[int, list[Any]] | None 
         "absences": [[m.on_date.isoformat(), m.lesson_no, m.subject, m.mark, m.reason] for m in summary.absences],
         "homework": homework,
         "period_grades": [[m.period, m.subject, m.kind, m.value] for m in summary.period_grades],
+        **({"homework_from": summary.homework_from.isoformat()} if summary.homework_from else {}),
     }
 
 

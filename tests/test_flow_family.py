@@ -62,6 +62,8 @@ async def test_parent_of_two_picks_a_child_once(demo: None, session: AsyncSessio
     assert "photo" in emu.bot_messages(6002)[-1], "the homework's photo is re-sent from its file id"
     replies = await emu.say(6002, "/summary")
     assert "Математика: 5 4 (week 4.50, period 4.50)" in replies[0]["text"]
+    # Asked on a Monday: the homework due this week, not only next week's.
+    assert "Homework for the coming days:" in replies[0]["text"] and "Математика: № 7" in replies[0]["text"]
     replies = await emu.say(6002, "/schedule")
     assert "timetable" in replies[0]["text"] and "Математика" in replies[0]["text"]
     remembered = await session.scalar(

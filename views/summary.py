@@ -83,7 +83,8 @@ def summary_text(p: dict[str, Any], student: str, locale: str, voice: Voice = Vo
                 reason=REASON_LABELS[reason] if reason else N_("no reason yet"),
             )
         )
-    lines.append(t(N_("Homework for next week:")))
+    # Saturday's push looks at next week; a summary asked mid-week at the coming days.
+    lines.append(t(N_("Homework for the coming days:") if p.get("homework_from") else N_("Homework for next week:")))
     if not p["homework"]:
         lines.append("  " + t(N_("nothing yet")))
     for due, subject, text in p["homework"]:
