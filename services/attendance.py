@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Attendance, Lesson, Person, SchoolClass, Student
@@ -26,8 +26,11 @@ class Sheet:
     saved: bool
 
 
+_LESSON_MARKS = select(Attendance).where(Attendance.lesson_id == bindparam("lesson_id", type_=Integer))  # built once
+
+
 async def current_marks(session: AsyncSession, lesson_id: int) -> dict[int, Attendance]:
-    return {a.student_id: a for a in await session.scalars(select(Attendance).where(Attendance.lesson_id == lesson_id))}
+    return {a.student_id: a for a in await session.scalars(_LESSON_MARKS, {"lesson_id": lesson_id})}
 
 
 async def sheet(session: AsyncSession, viewer: Viewer, lesson_id: int) -> Sheet:

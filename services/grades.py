@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Attendance, Grade, Lesson, School, SchoolClass, WorkType
@@ -23,12 +23,21 @@ class Gradable:
     work_types: list[WorkType]
 
 
+# Statements of every grade entry, built once: building one cost more than running it.
+_ACTIVE_WORK_TYPES = (
+    select(WorkType)
+    .where(WorkType.school_id == bindparam("school_id", type_=Integer), WorkType.active.is_(True))
+    .order_by(WorkType.position)
+)
+_ABSENT_OR_LATE = select(Attendance.student_id, Attendance.mark).where(
+    Attendance.lesson_id == bindparam("lesson_id", type_=Integer), Attendance.mark != "present"
+)
+
+
 async def work_types(session: AsyncSession, school_id: int) -> list[WorkType]:
     if (known := unit_memo.recall(session, ("work_types", school_id))) is not None:
         return list(known)
-    found = await session.scalars(
-        select(WorkType).where(WorkType.school_id == school_id, WorkType.active.is_(True)).order_by(WorkType.position)
-    )
+    found = await session.scalars(_ACTIVE_WORK_TYPES, {"school_id": school_id})
     return list(unit_memo.remember(session, ("work_types", school_id), list(found)))
 
 
@@ -111,11 +120,7 @@ async def marks_of(session: AsyncSession, viewer: Viewer, lesson_id: int) -> dic
     """Who was marked absent or late in the lesson (student id -> mark), for whoever may open it."""
     lesson = await get_lesson(session, lesson_id)
     await require_lesson_reader(session, viewer, lesson)
-    rows = await session.execute(
-        select(Attendance.student_id, Attendance.mark).where(
-            Attendance.lesson_id == lesson_id, Attendance.mark != "present"
-        )
-    )
+    rows = await session.execute(_ABSENT_OR_LATE, {"lesson_id": lesson_id})
     return {student_id: mark for student_id, mark in rows.all()}
 
 

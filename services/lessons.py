@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, inspect, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -142,10 +142,23 @@ async def next_lesson_date(session: AsyncSession, lesson: Lesson) -> date | None
     return found[0] if found else None
 
 
+# Built once (building a statement cost more than running it); the class comes along because every
+# rule about a lesson asks for it next.
+_LESSON_AND_CLASS = (
+    select(Lesson, SchoolClass)
+    .join(SchoolClass, SchoolClass.id == Lesson.class_id)
+    .where(Lesson.id == bindparam("lesson_id", type_=Integer))
+)
+
+
 async def get_lesson(session: AsyncSession, lesson_id: int) -> Lesson:
-    lesson = await session.get(Lesson, lesson_id)
-    if lesson is None:
-        raise NotFound(N_("This lesson is not in the journal."))
+    lesson = session.identity_map.get(session.identity_key(Lesson, lesson_id))  # held from earlier in the update
+    if lesson is None or inspect(lesson).expired_attributes:
+        found = (await session.execute(_LESSON_AND_CLASS, {"lesson_id": lesson_id})).first()
+        if found is None:
+            raise NotFound(N_("This lesson is not in the journal."))
+        lesson = found[0]
+        unit_memo.hold(session, found[1])
     return unit_memo.hold(session, lesson)
 
 
