@@ -29,6 +29,11 @@ _ACTIVE_WORK_TYPES = (
     .where(WorkType.school_id == bindparam("school_id", type_=Integer), WorkType.active.is_(True))
     .order_by(WorkType.position)
 )
+_LESSON_GRADES = (
+    select(Grade)
+    .where(Grade.lesson_id == bindparam("lesson_id", type_=Integer), Grade.deleted_at.is_(None))
+    .order_by(Grade.id)
+)
 _ABSENT_OR_LATE = select(Attendance.student_id, Attendance.mark).where(
     Attendance.lesson_id == bindparam("lesson_id", type_=Integer), Attendance.mark != "present"
 )
@@ -248,8 +253,4 @@ async def delete(session: AsyncSession, viewer: Viewer, grade_id: int) -> Grade:
 async def of_lesson(session: AsyncSession, viewer: Viewer, lesson_id: int) -> list[Grade]:
     """The lesson's grades, for whoever may open the lesson (its teacher, the class teacher, the admin)."""
     await require_lesson_reader(session, viewer, await get_lesson(session, lesson_id))
-    return list(
-        await session.scalars(
-            select(Grade).where(Grade.lesson_id == lesson_id, Grade.deleted_at.is_(None)).order_by(Grade.id)
-        )
-    )
+    return list(await session.scalars(_LESSON_GRADES, {"lesson_id": lesson_id}))

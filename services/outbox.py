@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import BindParameter, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ChildMute, Guardianship, Notification, Person, Student, TelegramAccount
@@ -17,35 +17,42 @@ class Recipient:
     account_id: int | None
 
 
+# Built once: every grade and absence asks them, and building them cost more than running them.
+_STUDENT_IDS: BindParameter[int] = bindparam("student_ids", expanding=True)
+_CONSENTED = Person.consent_at.is_not(None) & Person.active.is_(True)
+_STUDENTS_WHO_CONSENTED = (
+    select(Student.id, Person.id, TelegramAccount.id)
+    .join(Person, Person.id == Student.person_id)
+    .outerjoin(TelegramAccount, TelegramAccount.person_id == Person.id)
+    .where(Student.id.in_(_STUDENT_IDS), _CONSENTED)
+)
+# A parent of several children may have turned one child's pushes off (/settings).
+_GUARDIANS_WHO_CONSENTED = (
+    select(Guardianship.student_id, Person.id, TelegramAccount.id)
+    .join(Person, Person.id == Guardianship.parent_id)
+    .outerjoin(TelegramAccount, TelegramAccount.person_id == Person.id)
+    .outerjoin(
+        ChildMute, (ChildMute.account_id == TelegramAccount.id) & (ChildMute.student_id == Guardianship.student_id)
+    )
+    .where(
+        Guardianship.student_id.in_(_STUDENT_IDS),
+        Guardianship.active.is_(True),
+        _CONSENTED,
+        ChildMute.account_id.is_(None),
+    )
+)
+
+
 async def family_of(session: AsyncSession, student_ids: list[int]) -> dict[int, list[Recipient]]:
     """Each student and their active guardians who have consented (004 §3.8) and have not muted
     that child, in two queries."""
     result: dict[int, list[Recipient]] = {sid: [] for sid in student_ids}
     if not student_ids:
         return result
-    consented = Person.consent_at.is_not(None) & Person.active.is_(True)
-    rows = await session.execute(
-        select(Student.id, Person.id, TelegramAccount.id)
-        .join(Person, Person.id == Student.person_id)
-        .outerjoin(TelegramAccount, TelegramAccount.person_id == Person.id)
-        .where(Student.id.in_(student_ids), consented)
-    )
+    rows = await session.execute(_STUDENTS_WHO_CONSENTED, {"student_ids": student_ids})
     for student_id, person_id, account_id in rows:
         result[student_id].append(Recipient(person_id, account_id))
-    # A parent of several children may have turned one child's pushes off (/settings).
-    muted = (ChildMute.account_id == TelegramAccount.id) & (ChildMute.student_id == Guardianship.student_id)
-    rows = await session.execute(
-        select(Guardianship.student_id, Person.id, TelegramAccount.id)
-        .join(Person, Person.id == Guardianship.parent_id)
-        .outerjoin(TelegramAccount, TelegramAccount.person_id == Person.id)
-        .outerjoin(ChildMute, muted)
-        .where(
-            Guardianship.student_id.in_(student_ids),
-            Guardianship.active.is_(True),
-            consented,
-            ChildMute.account_id.is_(None),
-        )
-    )
+    rows = await session.execute(_GUARDIANS_WHO_CONSENTED, {"student_ids": student_ids})
     for student_id, person_id, account_id in rows:
         result[student_id].append(Recipient(person_id, account_id))
     return result
