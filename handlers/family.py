@@ -48,6 +48,8 @@ def switcher(kids: list[Child], view: ChildView, current: Child) -> InlineKeyboa
 async def grades_lines(session: AsyncSession, viewer: Viewer, kid: Child, today: date) -> list[str]:
     """The current period's grades by subject, then the period grades of the school year."""
     assert viewer.school is not None
+    if not await family.takes_grades(session, kid):  # as the Mini App: no grades part, whatever a table holds
+        return [f"{kid.name}, {kid.class_name}", _("This class takes no grades: attendance and homework only.")]
     period = await family.period_now(session, viewer, today)
     if period is None:
         lines = [_("{name}: there is no school period now.").format(name=kid.name)]

@@ -58,6 +58,12 @@ class Child:
     subgroup: str | None
 
 
+async def takes_grades(session: AsyncSession, kid: Child) -> bool:
+    """Whether the child's class takes grades: the first grade does not (attendance and homework only)."""
+    school_class = await session.get(SchoolClass, kid.class_id)
+    return school_class is not None and school_class.grading
+
+
 async def children(session: AsyncSession, viewer: Viewer) -> list[Child]:
     """Whose diary this person may read: their own, and their children's — nobody else's."""
     viewer.require_diary_access()

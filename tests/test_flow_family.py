@@ -5,7 +5,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import ChildCb
-from models import Person, Preference
+from models import Grade, Person, Preference, Subject
 from services import attendance, grades, homework
 from tests.conftest import BotHarness
 from tests.support.bot import link
@@ -140,3 +140,24 @@ async def test_attendance_offers_to_explain_each_day_without_a_reason(
     await link(session, emu, "P018", 6021, "en")
     own = (await emu.say(6021, "/attendance"))[-1]
     assert not [label for label, _d in emu.buttons(own) if label.startswith("Explain")]
+
+
+async def test_a_first_grader_has_no_grades_part_whatever_the_table_holds(
+    demo: None, session: AsyncSession, harness: BotHarness
+) -> None:
+    emu = harness.emu
+    younger = await student_id(session, "P001")  # 1А: the first grade takes no grades
+    teacher = await person(session, "S03")
+    subject = await session.scalar(select(Subject.id).limit(1))
+    assert subject is not None
+    # A grade left over from before the class stopped taking grades (the journal's rules refuse new ones).
+    session.add(Grade(student_id=younger, subject_id=subject, on_date=MONDAY.date(), value=5, given_by=teacher.id))
+    mother = await person(session, "R015")
+    await session.execute(update(Person).where(Person.id == mother.id).values(consent_at=MONDAY))
+    await session.commit()
+    await link(session, emu, "R015", 6005)
+    question = (await emu.say(6005, "/grades"))[0]
+    first_grade = next(label for label, _data in emu.buttons(question) if "1А" in label)
+    text = (await emu.click(6005, question, first_grade))[0]["text"]
+    assert text.endswith("1А\nВ этом классе оценки не ставятся: здесь посещаемость и домашние задания."), text
+    assert " 5" not in text
