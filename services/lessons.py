@@ -343,17 +343,30 @@ async def substitute_by_refs(
     """The command line's way (the operator is the administrator): roster ids instead of buttons."""
     operator.require_operator()
     school_class = await _class_by_ref(session, class_ref)
-    candidates = [
-        lesson
-        for lesson in await lessons_of_class(session, school_class, on)
-        if lesson.lesson_no == lesson_no and (subgroup is None or lesson.subgroup == subgroup)
-    ]
-    if len(candidates) != 1:
+    numbered = [lesson for lesson in await lessons_of_class(session, school_class, on) if lesson.lesson_no == lesson_no]
+    candidates = [lesson for lesson in numbered if subgroup is None or lesson.subgroup == subgroup]
+    if not numbered:
         raise NotFound(
-            N_("Class {class_ref} has no single lesson number {no} on {date}; give --subgroup for a split lesson."),
+            N_("Class {class_ref} has no lesson number {no} on {date}: check the date and the lesson's number."),
             class_ref=class_ref,
             no=lesson_no,
             date=on,
+        )
+    if not candidates and all(lesson.subgroup is None for lesson in numbered):
+        raise NotFound(
+            N_("Lesson {no} of class {class_ref} on {date} is not split into groups: leave out --subgroup."),
+            class_ref=class_ref,
+            no=lesson_no,
+            date=on,
+        )
+    if len(candidates) != 1:
+        # Split into groups: name them, so the operator can pick one (or learn the one given is not there).
+        raise NotFound(
+            N_("Lesson {no} of class {class_ref} on {date} is split into groups {groups}: give one with --subgroup."),
+            class_ref=class_ref,
+            no=lesson_no,
+            date=on,
+            groups=", ".join(sorted(lesson.subgroup or "—" for lesson in numbered)),
         )
     substitute_id = None
     if staff_ref is not None:

@@ -194,6 +194,16 @@ async def test_cli_substitute_names_the_person_and_the_clash(demo: None, session
     )
     closed = await cli("substitute", "--class", "5А", "--date", "2026-11-06", "--lesson-no", "1", "--to", "S07")
     assert closed.exit_code == 1 and "Журнал за 6 ноября закрыт" in closed.output
+    # Lessons that are not there, or split into groups, are named as they are.
+    day = ("--class", "5А", "--date", "2026-11-23")
+    none = await cli("substitute", *day, "--lesson-no", "9", "--to", "S07")
+    assert none.exit_code == 1 and "нет 9-го урока" in none.output and "--subgroup" not in none.output, none.output
+    split = await cli("substitute", *day, "--lesson-no", "4", "--to", "S05")
+    assert split.exit_code == 1 and "разделён на группы 1, 2" in split.output, split.output
+    whole = await cli("substitute", *day, "--lesson-no", "1", "--subgroup", "1", "--to", "S07")
+    assert whole.exit_code == 1 and "не разделён на группы" in whole.output, whole.output
+    group = await cli("substitute", *day, "--lesson-no", "4", "--subgroup", "2", "--to", "S05")
+    assert group.exit_code == 0 and "Английский язык" in group.output, group.output
 
 
 async def test_cli_audit_names_people_and_lessons_in_school_time(
