@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.render import chunks, role_names
 from services import clock
 from services.link_codes import CodeFilter, IssuedCode, issue_codes
-from services.roles import Viewer
+from services.roles import Role, Viewer
 from views.documents.code_sheet import Sheet, code_sheet, sheet_title, whose_line
 from views.documents.render import safe_file_name
+
+LISTED_IN_CHAT = 60  # about two classes' families; more come as the files only
 
 
 def deep_link(username: str | None, code: str) -> str:
@@ -45,7 +47,17 @@ def codes_csv(codes: list[IssuedCode], username: str | None) -> bytes:
 async def codes(
     message: Message, command: CommandObject, session: AsyncSession, viewer: Viewer, bot: Bot, link_code_days: int
 ) -> None:
-    class_ref = (command.args or "").strip() or None
+    asked = (command.args or "").strip()
+    if not asked and Role.ADMIN in viewer.roles:
+        # A whole school's codes are hundreds of lines: an administrator names the class, or asks for all.
+        await message.answer(
+            _(
+                "Codes for which class? Send /codes 5А for one class, or /codes all for the whole school "
+                "(its codes then come as files only)."
+            )
+        )
+        return
+    class_ref = None if asked.lower() in ("", "all", _("all").lower()) else asked
     issued = await issue_codes(session, CodeFilter(class_ref=class_ref), days=link_code_days, actor=viewer)
     await send_codes(message, issued, bot, link_code_days)
 
@@ -65,7 +77,14 @@ async def send_codes(message: Message, issued: list[IssuedCode], bot: Bot, days:
         ).format(days=days)
     ]
     locale = get_i18n().current_locale
-    lines += [f"{c.full_name} ({whose_line(c, locale)}): {c.code}" for c in issued]
+    if len(issued) <= LISTED_IN_CHAT:
+        lines += [f"{c.full_name} ({whose_line(c, locale)}): {c.code}" for c in issued]
+    else:
+        lines.append(
+            ngettext(
+                "{count} code is in the files below.", "{count} codes are in the files below.", len(issued)
+            ).format(count=len(issued))
+        )
     for part in chunks(lines):
         await message.answer(part)
     if username:

@@ -1,10 +1,10 @@
 """Linking through the real Bot, Dispatcher and middlewares against the emulator."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import ConsentCb
-from models import AuditEntry, LinkAttemptWindow, Person, TelegramAccount
+from models import AuditEntry, LinkAttemptWindow, LinkCode, Person, TelegramAccount
 from services.link_codes import issue_codes_for
 from tests.conftest import BotHarness
 from tests.support.bot import OPERATOR
@@ -293,3 +293,21 @@ async def test_a_code_sent_without_start_links_too(demo: None, session: AsyncSes
     # once linked, the same words are just words
     replies = await harness.emu.say(1010, code, language_code="en")
     assert replies[0]["text"] == "I did not understand. /help lists what you can do."
+
+
+async def test_an_administrator_names_the_class_or_asks_for_the_whole_school(
+    demo: None, session: AsyncSession, harness: BotHarness
+) -> None:
+    emu = harness.emu
+    code = await code_for(session, Person.staff_ref, "S01")  # the school's administrator
+    await emu.say(1014, f"/start {code}", language_code="ru")
+    unused = select(func.count()).select_from(LinkCode).where(LinkCode.used_at.is_(None))
+    before = await session.scalar(unused)
+    asked = await emu.say(1014, "/codes")
+    assert len(asked) == 1 and asked[0]["text"].startswith("Коды для какого класса? Отправьте /codes 5А")
+    assert await session.scalar(unused) == before, "nothing is issued before the class is named"
+    school = await emu.say(1014, "/codes все")
+    assert school[0]["text"].startswith("Новые коды подключения") and "кодов — в файлах ниже" in school[0]["text"]
+    assert [r["document"]["file_name"] for r in school[1:]] == ["Коды подключения.pdf", "Коды подключения.csv"], school
+    issued = (await session.scalar(unused) or 0) - (before or 0)
+    assert issued > 60 and f"{issued} кодов — в файлах ниже" in school[0]["text"]
