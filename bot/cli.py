@@ -318,9 +318,12 @@ def codes(
     link = (lambda code: f"https://t.me/{username}?start={code}") if username else (lambda code: "")
     if fmt == "csv":
         writer = csv.writer(sys.stdout)
-        writer.writerow(["person", "role", "class", "code", "link"])
+        # The bot's table, in the operator's language: a parent's child in a column of its own.
+        writer.writerow([_("Person"), _("Role"), _("Class"), _("Child"), _("Code"), _("Link")])
         for c in issued:
-            writer.writerow([c.full_name, role_label(c.roles), c.whose or "", c.code, link(c.code)])
+            writer.writerow(
+                [c.full_name, role_label(c.roles), c.class_name or "", "; ".join(c.children), c.code, link(c.code)]
+            )
     else:
         from views.documents.code_sheet import children_text
 

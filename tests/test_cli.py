@@ -120,9 +120,9 @@ def test_import_then_codes_in_csv(env) -> None:
     result = invoke("codes", "--class", "C1A", "--format", "csv")
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert rows[0] == ["person", "role", "class", "code", "link"]
+    assert rows[0] == ["Человек", "Роль", "Класс", "Ребёнок", "Код", "Ссылка"]
     assert sum(r[1] == "обучающийся" for r in rows[1:]) == 15
-    assert all(r[4] == "" for r in rows[1:])
+    assert all(r[5] == "" for r in rows[1:])
     assert "Bot API недоступен" in result.stderr
     result = invoke("codes", "--class", "C1A", "--revoke")
     assert result.exit_code == 0 and result.output == f"Отозван {len(rows) - 1} код.\n"
@@ -179,7 +179,7 @@ def test_substitute_and_work_types(env, monkeypatch) -> None:
         "Передан на замену: 5А, Математика, 23 ноября, 1-й урок в 08:30 — Гордеева Ирина Алексеевна (S07)."
     )
     result = invoke("substitute", "--class", "C5A", "--date", "2026-11-23", "--lesson-no", "4", "--to", "S07")
-    assert result.exit_code == 1 and "укажите --subgroup" in result.output
+    assert result.exit_code == 1 and "разделён на группы 1, 2: укажите группу через --subgroup" in result.output
     result = invoke("substitute", "--class", "C5A", "--date", "23.11.2026", "--lesson-no", "1")
     assert result.exit_code == 2
     result = invoke("work-types", "--add", "dictation", "Диктант", "--disable", "lab")
@@ -232,7 +232,7 @@ def test_codes_by_class_name_for_tutors_and_with_each_parents_child(env) -> None
         assert sum(r[1] == "обучающийся" for r in rows) == 15, written
         invoke("codes", "--class", written, "--revoke")
     mother = next(r for r in rows if r[0] == "Романова Дарья Александровна")
-    assert mother[1] == "родитель" and mother[2] == "Романова Екатерина, 5А"
+    assert mother[1] == "родитель" and mother[3] == "Романова Екатерина, 5А"
     tutors = invoke("codes", "--role", "tutor")
     assert tutors.exit_code == 0, tutors.output
     lines = tutors.stdout.strip().splitlines()
