@@ -116,7 +116,7 @@ end
 if ARGV[2] == 'done' then redis.call('SET', KEYS[1], 'done', 'EX', ARGV[3]) else redis.call('DEL', KEYS[1]) end
 return ours
 """
-ENTERED, DUPLICATE, CHAT_BUSY = 1, 0, 2
+DUPLICATE, CHAT_BUSY = 0, 2  # what ENTER returns besides 1, taken with the chat's turn
 LOCK_POLL_SECONDS = 0.02
 
 

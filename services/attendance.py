@@ -95,11 +95,14 @@ async def save(session: AsyncSession, viewer: Viewer, lesson_id: int, marks: dic
             after={"mark": new, "lesson_id": lesson.id, "student_id": student_id},
         )
         topic = f"absence:{lesson.id}:{student_id}"
-        if new == "present" and await outbox.cancel(session, topic):
-            continue  # marked and withdrawn before anyone was told
+        recipients = families[student_id]
+        if new == "present":
+            if await outbox.cancel(session, topic):
+                continue  # marked and withdrawn before anyone was told
+            recipients = await outbox.told(session, topic, recipients)
         await outbox.push(
             session,
-            families[student_id],
+            recipients,
             category="absences",
             kind=PushKind.ABSENCE_WITHDRAWN if new == "present" else PushKind.ABSENCE_MARKED,
             topic=topic,

@@ -153,6 +153,20 @@ async def cancel(session: AsyncSession, topic: str) -> int:
     return len(rows)
 
 
+async def told(session: AsyncSession, topic: str, recipients: list[Recipient]) -> list[Recipient]:
+    """Those of the recipients who were sent a push on the topic: a correction ("the absence was
+    withdrawn") goes to them only, not to a parent who had muted the child or linked since."""
+    if not recipients:
+        return []
+    keys = [f"{topic}:p{r.person_id}" for r in recipients]
+    sent = set(
+        await session.scalars(
+            select(Notification.person_id).where(Notification.topic.in_(keys), Notification.status == "sent")
+        )
+    )
+    return [r for r in recipients if r.person_id in sent]
+
+
 SETTLED = ("sent", "failed", "cancelled", "skipped")
 PURGE_BATCH = 5000  # one round's deletions: a minute's job, never a long lock
 

@@ -167,13 +167,24 @@ async def test_a_parent_of_two_turns_one_childs_notifications_off(
     assert len(await rows_about(session, "R015", younger)) == 1
     assert [r.kind for r in await rows_about(session, "R015", older)] == ["grade_created"]
 
-    # turned on again, her pushes come again
+    # turned on again: an absence she was never told of is withdrawn without a word to her
     await emu.click(8104, shown, "🔕 Софья")
     assert emu.callback_answers[-1]["text"] == "Софья: уведомления включены."
     await attendance.save(session, await act_as(session, "S08"), second, {younger: "present"})
     await session.commit()
-    assert [r.kind for r in await rows_about(session, "R015", younger)][-1] == "absence_withdrawn"
+    assert len(await rows_about(session, "R015", younger)) == 1
     assert await session.scalar(select(func.count()).select_from(ChildMute)) == 0
+
+    # and her pushes come again: an absence, then its withdrawal once the absence was sent
+    await attendance.save(session, await act_as(session, "S08"), second, {younger: "absent"})
+    await session.commit()
+    marked = (await rows_about(session, "R015", younger))[-1]
+    assert marked.kind == "absence_marked"
+    marked.status = "sent"
+    await session.commit()
+    await attendance.save(session, await act_as(session, "S08"), second, {younger: "present"})
+    await session.commit()
+    assert [r.kind for r in await rows_about(session, "R015", younger)][-1] == "absence_withdrawn"
 
 
 async def test_only_a_parent_of_several_mutes_and_only_their_own(
