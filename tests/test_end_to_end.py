@@ -72,7 +72,7 @@ async def test_import_codes_run_and_link(tmp_path: Path, emulator: tuple[Emulato
     code, out, err = await cli(offline, "codes", "--class", "C5A", "--format", "csv")
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
-    student = next(r for r in rows if r["role"] == "обучающийся")
+    student = next(r for r in rows if r["Роль"] == "обучающийся")
 
     bot = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -85,10 +85,10 @@ async def test_import_codes_run_and_link(tmp_path: Path, emulator: tuple[Emulato
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        await emu.send_text(2001, f"/start {student['code']}", language_code="ru")
+        await emu.send_text(2001, f"/start {student['Код']}", language_code="ru")
         await emu.wait_messages(2001, 2, timeout=60)
         texts = emu.texts(2001)
-        first_name = student["person"].split()[1]
+        first_name = student["Человек"].split()[1]
         assert texts[0].startswith(f"Здравствуй, {first_name}!") and " как учени" in texts[0]
         assert texts[1].startswith("Согласие на обработку персональных данных")
         await emu.send_text(2001, "/language")
