@@ -7,7 +7,10 @@ for two web processes sharing the port (SO_REUSEPORT). The teachers are the demo
 a chat of their own; one chat's updates are handled in order, so with few chats the updates waiting
 queue behind their chat's turn.
 
-    uv run python bench/webhook.py [--updates 3000] [--processes 1 2] [--width 40]
+    uv run python bench/webhook.py [--updates 3000] [--processes 1 2] [--width 40] [--floor]
+
+`--floor` runs, in place of the bot, a web process with the same HTTP path and the same reply as
+an attendance tap and nothing of the diary: the ceiling aiohttp, aiogram and the Bot API calls set.
 
 The clock of the web processes is the demo timetable's Monday at 14:00 (this file starts them with
 `bot <args>` and freezes the clock before handing over to the real command line), so the lessons
