@@ -149,10 +149,30 @@ async def demo(sessionmaker: async_sessionmaker[AsyncSession], engine: AsyncEngi
                     )
 
 
+def _ephemeral_ports() -> range:
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
+
+EPHEMERAL = _ephemeral_ports()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port below the kernel's ephemeral range. A port from `bind(0)` is an ephemeral one: in
+    the seconds before the test's server binds it, any outgoing connection (the database's, the
+    other test worker's) may be given it, and the server then fails with "address in use"."""
+    candidates = [port for port in range(20000, 32000) if port not in EPHEMERAL] or list(range(20000, 32000))
+    for port in secrets.SystemRandom().sample(candidates, 50):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:  # taken: another
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 class BotHarness:
