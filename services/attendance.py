@@ -52,6 +52,10 @@ async def check_can_mark(session: AsyncSession, viewer: Viewer, lesson_id: int) 
     return lesson
 
 
+def _absence_topic(lesson: Lesson, student_id: int) -> str:
+    return f"absence:{lesson.id}:{student_id}"
+
+
 async def save(session: AsyncSession, viewer: Viewer, lesson_id: int, marks: dict[int, str]) -> list[int]:
     """Save the whole list; only the differences are recorded and pushed. Returns changed students."""
     lesson = await check_can_mark(session, viewer, lesson_id)
@@ -64,6 +68,10 @@ async def save(session: AsyncSession, viewer: Viewer, lesson_id: int, marks: dic
     moment = clock.now()
     families = await outbox.family_of(session, list(people))
     school = await school_of(session, lesson)
+    # Those whose absence or lateness this save withdraws: told only if they were told of it.
+    was_absent = {sid for sid, row in existing.items() if row.mark != "present"}
+    withdrawn = [sid for sid in people if sid in was_absent and marks.get(sid, "present") == "present"]
+    told = await outbox.told(session, {_absence_topic(lesson, sid): families[sid] for sid in withdrawn})
     for student_id in people:
         new = marks.get(student_id, "present")
         row = existing.get(student_id)
@@ -94,15 +102,12 @@ async def save(session: AsyncSession, viewer: Viewer, lesson_id: int, marks: dic
             before=before,
             after={"mark": new, "lesson_id": lesson.id, "student_id": student_id},
         )
-        topic = f"absence:{lesson.id}:{student_id}"
-        recipients = families[student_id]
-        if new == "present":
-            if await outbox.cancel(session, topic):
-                continue  # marked and withdrawn before anyone was told
-            recipients = await outbox.told(session, topic, recipients)
+        topic = _absence_topic(lesson, student_id)
+        if new == "present" and await outbox.cancel(session, topic):
+            continue  # marked and withdrawn before anyone was told
         await outbox.push(
             session,
-            recipients,
+            told[topic] if new == "present" else families[student_id],
             category="absences",
             kind=PushKind.ABSENCE_WITHDRAWN if new == "present" else PushKind.ABSENCE_MARKED,
             topic=topic,

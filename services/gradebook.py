@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Grade, Homework, HomeworkAttachment, Lesson, Person, SchoolClass, Student, Subject, WorkType
+from models import Grade, Homework, HomeworkAttachment, Lesson, Person, Student, Subject, WorkType
 from services import absences as absence_service
 from services import averages, clock, family
 from services.errors import N_, DiaryError, NotAllowed, NotFound
@@ -114,7 +114,7 @@ async def book(session: AsyncSession, viewer: Viewer, student_id: int | None, mo
     assert school is not None
     today = clock.school_today(school)
     period = await family.period_now(session, viewer, today)
-    grading = await _grading(session, kid.class_id)
+    grading = await family.takes_grades(session, kid)
     subjects = (
         await _subject_books(session, kid.student_id, period.starts_on, period.ends_on) if period and grading else []
     )
@@ -133,11 +133,6 @@ async def book(session: AsyncSession, viewer: Viewer, student_id: int | None, mo
         calendar,
         await _homework(session, kid, today),
     )
-
-
-async def _grading(session: AsyncSession, class_id: int) -> bool:
-    school_class = await session.get(SchoolClass, class_id)
-    return school_class is not None and school_class.grading
 
 
 async def _subject_books(session: AsyncSession, student_id: int, start: date, end: date) -> list[SubjectBook]:

@@ -43,6 +43,11 @@ _GUARDIANS_WHO_CONSENTED = (
 )
 
 
+def _own_topic(topic: str, recipient: Recipient) -> str:
+    """A topic as one recipient's row holds it."""
+    return f"{topic}:p{recipient.person_id}"
+
+
 async def family_of(session: AsyncSession, student_ids: list[int]) -> dict[int, list[Recipient]]:
     """Each student and their active guardians who have consented (004 §3.8) and have not muted
     that child, in two queries."""
@@ -88,7 +93,7 @@ async def push_many(
     if not items:
         return
     due = clock.now() + (tunables.current.grace if grace else timedelta(0))
-    keyed = [(f"{topic}:p{r.person_id}", r, payload) for r, topic, payload in items]
+    keyed = [(_own_topic(topic, r), r, payload) for r, topic, payload in items]
     keys = [k for k, _r, _p in keyed]
     pending = {
         n.topic: n
@@ -153,18 +158,19 @@ async def cancel(session: AsyncSession, topic: str) -> int:
     return len(rows)
 
 
-async def told(session: AsyncSession, topic: str, recipients: list[Recipient]) -> list[Recipient]:
-    """Those of the recipients who were sent a push on the topic: a correction ("the absence was
-    withdrawn") goes to them only, not to a parent who had muted the child or linked since."""
-    if not recipients:
-        return []
-    keys = [f"{topic}:p{r.person_id}" for r in recipients]
+async def told(session: AsyncSession, by_topic: dict[str, list[Recipient]]) -> dict[str, list[Recipient]]:
+    """Of each topic's recipients, those who were sent a push on it, in one query: a correction
+    ("the absence was withdrawn") goes to them only, not to a parent who had muted the child or
+    linked since."""
+    keys = [_own_topic(topic, r) for topic, recipients in by_topic.items() for r in recipients]
+    if not keys:
+        return {topic: [] for topic in by_topic}
     sent = set(
         await session.scalars(
-            select(Notification.person_id).where(Notification.topic.in_(keys), Notification.status == "sent")
+            select(Notification.topic).where(Notification.topic.in_(keys), Notification.status == "sent")
         )
     )
-    return [r for r in recipients if r.person_id in sent]
+    return {topic: [r for r in recipients if _own_topic(topic, r) in sent] for topic, recipients in by_topic.items()}
 
 
 SETTLED = ("sent", "failed", "cancelled", "skipped")
