@@ -15,7 +15,7 @@ from handlers.journal_render import day, short_day, short_name
 from handlers.keyboards import Keyboard, back_to_lesson, back_to_lesson_button
 from locales.i18n import day_in_words
 from models import Lesson
-from services import homework, lessons
+from services import homework
 from services.class_lists import lesson_students
 from services.homework import Attachment
 from services.roles import Viewer
@@ -218,7 +218,7 @@ async def on_student(
 async def on_due(query: CallbackQuery, callback_data: HomeworkCb, session: AsyncSession, viewer: Viewer) -> None:
     lesson, message = await _writable(query, callback_data, session, viewer)
     kb = Keyboard()
-    for nxt in await lessons.upcoming_lesson_dates(session, lesson, count=4):
+    for nxt in await homework.due_dates(session, lesson):
         kb.button(
             text=short_day(nxt),
             callback_data=HomeworkCb(lesson=lesson.id, op=HomeworkOp.SET_DUE, hw=callback_data.hw, day=nxt.toordinal()),

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,12 +12,17 @@ from services import audit, clock, outbox
 from services.class_lists import lesson_students, require_in_lesson
 from services.errors import N_, DiaryError, NotFound
 from services.journal_policy import require_editable, require_lesson_reader, require_lesson_writer
-from services.lessons import get_lesson, next_lesson_date, school_of
+from services.lessons import get_lesson, next_lesson_date, school_of, upcoming_lesson_dates
 from services.push_kinds import PushKind
 from services.roles import Viewer
 
 MAX_TOPIC = 500
 MAX_HOMEWORK = 3000
+# A due date is one of the subject's next lessons, as many as the bot offers to choose from
+# (handlers/journal_homework.on_due) and the Mini App lists; without any lesson in the search horizon,
+# up to that horizon. A date years ahead is a slip of the finger, and a forged press.
+DUE_LESSONS = 4
+DUE_HORIZON = timedelta(days=35)
 
 
 @dataclass(frozen=True)
@@ -62,8 +67,46 @@ async def set_topic(session: AsyncSession, viewer: Viewer, lesson_id: int, topic
     return lesson
 
 
+async def clear_topic(session: AsyncSession, viewer: Viewer, lesson_id: int) -> Lesson:
+    """The lesson's topic taken away (a topic written into the wrong lesson), audited like setting one."""
+    lesson = await writable_lesson(session, viewer, lesson_id)
+    person = viewer.require_linked()
+    if lesson.topic is None:
+        return lesson
+    before, lesson.topic = lesson.topic, None
+    audit.record(
+        session,
+        action="topic_set",
+        entity="lesson",
+        entity_id=lesson.id,
+        school_id=(await school_of(session, lesson)).id,
+        actor_person_id=person.id,
+        actor_telegram_id=viewer.telegram_user_id,
+        before={"topic": before},
+        after={"topic": None},
+    )
+    await session.flush()
+    return lesson
+
+
 async def default_due(session: AsyncSession, lesson: Lesson) -> date | None:
     return await next_lesson_date(session, lesson)
+
+
+async def due_dates(session: AsyncSession, lesson: Lesson) -> list[date]:
+    """The dates a homework of the lesson may be due on: the subject's next lessons."""
+    return await upcoming_lesson_dates(session, lesson, count=DUE_LESSONS)
+
+
+async def _check_due(session: AsyncSession, lesson: Lesson, due_on: date | None) -> None:
+    """A due date chosen by hand: not after the last of the next lessons offered (the date before the
+    lesson itself is refused by _check)."""
+    if due_on is None or due_on <= lesson.on_date:
+        return
+    offered = await due_dates(session, lesson)
+    last = offered[-1] if offered else lesson.on_date + DUE_HORIZON
+    if due_on > last:
+        raise DiaryError(N_("Homework is due at one of the next lessons: {date} at the latest."), date=last)
 
 
 def snapshot(homework: Homework, attachments: list[HomeworkAttachment] | None = None) -> dict[str, object]:
@@ -121,6 +164,7 @@ async def post(
     person = viewer.require_linked()
     if student_id is not None:
         await require_in_lesson(session, lesson, {student_id})
+    await _check_due(session, lesson, due_on)
     due = due_on or await default_due(session, lesson)
     text = _check(text, due, lesson)
     homework = Homework(lesson_id=lesson.id, student_id=student_id, text=text, due_on=due, given_by=person.id)
@@ -174,6 +218,7 @@ async def edit(
     before = snapshot(homework, await _attachments(session, homework.id))
     if text is not None and append and homework.text:
         text = f"{homework.text}\n{text}"
+    await _check_due(session, lesson, due_on)
     homework.text = _check(text if text is not None else homework.text, due_on or homework.due_on, lesson)
     if due_on is not None:
         homework.due_on = due_on

@@ -150,7 +150,7 @@ async def cancel(session: AsyncSession, topic: str) -> int:
     """Drop the pending pushes on a topic, for every recipient (a change undone in the grace period)."""
     rows = list(
         await session.scalars(
-            select(Notification).where(Notification.status == "pending", Notification.topic.like(f"{topic}:p%"))
+            select(Notification).where(Notification.status == "pending", Notification.topic.like(f"{topic}:%"))
         )
     )
     for row in rows:

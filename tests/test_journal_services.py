@@ -228,6 +228,30 @@ async def test_homework_due_at_next_lesson_with_attachments(demo: None, session:
         await homework.post(session, teacher, lesson.id, "x", due_on=TODAY - timedelta(days=1))
     with pytest.raises(NotAllowed):
         await homework.post(session, await act_as(session, "S04"), lesson.id, "чужое")
+    # A date past the next lessons the bot offers is a slip (or a forged press), refused for the bot too.
+    last = (await homework.due_dates(session, lesson))[-1]
+    with pytest.raises(DiaryError):
+        await homework.edit(session, teacher, hw.id, due_on=last + timedelta(days=1))
+    await homework.edit(session, teacher, hw.id, due_on=last)
+
+
+async def test_removed_homework_takes_its_waiting_pushes_with_it(demo: None, session: AsyncSession) -> None:
+    """The pushes wait out the grace period under one topic a student and reader
+    (homework:{id}:s{student}:p{person}): removing the homework inside it cancels every one."""
+    await consent_all(session)
+    teacher = await act_as(session, "S03")
+    lesson = await lesson_of(session, "S03", TODAY, "MATH", "5А")
+    hw = await homework.post(session, teacher, lesson.id, "№ 245")
+    await session.commit()
+    waiting = select(Notification).where(Notification.kind == "homework_created", Notification.status == "pending")
+    assert len(list(await session.scalars(waiting))) > 15
+    await homework.delete(session, teacher, hw.id)
+    await session.commit()
+    assert not list(await session.scalars(waiting))
+    await homework.set_topic(session, teacher, lesson.id, "Дроби")
+    await homework.clear_topic(session, teacher, lesson.id)
+    await session.commit()
+    assert (await session.get(Lesson, lesson.id)).topic is None  # type: ignore[union-attr]
 
 
 async def test_tutor_gives_reasons_teacher_cannot(demo: None, session: AsyncSession) -> None:
