@@ -154,9 +154,12 @@ async def fill_journal(session: AsyncSession, start: date, end: date, seed: int 
     attendance_rows: list[dict[str, Any]] = []
     grade_rows: list[dict[str, Any]] = []
     for lesson in lessons:
-        present = [sid for sid, group in by_class.get(lesson.class_id, []) if lesson.subgroup in (None, group)]
-        for sid in present:
+        due = [sid for sid, group in by_class.get(lesson.class_id, []) if lesson.subgroup in (None, group)]
+        present = []  # a student marked absent gets no grade in that lesson, as in a real journal
+        for sid in due:
             mark, reason = _attendance(rng, ill.get(sid), lesson.on_date)
+            if mark != "absent":
+                present.append(sid)
             if mark != "present":
                 attendance_rows.append(
                     {
@@ -339,7 +342,8 @@ async def fill(url: str) -> None:
 
 
 async def pictures(target: Path) -> None:
-    """The README's pictures: each report of the demo school as its PDF's first page, 60 dpi."""
+    """The README's pictures: each report of the demo school as its PDF's first page, at 90 dpi, where a
+    month's 31 days still read."""
     clock.now = lambda: NOW
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -371,7 +375,7 @@ async def pictures(target: Path) -> None:
             pdf.write_bytes(content)
             stem = target / f"report-{name}"
             subprocess.run(
-                ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)], check=True
+                ["pdftoppm", "-png", "-r", "90", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)], check=True
             )
             print(f"{stem}.png")
 

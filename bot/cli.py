@@ -28,7 +28,7 @@ from models.migrate import downgrade, upgrade
 from services import tunables
 from services.errors import N_, DiaryError
 from services.link_codes import CodeFilter, IssuedCode, issue_codes, issue_codes_for, revoke_codes
-from services.roles import ROLE_LABELS, Role, Viewer
+from services.roles import Role, Viewer
 from services.roster import ImportReport, RosterInvalid, import_roster
 from services.roster.apply import SECTIONS
 
@@ -187,10 +187,6 @@ def import_(
         typer.echo(line)
 
 
-def role_label(roles: tuple[Role, ...]) -> str:
-    return ", ".join(_(ROLE_LABELS[r]) for r in roles)
-
-
 async def _bot_username() -> str | None:
     settings = settings_or_exit()
     if settings.bot_token is None:
@@ -316,23 +312,27 @@ def codes(
         _write_sheet(issued, sheet_username, settings.link_code_days, output)
         return
     link = (lambda code: f"https://t.me/{username}?start={code}") if username else (lambda code: "")
+    from views.documents.code_sheet import children_text, groups, role_words
+
     if fmt == "csv":
         writer = csv.writer(sys.stdout)
         # The bot's table, in the operator's language: a parent's child in a column of its own.
         writer.writerow([_("Person"), _("Role"), _("Class"), _("Child"), _("Code"), _("Link")])
         for c in issued:
-            writer.writerow(
-                [c.full_name, role_label(c.roles), c.class_name or "", "; ".join(c.children), c.code, link(c.code)]
-            )
+            roles = role_words(c, cli_locale)
+            writer.writerow([c.full_name, roles, c.class_name or "", "; ".join(c.children), c.code, link(c.code)])
     else:
-        from views.documents.code_sheet import children_text
-
-        for c in issued:
-            # A parent's column names the child as the child, not as if it were the parent's own name.
-            parts = [c.full_name, role_label(c.roles), children_text(c, cli_locale) or c.class_name or "—", c.code]
-            if username:
-                parts.append(link(c.code))
-            typer.echo(" | ".join(parts))
+        grouped = list(groups(issued, cli_locale))
+        for label, slips in grouped:
+            if len(grouped) > 1:  # a whole school's codes, class by class and then the staff
+                typer.echo(f"— {label} —")
+            for c in slips:
+                # A parent's column names the child as the child, not as if it were the parent's own name.
+                whose = children_text(c, cli_locale) or c.class_name or "—"
+                parts = [c.full_name, role_words(c, cli_locale), whose, c.code]
+                if username:
+                    parts.append(link(c.code))
+                typer.echo(" | ".join(parts))
     if not username:
         typer.echo(
             _(

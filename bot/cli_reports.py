@@ -21,24 +21,58 @@ ALL = "all"
 ClassOption = Annotated[
     str, typer.Option("--class", help=N_("a class: its name (5А) or its class_id; all: every class of the school"))
 ]
-FormatOption = Annotated[str, typer.Option("--format", help=N_("xlsx or pdf"))]
+FormatOption = Annotated[
+    str | None, typer.Option("--format", help=N_("xlsx or pdf (default: as -o's file ends, else pdf)"))
+]
+# A string, not a Path: a Path drops the trailing slash that says "a folder" (-o reports/).
 OutputOption = Annotated[
-    Path | None, typer.Option("-o", "--output", help=N_("where to write the file (default: its name, here)"))
+    str | None, typer.Option("-o", "--output", help=N_("where to write the file (default: its name, here)"))
 ]
 SchoolOption = Annotated[
     str | None, typer.Option("--school", help=N_("the roster's school_id, with --class all when there are several"))
 ]
 
 
-def _format(fmt: str) -> Format:
-    """The file's format, or one translated line and exit 2 (click's own message would be English)."""
+def _format(fmt: str | None, output: Path | None) -> Format:
+    """The file's format: as asked, else as the file named by -o ends, else PDF; a format that is not
+    xlsx or pdf, or one that -o's ending contradicts, is one translated line and exit 2."""
     from bot.cli import _
 
+    ending = output.suffix.lower().lstrip(".") if output is not None and not output.is_dir() else ""
+    named = ending if ending in {f.value for f in Format} else None
+    if fmt is None:
+        return Format(named) if named else Format.PDF
     try:
-        return Format(fmt.strip().lower())
+        chosen = Format(fmt.strip().lower())
     except ValueError:
         typer.echo(_("--format is xlsx or pdf, not {value}.").format(value=fmt), err=True)
         raise typer.Exit(2) from None
+    if named and named != chosen.value:
+        typer.echo(
+            _("{path} ends in .{ending}, but --format is {fmt}: make them agree.").format(
+                path=output, ending=named, fmt=chosen.value
+            ),
+            err=True,
+        )
+        raise typer.Exit(2)
+    return chosen
+
+
+def output_path(raw: str | Path | None) -> Path | None:
+    """-o as given: a trailing slash names a folder, which must be there (else it would be taken for a
+    file of that name)."""
+    from bot.cli import _
+
+    if raw is None:
+        return None
+    path = Path(raw)
+    if isinstance(raw, str) and raw.endswith(("/", os.sep)) and not path.is_dir():
+        typer.echo(
+            _("Cannot write to {path}: there is no such folder. Give -o with a folder that exists.").format(path=raw),
+            err=True,
+        )
+        raise typer.Exit(2)
+    return path
 
 
 def writable_or_exit(output: Path | None) -> None:
@@ -82,15 +116,16 @@ def _write(document: Document, fmt: Format, output: Path | None) -> None:
 def attendance_report(
     class_ref: ClassOption,
     month: Annotated[str, typer.Option(help=N_("YYYY-MM"))],
-    fmt: FormatOption = Format.PDF.value,
-    output: OutputOption = None,
+    fmt: FormatOption = None,
+    raw_output: OutputOption = None,
     school: SchoolOption = None,
 ) -> None:
     from bot.cli import OPERATOR, cli_locale, run_service
     from services.reports import access, attendance
     from views.documents import attendance_sheet
 
-    kind = _format(fmt)
+    output = output_path(raw_output)
+    kind = _format(fmt, output)
     writable_or_exit(output)
 
     async def make(session: AsyncSession) -> list[attendance.Sheet]:
@@ -109,15 +144,16 @@ def attendance_report(
 def progress_report(
     class_ref: ClassOption,
     period: Annotated[str, typer.Option(help=N_("the roster's period_id (Q2)"))],
-    fmt: FormatOption = Format.PDF.value,
-    output: OutputOption = None,
+    fmt: FormatOption = None,
+    raw_output: OutputOption = None,
     school: SchoolOption = None,
 ) -> None:
     from bot.cli import OPERATOR, cli_locale, run_service
     from services.reports import access, progress
     from views.documents import progress_statement
 
-    kind = _format(fmt)
+    output = output_path(raw_output)
+    kind = _format(fmt, output)
     writable_or_exit(output)
 
     async def make(session: AsyncSession) -> list[progress.Statement]:
@@ -139,8 +175,8 @@ def card_report(
         str | None, typer.Option(help=N_("the roster's period_id (Q2; a year's id gives the year's card)"))
     ] = None,
     year: Annotated[bool, typer.Option("--year", help=N_("the card for the school year now"))] = False,
-    fmt: FormatOption = Format.PDF.value,
-    output: OutputOption = None,
+    fmt: FormatOption = None,
+    raw_output: OutputOption = None,
 ) -> None:
     from bot.cli import OPERATOR, _, cli_locale, run_service
     from services.reports import access, card
@@ -149,7 +185,8 @@ def card_report(
     if (period is None) == (not year):
         typer.echo(_("Give --period ID or --year."), err=True)
         raise typer.Exit(2)
-    kind = _format(fmt)
+    output = output_path(raw_output)
+    kind = _format(fmt, output)
     writable_or_exit(output)
 
     async def make(session: AsyncSession) -> card.Card:

@@ -197,7 +197,13 @@ async def run_roles(
 
     assert settings.bot_token is not None
     # The Mini App is served by every process with a port, beside the webhook and the health checks.
-    miniapp = miniapp_routes(settings.bot_token.get_secret_value(), bot, sessionmaker, settings.miniapp_auth_hours)
+    miniapp = miniapp_routes(
+        settings.bot_token.get_secret_value(),
+        bot,
+        sessionmaker,
+        settings.miniapp_auth_hours,
+        redis_url=settings.redis_url,
+    )
     health = Health(engine, make_gate(settings, bot), extra_routes=[metrics_route(engine), miniapp])
     parts: list[Callable[[], Coroutine[Any, Any, None]]] = []
     if role in (Role.WEB, Role.ALL):

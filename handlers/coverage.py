@@ -1,5 +1,6 @@
 """/coverage: how far the bot reaches a tutor's class or the administrator's school, and new codes
-for those not linked in one tap."""
+for those not linked: the tap asks first, as /codes does (handlers.codes), how many get codes and
+whether the earlier ones stay valid."""
 
 from enum import StrEnum
 
@@ -12,13 +13,13 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import OptionalId
-from handlers.codes import send_codes
+from handlers.codes import back_only, issued_text, request_screen, send_codes
 from handlers.keyboards import Keyboard
-from handlers.screens import Screen
+from handlers.screens import Screen, show
 from services import coverage
 from services.coverage import Coverage
-from services.link_codes import CodeFilter, issue_codes
-from services.roles import Role, Viewer
+from services.link_codes import CodeFilter, CodeRequest, ask_codes, issue_requested
+from services.roles import Viewer
 from views.coverage import class_lines, overview_lines
 
 NAMES_SHOWN = 60  # a message holds 4,096 characters; the class's sheet of codes names everyone
@@ -27,12 +28,15 @@ NAMES_SHOWN = 60  # a message holds 4,096 characters; the class's sheet of codes
 class CoverageOp(StrEnum):
     LIST = "list"
     CLASS = "cls"
-    CODES = "codes"
+    CODES = "codes"  # asks: how many get codes, keep or cancel the earlier ones
+    ISSUE = "issue"  # issue; codes handed out earlier keep working
+    REPLACE = "replace"  # cancel the earlier unused codes of the same people, then issue
 
 
 class CoverageCb(CallbackData, prefix="cov"):
     op: CoverageOp
     cls: OptionalId = 0
+    stamp: OptionalId = 0  # the newest code of these people when the question was shown
 
 
 def locale() -> str:
@@ -73,12 +77,17 @@ async def first_screen(session: AsyncSession, viewer: Viewer) -> Screen:
 
 async def named_screen(session: AsyncSession, viewer: Viewer, text: str) -> Screen:
     """/coverage 7Б: that class, if it is the person's to see (a class teacher's own, any of an
-    administrator's school); another class is refused by the service, saying why."""
-    class_id = await coverage.class_named(session, viewer, text)
-    (cov,) = await coverage.coverage(session, viewer, class_id=class_id)  # refuses a class not theirs
-    if len(viewer.tutor_class_ids) > 1 or Role.ADMIN in viewer.roles:
-        (cov,) = await coverage.coverage(session, viewer)  # all of theirs, for the way back
+    administrator's school); another class is refused by the service, saying why. The reach is
+    counted once, of all the person's classes, for the way back to them."""
+    class_id = await coverage.class_named(session, viewer, text)  # refuses a class not theirs
+    (cov,) = await coverage.coverage(session, viewer)
     return class_screen(cov, class_id)
+
+
+def codes_screen(request: CodeRequest, class_id: int) -> Screen:
+    asked = CoverageCb(op=CoverageOp.ISSUE, cls=class_id, stamp=request.stamp)
+    back = CoverageCb(op=CoverageOp.CLASS, cls=class_id)
+    return request_screen(request, asked, asked.model_copy(update={"op": CoverageOp.REPLACE}), back)
 
 
 async def on_coverage(message: Message, command: CommandObject, session: AsyncSession, viewer: Viewer) -> None:
@@ -96,14 +105,32 @@ async def on_press(
     link_code_days: int,
 ) -> None:
     assert isinstance(query.message, Message)
-    if callback_data.op is CoverageOp.CODES:
-        (cov,) = await coverage.coverage(session, viewer, class_id=callback_data.cls)
-        found = cov.of_class(callback_data.cls)  # the class is the viewer's to see, or this refuses
-        issued = await issue_codes(session, CodeFilter(class_ref=found.ref), days=link_code_days, actor=viewer)
-        await query.answer()
-        await send_codes(query.message, issued, bot, link_code_days)
+    op, class_id = callback_data.op, callback_data.cls
+    # The codes of a class through the same service and rules as /codes: a class teacher's own
+    # class, family codes only; counted now, not taken from the message pressed.
+    if op is CoverageOp.CODES:
+        await show(query, codes_screen(await ask_codes(session, CodeFilter(class_id=class_id), actor=viewer), class_id))
         return
-    if callback_data.op is CoverageOp.CLASS:
+    if op in (CoverageOp.ISSUE, CoverageOp.REPLACE):
+        done = await issue_requested(
+            session,
+            CodeFilter(class_id=class_id),
+            days=link_code_days,
+            actor=viewer,
+            replace=op is CoverageOp.REPLACE,
+            stamp=callback_data.stamp,
+        )
+        if isinstance(done, CodeRequest):
+            notice = _(
+                "Codes were issued to these people after this question was shown, so nothing was issued now: "
+                "here are the numbers as they are."
+            )
+            await show(query, codes_screen(done, class_id), notice=notice)
+            return
+        await show(query, (issued_text(done), back_only(CoverageCb(op=CoverageOp.CLASS, cls=class_id))))
+        await send_codes(query.message, done, bot, link_code_days)
+        return
+    if op is CoverageOp.CLASS:
         (cov,) = await coverage.coverage(session, viewer)  # all of theirs, for the way back; no other
         text, markup = class_screen(cov, callback_data.cls)
     else:

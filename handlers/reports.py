@@ -2,11 +2,13 @@
 couple of taps; the first unchosen field of the button picks the step."""
 
 import asyncio
+from contextlib import suppress
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
@@ -58,6 +60,7 @@ class ReportCb(CallbackData, prefix="rp"):
     month: Annotated[int, AfterValidator(_month_or_none)] = 0
     period: OptionalId = 0
     fmt: Fmt = Fmt.NOT_CHOSEN
+    school: bool = False  # every class of the school, a sheet each (the administration)
 
 
 KIND_LABELS = {
@@ -85,6 +88,9 @@ def _back(kb: Keyboard, text: str, cb: ReportCb) -> None:
     kb.button(text="◀ " + text, callback_data=cb)
 
 
+FORMAT_ROW = 2  # the option with PDF, and XLSX beside it
+
+
 def _format_rows(kb: Keyboard, label: str, cb: ReportCb) -> None:
     """An option and its two formats on one row: a tap makes the file."""
     kb.button(text=f"{label} · PDF", callback_data=cb.model_copy(update={"fmt": Fmt.PDF}))
@@ -109,10 +115,19 @@ def _only_kind(viewer: Viewer) -> bool:
 def _no_card_note(kids: list[Child]) -> str:
     """The children in a first grade, said rather than left out: they have no report card."""
     return "\n".join(
-        _("{name} ({cls}) has no report card: the first grade has no grades (003 §2.5).").format(
+        _("{name} ({cls}) has no report card: the first grade gets no grades, only attendance is kept.").format(
             name=kid.name, cls=kid.class_name
         )
         for kid in kids
+    )
+
+
+def _ungraded_note(names: list[str]) -> str:
+    """Classes without grades, said on the list of classes rather than missing from it."""
+    if not names:
+        return ""
+    return _("{classes}: no grades are given there, so there is no statement or report card.").format(
+        classes=", ".join(names)
     )
 
 
@@ -126,16 +141,23 @@ async def class_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> S
     classes = await choices.classes(session, viewer, kind) if kind is not ReportKind.CARD or _staff(viewer) else []
     kids, ungraded = await choices.children(session, viewer) if kind is ReportKind.CARD else ([], [])
     note = _no_card_note(ungraded)
+    if kind is not ReportKind.CARD or _staff(viewer):
+        note = "\n".join(
+            x for x in (_ungraded_note([c.name for c in await choices.ungraded(session, viewer, kind)]), note) if x
+        )
     # The only choice is made at once: a class teacher's own class, a family's only child.
     if len(classes) == 1 and not kids:
-        return await step_screen(session, viewer, cb.model_copy(update={"cls": classes[0].id}))
+        return _with_note(await step_screen(session, viewer, cb.model_copy(update={"cls": classes[0].id})), note)
     if len(kids) == 1 and not classes:
         chosen = cb.model_copy(update={"cls": kids[0].class_id, "student": kids[0].student_id})
         return _with_note(await period_screen(session, viewer, chosen), note)
     kb = Keyboard()
     for school_class in classes:
         kb.button(text=school_class.name, callback_data=cb.model_copy(update={"cls": school_class.id}))
-    sizes = [4] * ((len(classes) + 3) // 4)
+    sizes = [4] * (len(classes) // 4) + ([len(classes) % 4] if len(classes) % 4 else [])
+    if Role.ADMIN in viewer.roles and kind is not ReportKind.CARD and len(classes) > 1:
+        kb.button(text="🏫 " + _("Whole school"), callback_data=cb.model_copy(update={"school": True}))
+        sizes.append(1)
     for kid in kids:
         label = f"{kid.name}, {kid.class_name}"
         kb.button(text=label, callback_data=cb.model_copy(update={"cls": kid.class_id, "student": kid.student_id}))
@@ -144,11 +166,11 @@ async def class_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> S
     kb.adjust(*sizes, *([1] * len(kids)), 1)
     if not classes and not kids:
         if kind is ReportKind.CARD and not _staff(viewer):
-            return note or _("There is no report card to make: a first grade has no grades (003 §2.5)."), kb.as_markup()
-        return _("There is no class for this report of yours."), kb.as_markup()
+            return note or _("There is no report card to make: a first grade gets no grades."), kb.as_markup()
+        return note or _("There is no class for this report of yours."), kb.as_markup()
     if not classes:
         return _with_note((_("Report card: choose the child."), kb.as_markup()), note)
-    return kind_name(kind) + ": " + _("choose the class."), kb.as_markup()
+    return _with_note((kind_name(kind) + ": " + _("choose the class."), kb.as_markup()), note)
 
 
 async def student_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> Screen:
@@ -170,17 +192,18 @@ async def _back_to_classes(session: AsyncSession, viewer: Viewer, kb: Keyboard, 
 
 
 async def month_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> Screen:
-    months = await choices.months(session, viewer, cb.cls)
+    name, months = await choices.months(session, viewer, None if cb.school else cb.cls)
     kb = Keyboard()
     locale = get_i18n().current_locale
     for first in months:
         label = format_date(first, "LLLL y", locale=locale).capitalize()
         _format_rows(kb, label, cb.model_copy(update={"month": first.year * 100 + first.month}))
     await _back_to_classes(session, viewer, kb, ReportKind.ATTENDANCE)
-    kb.adjust(*pairs(len(months)), 1)
+    kb.adjust(*[FORMAT_ROW] * len(months), 1)
     if not months:
         return _("There are no lessons of this class in the journal yet, so there is no sheet to make."), kb.as_markup()
-    return _("Attendance sheet: choose the month and the format."), kb.as_markup()
+    whose = name if name is not None else _("whole school")
+    return _("Attendance sheet, {whose}: choose the month and the format.").format(whose=whose), kb.as_markup()
 
 
 async def _card_back(session: AsyncSession, viewer: Viewer, kb: Keyboard, cb: ReportCb) -> None:
@@ -209,8 +232,9 @@ async def period_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> 
         text = _("Report card of {name}, {cls}: choose the period and the format.").format(name=name, cls=class_name)
     else:
         await _back_to_classes(session, viewer, kb, ReportKind(cb.kind.value))
-        text = kind_name(ReportKind(cb.kind.value)) + ": " + _("choose the period and the format.")
-    kb.adjust(*pairs(len(periods)), 1)
+        whose = _("whole school") if cb.school else await choices.class_name(session, viewer, cb.cls)
+        text = _("Progress statement, {whose}: choose the period and the format.").format(whose=whose)
+    kb.adjust(*[FORMAT_ROW] * len(periods), 1)
     return text, kb.as_markup()
 
 
@@ -220,7 +244,7 @@ async def step_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> Sc
         if cb.cls and _staff(viewer):
             return await student_screen(session, viewer, cb)
         return await class_screen(session, viewer, cb)
-    if not cb.cls and cb.kind is not Kind.CARD:
+    if not cb.cls and not cb.school and cb.kind is not Kind.CARD:
         return await class_screen(session, viewer, cb)
     if cb.kind is Kind.ATTENDANCE:
         return await month_screen(session, viewer, cb)
@@ -231,8 +255,13 @@ async def document_of(session: AsyncSession, viewer: Viewer, cb: ReportCb, local
     """The report's data, from the service that checks the person's right to it on this call too."""
     if cb.kind is Kind.ATTENDANCE:
         month = date(cb.month // 100, cb.month % 100, 1)
+        if cb.school:
+            return attendance_sheet.document(await attendance.school_sheets(session, viewer, None, month), locale)
         return attendance_sheet.document([await attendance.class_sheet(session, viewer, cb.cls, month)], locale)
     if cb.kind is Kind.PROGRESS:
+        if cb.school:
+            statements = await progress.school_statements(session, viewer, None, cb.period)
+            return progress_statement.document(statements, locale)
         statement = await progress.class_statement(session, viewer, cb.cls, cb.period)
         return progress_statement.document([statement], locale)
     return report_card.document(await card.report_card(session, viewer, cb.student, cb.period), locale)
@@ -270,15 +299,23 @@ async def on_make(query: CallbackQuery, callback_data: ReportCb, session: AsyncS
     document = await document_of(session, viewer, cb, get_i18n().current_locale)
     await query.answer()
     making = await query.message.answer(_("Making the report, a moment…"))
-    content, name = await asyncio.to_thread(render, document, Format(cb.fmt.value))
-    # A family's card is the child's diary: like every family screen, it cannot be forwarded.
-    family_only = cb.kind is Kind.CARD and not _staff(viewer)
-    await query.message.answer_document(
-        BufferedInputFile(content, filename=name),
-        caption=document.sections[0].title + " — " + " · ".join(document.sections[0].heading[1:3]),
-        protect_content=family_only,
-    )
-    await making.delete()
+    try:
+        content, name = await asyncio.to_thread(render, document, Format(cb.fmt.value))
+        # A family's card is the child's diary: like every family screen, it cannot be forwarded.
+        family_only = cb.kind is Kind.CARD and not _staff(viewer)
+        await query.message.answer_document(
+            BufferedInputFile(content, filename=name), caption=_caption(document), protect_content=family_only
+        )
+    finally:  # the file came, or the error handler says why it did not: "making it…" is not left behind
+        with suppress(TelegramAPIError):
+            await making.delete()
+
+
+def _caption(document: Document) -> str:
+    first = document.sections[0]
+    if len(document.sections) > 1:
+        return document.file_stem
+    return first.title + " — " + " · ".join(first.heading[1:3])
 
 
 def make_router() -> Router:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Float, Select, cast, func, literal, select
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -68,12 +68,6 @@ def weighted_terms() -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     """sum(value × weight) and sum(weight), labelled, for a grouped select over grades."""
     weight = grade_weight()
     return func.sum(Grade.value * weight).label("weighted_total"), func.sum(weight).label("weight_total")
-
-
-def weighted_average() -> ColumnElement[Any]:
-    """sum(value × weight) / sum(weight) as a float column, for ordering or comparing in SQL."""
-    weight = grade_weight()
-    return (cast(func.sum(Grade.value * weight), Float) / cast(func.sum(weight), Float)).label("weighted_average")
 
 
 def with_weights(stmt: Select[Any]) -> Select[Any]:

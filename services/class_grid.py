@@ -1,4 +1,5 @@
-"""A class's journal of one subject as a grid (students × lesson dates) for the Mini App's teacher."""
+"""A class's journal of one subject as a grid (students × lesson dates) for the Mini App's teacher,
+and the grid's own writes of a lesson's topic and homework (through services/homework.py)."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,12 +22,12 @@ from models import (
     TeachingAssignment,
     TimetableSlot,
 )
-from services import clock
+from services import clock, homework
 from services.errors import N_, NotAllowed, NotFound
-from services.family import current_period
+from services.family import current_period, school_year
 from services.grades import work_types
 from services.journal_policy import first_editable_day, has_started, is_lesson_teacher
-from services.lessons import lessons_of_teacher, materialize
+from services.lessons import lessons_of_teacher, materialize_span
 from services.roles import Role, Viewer
 
 # Lessons ahead of today are shown for a week: topics and homework are often planned ahead.
@@ -90,6 +91,12 @@ class WorkKind:
     name: str
 
 
+@dataclass(frozen=True)
+class Term:
+    period_id: int
+    name: str
+
+
 @dataclass
 class Grid:
     class_id: int
@@ -97,6 +104,10 @@ class Grid:
     subject_id: int
     subject_name: str
     period: str | None
+    period_id: int | None
+    # The begun terms of this school year: an earlier one opens read-only (but for its days still
+    # inside the edit window).
+    terms: list[Term]
     today: date
     first_editable: date
     grading: bool
@@ -207,11 +218,29 @@ async def _require_reader(
     raise NotAllowed(N_("You can read the journal of your own classes and subjects only."))
 
 
-async def _span(session: AsyncSession, school: School, today: date) -> tuple[date, date, AcademicPeriod | None]:
+async def _terms(session: AsyncSession, school: School, today: date) -> list[AcademicPeriod]:
+    periods = list(await session.scalars(select(AcademicPeriod).where(AcademicPeriod.school_id == school.id)))
+    year = school_year(periods, today)
+    return sorted([p for p in year if p.kind != "year"] or year, key=lambda p: p.starts_on)
+
+
+async def _span(
+    session: AsyncSession, school: School, today: date, terms: list[AcademicPeriod], period_id: int | None
+) -> tuple[date, date, AcademicPeriod | None]:
+    """The dates of the grid: the current period, from its first day or the first day still open
+    for correction if that is earlier (near a term's start the edit window reaches into the term
+    before, and those lessons must be reachable); or an earlier term of the year, asked for."""
+    first = first_editable_day(school)
+    if period_id is not None:
+        asked = next((p for p in terms if p.id == period_id), None)
+        if asked is None:
+            raise NotFound(N_("There is no such period in this school year."))
+        if not asked.starts_on <= today <= asked.ends_on:
+            return asked.starts_on, min(asked.ends_on, today + AHEAD), asked
     period = await current_period(session, school.id, today)
     if period is None:
-        return today - NO_PERIOD_SPAN, today + AHEAD, None
-    return period.starts_on, min(period.ends_on, today + AHEAD), period
+        return min(today - NO_PERIOD_SPAN, first), today + AHEAD, None
+    return min(period.starts_on, first), min(period.ends_on, today + AHEAD), period
 
 
 async def _make_lessons(
@@ -231,29 +260,33 @@ async def _make_lessons(
         await session.scalars(select(AcademicPeriod).where(AcademicPeriod.school_id == school_class.school_id))
     )
     terms = [p for p in periods if p.kind != "year"] or periods
+    wanted = []
     on = start
     while on <= end:
-        studied = not terms or any(p.starts_on <= on <= p.ends_on for p in terms)
-        todays = [
-            s
-            for s in slots
-            if s.weekday == on.isoweekday()
-            and (s.valid_from is None or s.valid_from <= on)
-            and (s.valid_to is None or s.valid_to >= on)
-        ]
-        if studied and todays:
-            await materialize(session, todays, on)
+        if not terms or any(p.starts_on <= on <= p.ends_on for p in terms):
+            wanted += [
+                (s, on)
+                for s in slots
+                if s.weekday == on.isoweekday()
+                and (s.valid_from is None or s.valid_from <= on)
+                and (s.valid_to is None or s.valid_to >= on)
+            ]
         on += timedelta(days=1)
+    await materialize_span(session, wanted)
     await session.flush()
 
 
-async def grid(session: AsyncSession, viewer: Viewer, class_id: int, subject_id: int) -> Grid:
-    """The class's lessons of the subject over the current period (up to a week ahead), each
-    student's marks and grades in them, and what this person may change in each lesson."""
+async def grid(
+    session: AsyncSession, viewer: Viewer, class_id: int, subject_id: int, period_id: int | None = None
+) -> Grid:
+    """The class's lessons of the subject over the current period (up to a week ahead), or over an
+    earlier term of the year, each student's marks and grades in them, and what this person may
+    change in each lesson."""
     school_class, subject, everything = await _require_reader(session, viewer, class_id, subject_id)
     school = _school(viewer)
     today = clock.school_today(school)
-    start, end, period = await _span(session, school, today)
+    terms = await _terms(session, school, today)
+    start, end, period = await _span(session, school, today, terms, period_id)
     await _make_lessons(session, school_class, subject_id, start, end)
     query = select(Lesson).where(
         Lesson.class_id == class_id, Lesson.subject_id == subject_id, Lesson.on_date >= start, Lesson.on_date <= end
@@ -294,6 +327,8 @@ async def grid(session: AsyncSession, viewer: Viewer, class_id: int, subject_id:
         subject_id,
         subject.name,
         period.name if period else None,
+        period.id if period else None,
+        [Term(p.id, p.name) for p in terms],
         today,
         first,
         school_class.grading,
@@ -317,6 +352,12 @@ async def _homework(session: AsyncSession, lesson_ids: list[int]) -> dict[int, H
     return found
 
 
+def row_name(last: str, first: str) -> str:
+    """A student as the grid and the class teacher's lists name them: surname and first name, no
+    patronymic (a line in a narrow column)."""
+    return f"{last} {first}"
+
+
 async def _rows(session: AsyncSession, school_class: SchoolClass, lessons: list[Lesson]) -> list[Row]:
     groups = {lesson.subgroup for lesson in lessons}
     query = (
@@ -329,7 +370,7 @@ async def _rows(session: AsyncSession, school_class: SchoolClass, lessons: list[
         # A group's teacher sees the group: the other group's students sit in other lessons.
         query = query.where(Student.subgroup.in_(groups))
     rows = {
-        sid: Row(sid, f"{last} {first}", outside=[x.id for x in lessons if x.subgroup not in (None, subgroup)])
+        sid: Row(sid, row_name(last, first), outside=[x.id for x in lessons if x.subgroup not in (None, subgroup)])
         for sid, subgroup, last, first in await session.execute(query)
     }
     ids = [lesson.id for lesson in lessons]
@@ -354,3 +395,46 @@ async def _rows(session: AsyncSession, school_class: SchoolClass, lessons: list[
         if student_id in rows:
             rows[student_id].grades[lesson_id] = found
     return list(rows.values())
+
+
+async def due_dates(session: AsyncSession, viewer: Viewer, lesson_id: int) -> list[date]:
+    """The dates a homework of the lesson may be due on, as the bot offers them: the next lessons."""
+    lesson = await homework.writable_lesson(session, viewer, lesson_id)
+    return await homework.due_dates(session, lesson)
+
+
+async def _lesson_homework(session: AsyncSession, lesson: Lesson, homework_id: int) -> None:
+    """The homework named with a lesson must be that lesson's: a page never mixes them up, so a
+    mismatch is refused rather than changing another lesson's homework."""
+    task = await session.get(Homework, homework_id)
+    if task is not None and task.lesson_id != lesson.id:
+        raise NotFound(N_("This homework belongs to another lesson. Reload the page."))
+
+
+async def write_topic(session: AsyncSession, viewer: Viewer, lesson_id: int, text: str) -> None:
+    """The lesson's topic written, or cleared when empty, through the same service as the bot."""
+    if text.strip():
+        await homework.set_topic(session, viewer, lesson_id, text)
+    else:
+        await homework.clear_topic(session, viewer, lesson_id)
+
+
+async def write_homework(
+    session: AsyncSession, viewer: Viewer, lesson_id: int, homework_id: int | None, text: str, due_on: date | None
+) -> None:
+    """A lesson's homework posted, or changed (a due date of None keeps the one it has)."""
+    lesson = await homework.writable_lesson(session, viewer, lesson_id)
+    if homework_id is not None:
+        await _lesson_homework(session, lesson, homework_id)
+    if homework_id is None:
+        await homework.post(session, viewer, lesson_id, text, due_on=due_on)
+    else:
+        # homework.edit asks again whether this person may change that homework.
+        await homework.edit(session, viewer, homework_id, text=text, due_on=due_on)
+
+
+async def remove_homework(session: AsyncSession, viewer: Viewer, lesson_id: int, homework_id: int) -> None:
+    """A lesson's homework removed, as the bot's "remove" button does (its pushes cancelled)."""
+    lesson = await homework.writable_lesson(session, viewer, lesson_id)
+    await _lesson_homework(session, lesson, homework_id)
+    await homework.delete(session, viewer, homework_id)

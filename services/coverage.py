@@ -41,7 +41,6 @@ class Unlinked:
 @dataclass
 class ClassCoverage:
     class_id: int
-    ref: str  # the roster's class_id, for issuing the class's codes
     name: str
     students: Counts = field(default_factory=Counts)
     parents: Counts = field(default_factory=Counts)
@@ -95,8 +94,10 @@ async def _classes(session: AsyncSession, viewer: Viewer, school: School, class_
 
 
 async def class_named(session: AsyncSession, viewer: Viewer, text: str) -> int:
-    """The class a person typed after /coverage (5А, 5а, a Latin 5A, or the roster's id) in their school."""
+    """The class a person typed after /coverage (5А, 5а, a Latin 5A, or the roster's id) in their school,
+    if it is theirs to see: any of the administrator's school, a class teacher's own."""
     person = viewer.require_linked()
+    viewer.require_any(Role.TUTOR, Role.ADMIN)
     found = await session.scalar(
         select(SchoolClass.id).where(
             SchoolClass.school_id == person.school_id,
@@ -105,6 +106,8 @@ async def class_named(session: AsyncSession, viewer: Viewer, text: str) -> int:
     )
     if found is None:
         raise NotFound(N_("There is no class {name} in the school: give its name, e.g. 5А."), name=text.strip())
+    if Role.ADMIN not in viewer.roles and found not in viewer.tutor_class_ids:
+        raise NotAllowed(N_("This is not your class: a class teacher works with their own class only."))
     return found
 
 
@@ -134,7 +137,7 @@ async def coverage(
 
 async def _school_coverage(session: AsyncSession, school: School, classes: list[SchoolClass]) -> Coverage:
     """In a fixed number of queries whatever the school's size: students, parents, accounts, summaries."""
-    by_class = {c.id: ClassCoverage(c.id, c.external_id, c.name) for c in classes}
+    by_class = {c.id: ClassCoverage(c.id, c.name) for c in classes}
     students = (
         await session.execute(
             select(Student.id, Student.class_id, Person.id, Person.last_name, Person.first_name, Person.consent_at)

@@ -1,5 +1,6 @@
 """Grade books for the Mini App: a family's child over the period, and a class teacher's class by subject."""
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -8,9 +9,22 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Grade, Homework, HomeworkAttachment, Lesson, Person, Student, Subject, WorkType
+from models import (
+    AcademicPeriod,
+    Grade,
+    Homework,
+    HomeworkAttachment,
+    Lesson,
+    Person,
+    School,
+    Student,
+    Subject,
+    WorkType,
+)
 from services import absences as absence_service
 from services import averages, clock, family
+from services.absences import AbsentDay
+from services.class_grid import row_name
 from services.errors import N_, DiaryError, NotAllowed, NotFound
 from services.family import Child, ChooseChild
 from services.journal_views import week_of
@@ -18,6 +32,10 @@ from services.roles import Role, Viewer
 
 HOMEWORK_DAYS = 7  # the coming days' homework a family sees
 SPANS = ("week", "period")
+# The months a family may page through: the school year, a month either side (and this month, in
+# the summer); without periods, a year either side of today.
+MONTHS_AROUND = 1
+MONTHS_WITHOUT_YEAR = 12
 
 
 @dataclass
@@ -56,6 +74,9 @@ class HomeworkFile:
     index: int
     kind: str  # photo | document
     name: str | None
+    # Names this file (a hash of Telegram's file id): the page's address for it carries the key, so
+    # the browser may keep what it fetched and never shows an old file for a new one.
+    key: str
 
 
 @dataclass
@@ -78,6 +99,8 @@ class Book:
     grade_max: int
     subjects: list[SubjectBook]
     month: date  # its first day
+    month_min: date  # the first and the last month that may be asked for (their first days)
+    month_max: date
     calendar: list[DayMark]
     homework: list[HomeworkItem]
 
@@ -118,7 +141,11 @@ async def book(session: AsyncSession, viewer: Viewer, student_id: int | None, mo
     subjects = (
         await _subject_books(session, kid.student_id, period.starts_on, period.ends_on) if period and grading else []
     )
+    low, high = await _months(session, school, today)
     first = (month or today).replace(day=1)
+    if not low <= first <= high:
+        last_day = _add_months(high, 1) - timedelta(days=1)
+        raise DiaryError(N_("The diary shows the months from {first} to {last}."), first=low, last=last_day)
     calendar = await _calendar(session, kid, first)
     return Book(
         kid,
@@ -130,9 +157,28 @@ async def book(session: AsyncSession, viewer: Viewer, student_id: int | None, mo
         school.grade_max,
         subjects,
         first,
+        low,
+        high,
         calendar,
         await _homework(session, kid, today),
     )
+
+
+def _add_months(first: date, months: int) -> date:
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+async def _months(session: AsyncSession, school: School, today: date) -> tuple[date, date]:
+    """The first days of the first and last month of the school year, a month either side."""
+    this_month = today.replace(day=1)
+    periods = list(await session.scalars(select(AcademicPeriod).where(AcademicPeriod.school_id == school.id)))
+    year = family.school_year(periods, today)
+    if not year:
+        return _add_months(this_month, -MONTHS_WITHOUT_YEAR), _add_months(this_month, MONTHS_WITHOUT_YEAR)
+    low = _add_months(min(p.starts_on for p in year).replace(day=1), -MONTHS_AROUND)
+    high = _add_months(max(p.ends_on for p in year).replace(day=1), MONTHS_AROUND)
+    return min(low, this_month), max(high, this_month)
 
 
 async def _subject_books(session: AsyncSession, student_id: int, start: date, end: date) -> list[SubjectBook]:
@@ -197,7 +243,10 @@ async def _homework(session: AsyncSession, kid: Child, today: date) -> list[Home
             t.subject,
             t.due_on,
             t.text,
-            [HomeworkFile(n, kind, names.get((t.homework_id, n))) for n, (kind, _file) in enumerate(t.files)],
+            [
+                HomeworkFile(n, kind, names.get((t.homework_id, n)), file_key(file_id))
+                for n, (kind, file_id) in enumerate(t.files)
+            ],
         )
         for t in tasks
     ]
@@ -214,6 +263,10 @@ async def _file_names(session: AsyncSession, homework_ids: list[int]) -> dict[tu
         found[(attachment.homework_id, counts[attachment.homework_id])] = attachment.file_name
         counts[attachment.homework_id] += 1
     return found
+
+
+def file_key(file_id: str) -> str:
+    return hashlib.sha256(file_id.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -257,6 +310,7 @@ async def homework_file(
 
 @dataclass
 class StudentGrades:
+    student_id: int
     name: str
     values: list[int]
     average: float | None
@@ -280,7 +334,8 @@ class ClassGrades:
 
 
 async def class_grades(session: AsyncSession, viewer: Viewer, class_id: int | None, span: str) -> ClassGrades:
-    """The class teacher's class: each subject's grades by student for this week or the period."""
+    """The class teacher's class: each subject graded over this week or the period, with every
+    student of the class (one without grades shows none, rather than being left out)."""
     if span not in SPANS:
         raise DiaryError(N_("Choose the week or the period."))
     require_class_teacher(viewer)
@@ -293,25 +348,29 @@ async def class_grades(session: AsyncSession, viewer: Viewer, class_id: int | No
         period = await family.current_period(session, school.id, today)
         if period is not None:
             start, end = period.starts_on, period.ends_on
-    sheets = await _class_sheets(session, school_class.id, start, end) if school_class.grading else {}
-    return ClassGrades(
-        school_class.id,
-        school_class.name,
-        span,
-        start,
-        end,
-        school_class.grading,
-        [
-            SubjectSheet(
-                subject,
-                [
-                    StudentGrades(name, [v for v, _w in pairs], averages.weighted_mean(pairs))
-                    for name, pairs in found.values()
-                ],
-            )
-            for subject, found in sheets.items()
-        ],
+    subjects: list[SubjectSheet] = []
+    if school_class.grading:
+        roster = await _roster(session, school_class.id)
+        for subject, found in (await _class_sheets(session, school_class.id, start, end)).items():
+            # A student who left with grades here is still shown, after the class.
+            everyone = {**{sid: (name, []) for sid, name in roster.items()}, **found}
+            students = [
+                StudentGrades(sid, name, [v for v, _w in pairs], averages.weighted_mean(pairs))
+                for sid, (name, pairs) in everyone.items()
+            ]
+            subjects.append(SubjectSheet(subject, students))
+    return ClassGrades(school_class.id, school_class.name, span, start, end, school_class.grading, subjects)
+
+
+async def _roster(session: AsyncSession, class_id: int) -> dict[int, str]:
+    """The class's students in the grid's order and name form."""
+    rows = await session.execute(
+        select(Student.id, Person.last_name, Person.first_name)
+        .join(Person, Person.id == Student.person_id)
+        .where(Student.class_id == class_id, Person.active.is_(True))
+        .order_by(Person.last_name, Person.first_name, Person.id)
     )
+    return {sid: row_name(last, first) for sid, last, first in rows}
 
 
 Sheets = dict[str, dict[int, tuple[str, list[tuple[int, Decimal | None]]]]]
@@ -331,5 +390,24 @@ async def _class_sheets(session: AsyncSession, class_id: int, start: date, end: 
     sheets: Sheets = {}
     for subject, last, first, sid, value, weight in rows:
         students = sheets.setdefault(subject, {})
-        students.setdefault(sid, (f"{last} {first}", []))[1].append((value, weight))
+        students.setdefault(sid, (row_name(last, first), []))[1].append((value, weight))
     return sheets
+
+
+@dataclass
+class ClassAbsences:
+    class_id: int
+    class_name: str
+    days: list[AbsentDay]
+
+
+async def class_absences(session: AsyncSession, viewer: Viewer, class_id: int | None) -> ClassAbsences:
+    """The class teacher's absences without a reason (services/absences.unexplained), the students
+    named as in the grid."""
+    require_class_teacher(viewer)
+    school_class = await absence_service.tutor_class(session, viewer, class_id)
+    days = await absence_service.unexplained(session, viewer, school_class.id)
+    names = await _roster(session, school_class.id)
+    for found in days:
+        found.student_name = names.get(found.student_id, found.student_name)
+    return ClassAbsences(school_class.id, school_class.name, days)

@@ -71,6 +71,47 @@ async def materialize(session: AsyncSession, slots: list[TimetableSlot], on: dat
     return lessons
 
 
+async def materialize_span(session: AsyncSession, wanted: list[tuple[TimetableSlot, date]]) -> None:
+    """The lesson of each (slot, date), made in one read and one insert for a whole span of days;
+    where another update made some of them meanwhile, one at a time as `materialize` does."""
+    if not wanted:
+        return
+    days = [on for _slot, on in wanted]
+    made = {
+        (slot_id, on)
+        for slot_id, on in await session.execute(
+            select(Lesson.slot_id, Lesson.on_date).where(
+                Lesson.slot_id.in_({slot.id for slot, _on in wanted}),
+                Lesson.on_date >= min(days),
+                Lesson.on_date <= max(days),
+            )
+        )
+    }
+    missing = [(slot, on) for slot, on in wanted if (slot.id, on) not in made]
+    if not missing:
+        return
+    try:
+        async with session.begin_nested():
+            session.add_all(
+                Lesson(
+                    slot_id=slot.id,
+                    class_id=slot.class_id,
+                    subject_id=slot.subject_id,
+                    teacher_id=slot.teacher_id,
+                    subgroup=slot.subgroup,
+                    on_date=on,
+                    lesson_no=slot.lesson_no,
+                    starts_at=slot.starts_at,
+                    ends_at=slot.ends_at,
+                    room=slot.room,
+                )
+                for slot, on in missing
+            )
+    except IntegrityError:
+        for slot, on in missing:
+            await materialize(session, [slot], on)
+
+
 async def _day(session: AsyncSession, school_id: int, on: date, slots_where: Any, lessons_where: Any) -> list[Lesson]:
     """Make the day's lessons from the timetable (on a study day), then read them in time order."""
     if await is_study_day(session, school_id, on):

@@ -1,12 +1,13 @@
 """Issuing and revoking link codes: readable, single use, expiring, stored only as a hash."""
 
+import dataclasses
 import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, or_, select, update
+from sqlalchemy import CursorResult, Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -23,7 +24,7 @@ from models import (
 from models.base import utcnow
 from services import audit
 from services.errors import N_, NotAllowed, NotFound
-from services.roles import Role, Scope, Viewer, scope_for_role
+from services.roles import STAFF_ROLES, Role, Scope, Viewer, scope_for_role
 from services.roster.validate import LATIN_TO_CYRILLIC
 
 # No 0/O, 1/I/L: a code is read aloud and typed from paper.
@@ -61,6 +62,12 @@ class IssuedCode:
     code: str
     children: tuple[str, ...] = ()  # a parent's children, "Романова Алина, 5А", so the right code goes home
     school: str = ""  # the school's name, printed on the person's slip
+    sex: str | None = None  # "m", "f" (the roster's, else the patronymic's), None: unknown; «ученица» or «ученик»
+    group: str | None = None  # the class whose teacher hands the slip out; None: staff, or of no class
+
+    @property
+    def staff(self) -> bool:
+        return bool(STAFF_ROLES & set(self.roles))
 
     @property
     def whose(self) -> str | None:
@@ -71,8 +78,40 @@ class IssuedCode:
 @dataclass(frozen=True)
 class CodeFilter:
     school: str | None = None  # the roster's school_id
-    class_ref: str | None = None  # the roster's class_id
+    class_ref: str | None = None  # the roster's class_id, or the class's name as people write it
     role: Role | None = None
+    class_id: int | None = None  # the class by its id, as a button carries it
+    staff: bool = False  # everyone with a staff role (administrators, teachers, class teachers): staff codes
+
+
+@dataclass(frozen=True)
+class CodeRequest:
+    """Who would get a code if the filter were issued now, asked before issuing: a press does not
+    pile a new set of live codes on the earlier ones unseen."""
+
+    people: int  # not linked yet for the codes' side
+    holding: int  # of them, those who hold an unused code that has not expired
+    live: int  # those codes: what `replace` cancels
+    stamp: int  # the newest code of these people (0: none); an issue asked before a newer one is asked again
+    class_id: int | None  # the class the filter names (a class teacher's own when not named)
+    class_name: str | None
+    staff: bool  # staff codes; neither a class nor staff: the whole school
+
+
+@dataclass(frozen=True)
+class CodeBatch:
+    codes: list[IssuedCode]
+    revoked: int  # the earlier unused codes cancelled first (`replace`)
+
+
+@dataclass(frozen=True)
+class CodeTargets:
+    """What a person may issue codes for in the bot: classes (in the school's order), and for the
+    administrator staff codes and the whole school."""
+
+    classes: list[tuple[int, str]]
+    staff: bool
+    school: bool
 
 
 def class_name_form(text: str) -> str:
@@ -83,7 +122,9 @@ def class_name_form(text: str) -> str:
 def _administrators_scope(flt: CodeFilter) -> Scope:
     """A class's sheet is for its families, whoever prints it: a teacher who is also a parent in the
     class gets a parent's code there, and her staff code from the staff sheet."""
-    if flt.role is None and flt.class_ref is not None:
+    if flt.staff:
+        return Scope.STAFF
+    if flt.role is None and (flt.class_ref is not None or flt.class_id is not None):
         return Scope.FAMILY
     return scope_for_role(flt.role)
 
@@ -95,16 +136,18 @@ async def _scope_for(session: AsyncSession, actor: Viewer, flt: CodeFilter) -> t
         return flt, _administrators_scope(flt)
     actor.require_any(Role.ADMIN, Role.TUTOR)
     assert actor.school is not None
-    flt = CodeFilter(school=actor.school.external_id, class_ref=flt.class_ref, role=flt.role)
+    flt = dataclasses.replace(flt, school=actor.school.external_id)
     if Role.ADMIN in actor.roles:
         return flt, _administrators_scope(flt)
-    if flt.role in (Role.ADMIN, Role.TEACHER, Role.TUTOR):
+    if flt.staff or flt.role in STAFF_ROLES:
         raise NotAllowed(N_("Staff get their codes from the school administrator."))
     own = list(await session.scalars(select(SchoolClass).where(SchoolClass.id.in_(actor.tutor_class_ids))))
-    if flt.class_ref is None and len(own) == 1:
-        flt = CodeFilter(school=flt.school, class_ref=own[0].external_id, role=flt.role)
+    if flt.class_ref is None and flt.class_id is None and len(own) == 1:
+        flt = dataclasses.replace(flt, class_id=own[0].id)
     wanted = flt.class_ref or ""
-    if not any(wanted in (c.external_id, c.name) or class_name_form(wanted) == c.name for c in own):
+    if not any(
+        c.id == flt.class_id or wanted in (c.external_id, c.name) or class_name_form(wanted) == c.name for c in own
+    ):
         raise NotAllowed(N_("You can issue codes only for the students and parents of your own class."))
     return flt, Scope.FAMILY
 
@@ -123,7 +166,9 @@ def _people_query(flt: CodeFilter, scope: Scope, school_ids: list[int], class_id
         Role.TEACHER: Person.id.in_(select(RoleGrant.person_id).where(RoleGrant.role == "teacher")),
         Role.TUTOR: Person.id.in_(select(SchoolClass.tutor_id).where(SchoolClass.tutor_id.is_not(None))),
     }
-    if flt.role is not None:
+    if flt.staff:
+        query = query.where(or_(*(role_clauses[r] for r in (Role.ADMIN, Role.TEACHER, Role.TUTOR))))
+    elif flt.role is not None:
         query = query.where(role_clauses[flt.role])
     elif class_ids is not None:
         query = query.where(or_(role_clauses[Role.STUDENT], role_clauses[Role.PARENT]))
@@ -142,17 +187,15 @@ async def _resolve(session: AsyncSession, flt: CodeFilter) -> tuple[list[int], l
     school_ids = list(await session.scalars(schools))
     if flt.school is not None and not school_ids:
         raise NotFound(N_("There is no school with id {school}."), school=flt.school)
-    if flt.class_ref is None:
+    if flt.class_id is not None:
+        wanted = SchoolClass.id == flt.class_id
+    elif flt.class_ref is not None:
+        wanted = or_(SchoolClass.external_id == flt.class_ref, SchoolClass.name == class_name_form(flt.class_ref))
+    else:
         return school_ids, None
-    name = class_name_form(flt.class_ref)
-    class_ids = list(
-        await session.scalars(
-            select(SchoolClass.id).where(
-                or_(SchoolClass.external_id == flt.class_ref, SchoolClass.name == name),
-                SchoolClass.school_id.in_(school_ids),
-            )
-        )
-    )
+    class_ids = list(await session.scalars(select(SchoolClass.id).where(wanted, SchoolClass.school_id.in_(school_ids))))
+    if not class_ids and flt.class_ref is None:
+        raise NotFound(N_("There is no such class."))
     if not class_ids:
         raise NotFound(
             N_("There is no class {class_ref}: give its name (5А) or its id from the roster (C5A)."),
@@ -223,13 +266,110 @@ async def issue_codes(
     """A fresh code for each matching person not yet linked for its scope. Codes issued earlier keep
     working until one of them links (or they are revoked): a printed sheet is never silently void.
     With `replace` the earlier unused codes of the same people are revoked first, on purpose."""
+    return (await _issue_filtered(session, flt, days=days, actor=actor, replace=replace)).codes
+
+
+async def ask_codes(session: AsyncSession, flt: CodeFilter, *, actor: Viewer) -> CodeRequest:
+    """How many people the filter would give codes to now, and how many of them hold live codes
+    already: what a person confirms before issuing in the bot. The same rules as issuing."""
+    flt, scope = await _scope_for(session, actor, flt)
+    school_ids, class_ids = await _resolve(session, flt)
+    return await _request(session, flt, scope, _people_query(flt, scope, school_ids, class_ids), class_ids)
+
+
+async def issue_requested(
+    session: AsyncSession, flt: CodeFilter, *, days: int, actor: Viewer, replace: bool, stamp: int
+) -> CodeBatch | CodeRequest:
+    """Issue what `ask_codes` showed, if nothing was issued to these people since (`stamp`); else
+    nothing is issued and the request as it is now comes back, to be confirmed again. A second press
+    of the same confirmation, or one on an old message, so never stacks another set of codes."""
+    flt, scope = await _scope_for(session, actor, flt)
+    school_ids, class_ids = await _resolve(session, flt)
+    # Two presses at once (a double tap, two administrators) wait for each other here, so the later
+    # one finds the earlier one's codes in the stamp and issues nothing (SQLite has one writer anyway).
+    await session.execute(select(School.id).where(School.id.in_(school_ids)).with_for_update())
+    query = _people_query(flt, scope, school_ids, class_ids)
+    now = await _request(session, flt, scope, query, class_ids)
+    if now.stamp != stamp:
+        return now
+    return await _issue_query(session, query, scope, days=days, actor=actor, replace=replace, class_ids=class_ids)
+
+
+async def code_targets(session: AsyncSession, actor: Viewer) -> CodeTargets:
+    """The classes a person may issue codes for (an administrator: every class of the school, and
+    staff codes and the whole school too; a class teacher: the own classes, family codes only)."""
+    actor.require_any(Role.ADMIN, Role.TUTOR)
+    assert actor.school is not None
+    query = select(SchoolClass.id, SchoolClass.name).where(SchoolClass.school_id == actor.school.id)
+    admin = Role.ADMIN in actor.roles
+    if not admin:
+        query = query.where(SchoolClass.id.in_(actor.tutor_class_ids))
+    rows = await session.execute(query.order_by(SchoolClass.grade_level, SchoolClass.name, SchoolClass.id))
+    return CodeTargets([(cid, name) for cid, name in rows], staff=admin, school=admin)
+
+
+async def _issue_filtered(
+    session: AsyncSession, flt: CodeFilter, *, days: int, actor: Viewer, replace: bool
+) -> CodeBatch:
     flt, scope = await _scope_for(session, actor, flt)
     school_ids, class_ids = await _resolve(session, flt)
     query = _people_query(flt, scope, school_ids, class_ids)
-    if replace:
-        await _revoke(session, query, scope, actor)
+    return await _issue_query(session, query, scope, days=days, actor=actor, replace=replace, class_ids=class_ids)
+
+
+async def _issue_query(
+    session: AsyncSession,
+    query: Select,
+    scope: Scope,
+    *,
+    days: int,
+    actor: Viewer,
+    replace: bool,
+    class_ids: list[int] | None,
+) -> CodeBatch:
+    revoked = await _revoke(session, query, scope, actor) if replace else 0
     people = list(await session.scalars(query))
-    return await _issue(session, people, days=days, scope=scope, actor=actor)
+    return CodeBatch(await _issue(session, people, days=days, scope=scope, actor=actor, class_ids=class_ids), revoked)
+
+
+def _their_codes(people_query: Select, scope: Scope) -> list[Any]:
+    """The conditions of the codes `replace` and `revoke` cancel: unused, of the scope or narrower."""
+    return [
+        LinkCode.person_id.in_(select(people_query.subquery().c.id)),
+        LinkCode.scope.in_([s.value for s in Scope if scope.covers(s)]),
+        LinkCode.used_at.is_(None),
+        LinkCode.revoked_at.is_(None),
+    ]
+
+
+async def _request(
+    session: AsyncSession, flt: CodeFilter, scope: Scope, query: Select, class_ids: list[int] | None
+) -> CodeRequest:
+    people = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    holding, live = (
+        await session.execute(
+            select(func.count(func.distinct(LinkCode.person_id)), func.count(LinkCode.id)).where(
+                *_their_codes(query, scope), LinkCode.expires_at > utcnow()
+            )
+        )
+    ).one()
+    stamp = await session.scalar(
+        select(func.max(LinkCode.id)).where(LinkCode.person_id.in_(select(query.subquery().c.id)))
+    )
+    named = None
+    if class_ids is not None and len(class_ids) == 1:
+        named = (
+            await session.execute(select(SchoolClass.id, SchoolClass.name).where(SchoolClass.id == class_ids[0]))
+        ).one()
+    return CodeRequest(
+        people=people,
+        holding=holding,
+        live=live,
+        stamp=stamp or 0,
+        class_id=named[0] if named else None,
+        class_name=named[1] if named else None,
+        staff=flt.staff,
+    )
 
 
 async def issue_codes_for(
@@ -246,9 +386,19 @@ async def issue_codes_for(
 
 
 async def _issue(
-    session: AsyncSession, people: list[Person], *, days: int, scope: Scope, actor: Viewer
+    session: AsyncSession,
+    people: list[Person],
+    *,
+    days: int,
+    scope: Scope,
+    actor: Viewer,
+    class_ids: list[int] | None = None,
 ) -> list[IssuedCode]:
-    """Codes for these people, authorised by the caller; each links the roles of its scope."""
+    """Codes for these people, authorised by the caller; each links the roles of its scope. They
+    come grouped as they are handed out: class by class in the school's order (a family by the
+    class the sheet is for, else the first of its classes), then staff, then anyone of no class."""
+    from services.family import sex_of  # services.family imports, through lessons, this module
+
     if not people:
         return []
     now = utcnow()
@@ -260,12 +410,19 @@ async def _issue(
         ).all()
     )
     order = list(Role)
+    class_order = await _class_order(session, {p.school_id for p in people}, class_ids)
     issued: list[IssuedCode] = []
     actor_id = actor.person.id if actor.person else None
     for person in people:
         about = described[person.id]
         roles = tuple(sorted(about.roles, key=order.index))
         class_name = ", ".join(about.classes) or None
+        handed_by = [c for c in about.classes if (person.school_id, c) in class_order]
+        group = (
+            None
+            if STAFF_ROLES & about.roles or not handed_by
+            else min(handed_by, key=lambda c: class_order[(person.school_id, c)])
+        )
         code = generate_code()
         session.add(
             LinkCode(
@@ -285,6 +442,8 @@ async def _issue(
                 code,
                 tuple(about.children),
                 schools.get(person.school_id, ""),
+                sex_of(person.sex, person.middle_name),
+                group,
             )
         )
     audit.record(
@@ -298,7 +457,26 @@ async def _issue(
         after={"persons": ids, "days": days, "scope": scope.value},
     )
     await session.flush()
-    return issued
+    school_of = {p.id: p.school_id for p in people}
+
+    def place(slip: IssuedCode) -> tuple[int, int, int]:
+        if slip.group is not None:
+            return school_of[slip.person_id], 0, class_order[(school_of[slip.person_id], slip.group)]
+        return school_of[slip.person_id], 1 if slip.staff else 2, 0
+
+    return sorted(issued, key=place)  # stable: alphabetical within a group, as the query ordered them
+
+
+async def _class_order(
+    session: AsyncSession, school_ids: set[int], class_ids: list[int] | None
+) -> dict[tuple[int, str], int]:
+    """(school, class name) -> its place in the school's order, of the classes a sheet is grouped by:
+    the sheet's class, or every class when the sheet is of a whole school."""
+    query = select(SchoolClass.school_id, SchoolClass.name).where(SchoolClass.school_id.in_(school_ids))
+    if class_ids is not None:
+        query = query.where(SchoolClass.id.in_(class_ids))
+    rows = await session.execute(query.order_by(SchoolClass.grade_level, SchoolClass.name, SchoolClass.id))
+    return {(school, name): n for n, (school, name) in enumerate(rows)}
 
 
 async def revoke_codes(session: AsyncSession, flt: CodeFilter, *, actor: Viewer) -> int:
@@ -310,20 +488,10 @@ async def revoke_codes(session: AsyncSession, flt: CodeFilter, *, actor: Viewer)
 
 async def _revoke(session: AsyncSession, people_query: Select, scope: Scope, actor: Viewer) -> int:
     """Revoke the unused codes of the scope (and narrower) of the people the query selects."""
-    people = select(people_query.subquery().c.id)
     # An UPDATE's result is a CursorResult, which carries the rowcount; execute() is typed as the plain Result.
     result = cast(
         CursorResult[Any],
-        await session.execute(
-            update(LinkCode)
-            .where(
-                LinkCode.person_id.in_(people),
-                LinkCode.scope.in_([s.value for s in Scope if scope.covers(s)]),
-                LinkCode.used_at.is_(None),
-                LinkCode.revoked_at.is_(None),
-            )
-            .values(revoked_at=utcnow())
-        ),
+        await session.execute(update(LinkCode).where(*_their_codes(people_query, scope)).values(revoked_at=utcnow())),
     )
     count = result.rowcount or 0
     audit.record(

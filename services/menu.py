@@ -1,6 +1,6 @@
 """The bot's commands and which roles see each; the menu and setMyCommands come from here."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from services.errors import N_
 from services.roles import CONSENT_ROLES, Role
@@ -11,7 +11,10 @@ class Command:
     name: str
     description: str  # a message id, translated where shown
     roles: frozenset[Role] | None  # None: every linked person
+    family_description: str | None = None  # what the command is to a family, where it gives them less than staff
 
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.TUTOR, Role.TEACHER})
 
 COMMANDS: tuple[Command, ...] = (
     Command("start", N_("Start and link your account"), None),
@@ -19,7 +22,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("today", N_("My lessons and the journal"), frozenset({Role.TEACHER})),
     Command("absences", N_("Absences waiting for a reason"), frozenset({Role.TUTOR})),
     Command("class", N_("My class today and this week"), frozenset({Role.TUTOR})),
-    Command("period", N_("Period grades"), frozenset({Role.TUTOR, Role.TEACHER})),
+    Command("period", N_("Set the period grades"), frozenset({Role.TUTOR, Role.TEACHER})),
     Command("journal", N_("Read a class's journal"), frozenset({Role.ADMIN, Role.TUTOR})),
     Command("substitute", N_("Give a lesson to a substitute teacher"), frozenset({Role.ADMIN})),
     Command("codes", N_("Link codes for people not yet linked"), frozenset({Role.ADMIN, Role.TUTOR})),
@@ -27,6 +30,7 @@ COMMANDS: tuple[Command, ...] = (
         "reports",
         N_("Reports as PDF or XLSX: attendance, progress, report cards"),
         frozenset({Role.ADMIN, Role.TUTOR, Role.TEACHER, Role.STUDENT, Role.PARENT}),
+        N_("Report card for a term or the year, as PDF or XLSX"),
     ),
     Command("coverage", N_("Who of the families the bot reaches"), frozenset({Role.ADMIN, Role.TUTOR})),
     Command("grades", N_("Grades this period"), CONSENT_ROLES),
@@ -44,7 +48,12 @@ PUBLIC_COMMANDS: tuple[str, ...] = ("start", "help", "language")
 
 
 def commands_for(roles: frozenset[Role]) -> list[Command]:
-    return [c for c in COMMANDS if c.roles is None or c.roles & roles]
+    """The person's commands, each described as it is for them (a family's /reports is the report card)."""
+    return [
+        replace(c, description=c.family_description) if c.family_description and not roles & STAFF_ROLES else c
+        for c in COMMANDS
+        if c.roles is None or c.roles & roles
+    ]
 
 
 def public_commands() -> list[Command]:

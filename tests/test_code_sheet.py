@@ -2,6 +2,7 @@
 
 import asyncio
 import io
+import re
 import subprocess
 from pathlib import Path
 
@@ -20,6 +21,13 @@ from tests.test_cli import env, invoke  # noqa: F401  (the command line's fixtur
 from views.documents.code_sheet import Sheet, code_sheet, sheet_title, whose_line
 
 LINK = "https://t.me/diary_demo_bot?start="
+ISSUE = "Выдать (выданные раньше тоже действуют)"
+
+
+def printed_codes(text: str) -> list[str]:
+    """The codes a sheet prints after /start (a no-break space and no-break hyphens keep each whole)."""
+    found = re.findall(r"/start\s+([0-9A-Z][0-9A-Z\u2011-]+[0-9A-Z])", text)
+    return [code.replace("\u2011", "-") for code in found]
 
 
 def pdf_text(data: bytes) -> tuple[int, str]:
@@ -57,14 +65,22 @@ async def stored_codes(url: str) -> dict[str, tuple[str, bool]]:
 
 def test_a_parents_slip_names_the_child() -> None:
     parent = IssuedCode(1, "Павлова Елизавета", (Role.PARENT,), "5А, 1А", "X", ("Павлова Елизавета, 5А",), "Лицей")
-    student = IssuedCode(2, "Петров Андрей", (Role.STUDENT,), "5А", "Y", (), "Лицей")
+    student = IssuedCode(2, "Петров Андрей", (Role.STUDENT,), "5А", "Y", (), "Лицей", "m")
     assert whose_line(parent, "ru") == "родитель · ребёнок: Павлова Елизавета, 5А"
     two = IssuedCode(3, "Павлова Ольга", (Role.PARENT,), "1А, 5А", "Z", ("Павлова Софья, 1А", "Павлова Елизавета, 5А"))
     assert whose_line(two, "ru") == "родитель · дети: Павлова Софья, 1А; Павлова Елизавета, 5А"
     assert whose_line(two, "en") == "parent · children: Павлова Софья, 1А; Павлова Елизавета, 5А"
     assert sheet_title([parent, student], "ru") == "Коды 5А"
     assert sheet_title([student, IssuedCode(4, "Б", (Role.STUDENT,), "7Б", "W")], "ru") == "Коды подключения"
-    assert whose_line(student, "ru") == "обучающийся, 5А"
+    assert whose_line(student, "ru") == "ученик, 5А"
+
+
+def test_a_girl_is_a_schoolgirl_on_her_slip() -> None:
+    """The everyday word in the student's gender, as /coverage's «Ученики»; unknown: the common «ученик»."""
+    girl = IssuedCode(5, "Васильева Ульяна Николаевна", (Role.STUDENT,), "5А", "V", (), "Лицей", "f")
+    unknown = IssuedCode(6, "Ли Саша", (Role.STUDENT,), "5А", "U", (), "Лицей", None)
+    assert whose_line(girl, "ru") == "ученица, 5А" and whose_line(unknown, "ru") == "ученик, 5А"
+    assert whose_line(girl, "en") == "student, 5А"
 
 
 def test_command_line_sheet_matches_the_database(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
@@ -78,13 +94,15 @@ def test_command_line_sheet_matches_the_database(env: dict[str, str], tmp_path: 
     pages, text = pdf_text(sheet.read_bytes())
     assert pages == 4  # 31 slips, eight a page
     stored = asyncio.run(stored_codes(env["DATABASE_URL"]))
-    printed = [line.split("start ")[-1].rstrip(".") for line in text.splitlines() if "/start " in line]
+    printed = printed_codes(text)
     assert len(printed) == 31
     for code in printed:
         name, usable = stored[hash_code(code)]
         assert usable and name.split()[0] in text
     assert text.count("МБОУ «Лицей № 1»") == 31
-    assert "родитель · дети: Павлова Софья,\n1А; Павлова Елизавета, 5А" in text, "the children named as the children"
+    flat = " ".join(text.split())
+    assert "родитель · дети: Павлова Софья, 1А; Павлова Елизавета, 5А" in flat, "the children named as the children"
+    assert "Васильева Ульяна Николаевна ученица, 5А" in flat, "a girl is «ученица»"
     links = qr_links(sheet)
     assert len(links) == 8 and all(link.startswith(LINK) for link in links)
     assert {link.removeprefix(LINK) for link in links} <= set(printed), "each QR code is its slip's code"
@@ -122,7 +140,12 @@ def test_embedded_qr_code_is_the_link(tmp_path: Path) -> None:
     pdf.write_bytes(code_sheet(slips, Sheet("diary_demo_bot", date(2026, 12, 23), "en")))
     assert sorted(qr_links(pdf)) == [LINK + "AAAAA-BBBBB-CCCC2", LINK + "AAAAA-BBBBB-CCCC3"]
     _pages, text = pdf_text(pdf.read_bytes())
-    assert "One use only, until 23 December" in text
+    flat = " ".join(text.split())
+    assert "The code works once, until 23 December" in flat
+    # The camera's way, then typing the code: whoever types it is not sent to look for Start first.
+    assert flat.index("Scan the QR code with the phone's camera: Telegram opens the bot, press Start.") < flat.index(
+        "Or find @diary_demo_bot in Telegram and send: /start"
+    )
 
 
 async def test_tutor_gets_the_sheet_in_the_bot(demo: None, session: AsyncSession, harness: BotHarness) -> None:
@@ -134,13 +157,14 @@ async def test_tutor_gets_the_sheet_in_the_bot(demo: None, session: AsyncSession
         9101,
         "ru",
     )  # class teacher of 7Б
-    replies = await emu.say(9101, "/codes")
+    (question,) = await emu.say(9101, "/codes")
+    replies = await emu.click(9101, question, ISSUE)
     sheets = [r["document"] for r in replies if r.get("document", {}).get("file_name") == "Коды 7Б.pdf"]
     assert len(sheets) == 1
     data = emu.files[sheets[0]["file_id"]].content
     pages, text = pdf_text(data)
     assert pages == 4 and "7Б" in text and "Наведите камеру телефона на QR-код" in text
-    hashes = {hash_code(line.split("start ")[-1].rstrip(".")) for line in text.splitlines() if "/start " in line}
+    hashes = {hash_code(code) for code in printed_codes(text)}
     usable = await session.scalar(
         select(func.count()).where(
             LinkCode.code_hash.in_(hashes), LinkCode.revoked_at.is_(None), LinkCode.used_at.is_(None)

@@ -6,9 +6,10 @@ import io
 from datetime import date
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from devtools.emulator import Emulator
 from models import LinkCode, Notification, Person, School, SchoolClass, Student, SummaryRun, TelegramAccount
 from services import coverage
 from services.errors import NotAllowed
@@ -20,6 +21,15 @@ from tests.support.journal import MONDAY, act_as, freeze, person, student_id
 from tests.test_cli import env, invoke  # noqa: F401  (the command line's fixture)
 
 WEEK = date(2026, 11, 16)
+
+
+def shown(emu: Emulator, user: int, message_id: int) -> dict:
+    """A message of the bot as the chat shows it now (edited in place since, maybe)."""
+    return next(m for m in emu.bot_messages(user) if m["message_id"] == message_id)
+
+
+def labels(message: dict) -> list[str]:
+    return [b["text"] for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
 
 
 @pytest.fixture(autouse=True)
@@ -98,13 +108,37 @@ async def test_tutor_in_the_bot_reissues_codes(demo: None, session: AsyncSession
     (screen,) = await emu.say(9204, "/coverage")
     text = screen["text"]
     assert text.startswith("5А: охват бота\nПоследняя недельная сводка: неделя с 16 ноября.")
-    assert "Ученики: 15 — подключены 2 (13\xa0%), дали согласие 1, доступны 1, прочитали последнюю сводку 0" in text
-    assert "Родители: 16 — подключены 1 (6\xa0%), дали согласие 1, доступны 1, прочитали последнюю сводку 1" in text
+    assert (
+        "Ученики: 15\n· подключены: 2 (13\xa0%)\n· дали согласие: 1\n"
+        "· бот может им писать (не заблокировали бота): 1\n· прочитали последнюю сводку: 0"
+    ) in text
+    assert (
+        "Родители: 16\n· подключены: 1 (6\xa0%)\n· дали согласие: 1\n"
+        "· бот может им писать (не заблокировали бота): 1\n· прочитали последнюю сводку: 1"
+    ) in text
+    assert "доступны" not in text
     assert "Не подключены (28 человек):" in text and "Петров Андрей" in text
     assert "Алексеева Мария — родитель; ребёнок: Алексеев Матвей, 5А" in text, "the child is named as the child"
     assert "(родитель: " not in text
     before = len(list(await session.scalars(select(LinkCode))))
-    replies = await emu.click(9204, screen, "🔑 Новые коды для неподключённых")
+    # The tap asks first: nothing is issued before the person chooses.
+    await emu.click(9204, screen, "🔑 Новые коды для неподключённых")
+    question = emu.last(9204)
+    assert question["message_id"] == screen["message_id"], "the question takes the screen's place"
+    assert question["text"] == (
+        "Коды подключения для 5А\n28 человек ещё не подключились и получат по коду.\n"
+        "Выданные раньше коды продолжают действовать, пока одним из них не воспользуются, если вы их не отмените."
+    )
+    assert labels(question) == [
+        "Выдать (выданные раньше тоже действуют)",
+        "Выдать и отменить выданные раньше",
+        "◀ назад",
+    ]
+    assert len(list(await session.scalars(select(LinkCode)))) == before
+    replies = await emu.click(9204, question, "Выдать (выданные раньше тоже действуют)")
+    assert emu.last(9204)["message_id"] != question["message_id"]
+    done = shown(emu, 9204, question["message_id"])
+    assert done["text"] == "Выдано 28 кодов — см. ниже." and labels(done) == ["◀ назад"], "no second press there"
     assert replies[0]["text"].startswith("Новые коды подключения, действуют 30 дней")
     files = [r["document"]["file_name"] for r in replies if "document" in r]
     assert files == ["Коды 5А.pdf", "Коды 5А.csv"]
@@ -113,10 +147,67 @@ async def test_tutor_in_the_bot_reissues_codes(demo: None, session: AsyncSession
     assert rows[0] == ["Человек", "Роль", "Класс", "Ребёнок", "Код", "Ссылка"]
     mother = next(r for r in rows if r[0].startswith("Алексеева Мария"))
     assert mother[2] == "5А" and mother[3] == "Алексеев Матвей, 5А", "the class column holds classes only"
+    girl = next(r for r in rows if r[0] == "Васильева Ульяна Николаевна")
+    assert girl[1] == "ученица", "a girl is «ученица», not «обучающийся»"
+    assert {r[1] for r in rows[1:]} == {"ученик", "ученица", "родитель"}
     session.expire_all()
     fresh = list(await session.scalars(select(LinkCode).where(LinkCode.issued_by == (await person(session, "S03")).id)))
     assert len(fresh) == 28 and all(c.scope == Scope.FAMILY for c in fresh)
     assert len(list(await session.scalars(select(LinkCode)))) == before + 28
+
+
+async def live_codes(session: AsyncSession) -> dict[int, int]:
+    """Person -> their unused, uncancelled codes, as stored now."""
+    session.expire_all()
+    rows = await session.execute(
+        select(LinkCode.person_id, func.count())
+        .where(LinkCode.used_at.is_(None), LinkCode.revoked_at.is_(None))
+        .group_by(LinkCode.person_id)
+    )
+    return dict(rows.all())
+
+
+async def test_codes_pile_up_only_when_asked(demo: None, session: AsyncSession, harness: BotHarness) -> None:
+    """A second tap on the same question, or a tap on an old message, issues nothing without a fresh
+    question counted at the time of the tap; «cancel the earlier ones» leaves one live code a person."""
+    emu = harness.emu
+    await link(session, emu, "S03", 9211)
+    (old,) = await emu.say(9211, "/coverage")
+    await emu.click(9211, old, "🔑 Новые коды для неподключённых")
+    first = emu.last(9211)
+    stale_issue = next(data for text, data in emu.buttons(first) if text.startswith("Выдать ("))
+    await emu.click(9211, first, "Выдать (выданные раньше тоже действуют)")
+    codes = await live_codes(session)
+    assert len(codes) == 31 and set(codes.values()) == {1}  # 5А's families; S03's own code is used
+
+    # The same question pressed again (a double tap, or its button kept elsewhere): asked again, nothing issued.
+    await emu.wait_processed(await emu.press(9211, first["message_id"], stale_issue))
+    again = shown(emu, 9211, first["message_id"])
+    assert again["text"].startswith(
+        "Этим людям уже выдали коды после того, как был показан этот вопрос, поэтому сейчас ничего не выдано"
+    )
+    assert "У 31 из них уже есть действующий код, выданный раньше (всего таких кодов: 31)." in again["text"]
+    assert await live_codes(session) == codes
+
+    # An old /coverage message: its tap counts now, then the earlier codes are cancelled on purpose.
+    (second,) = await emu.say(9211, "/coverage")
+    await emu.click(9211, second, "🔑 Новые коды для неподключённых")
+    question = emu.last(9211)
+    assert "31 человек ещё не подключился и получит код." in question["text"]
+    assert "У 31 из них уже есть действующий код" in question["text"]
+    replies = await emu.click(9211, question, "Выдать и отменить выданные раньше")
+    assert replies[0]["text"].startswith(
+        "Новые коды подключения, действуют 30 дней. Неиспользованные коды, выданные этим людям раньше, отменены:"
+    )
+    done = shown(emu, 9211, question["message_id"])
+    assert done["text"] == "Выдан 31 код — см. ниже. Отменён 31 код, выданный раньше."
+    after = await live_codes(session)
+    assert after.keys() == codes.keys() and set(after.values()) == {1}, "one live code a person"
+    assert len(list(await session.scalars(select(LinkCode)))) == 1 + 31 * 2, "S03's own, and two sets"
+
+    # ◀ goes back to the class.
+    await emu.click(9211, done, "◀ назад")
+    assert shown(emu, 9211, done["message_id"])["text"].startswith("5А: охват бота")
 
 
 async def test_admin_in_the_bot_goes_class_by_class(demo: None, session: AsyncSession, harness: BotHarness) -> None:
@@ -148,8 +239,10 @@ async def test_coverage_is_refused_to_families_and_teachers(
 
     codes_before = len(list(await session.scalars(select(LinkCode))))
     await emu.say(9208, "/coverage")
-    await press(emu, 9208, CoverageCb(op=CoverageOp.CODES, cls=own_class or 0).pack())
-    assert "their own class only" in emu.callback_answers[-1]["text"]
+    for op in (CoverageOp.CODES, CoverageOp.ISSUE, CoverageOp.REPLACE):
+        await press(emu, 9208, CoverageCb(op=op, cls=own_class or 0).pack())
+        refusal = "You can issue codes only for the students and parents of your own class."
+        assert emu.callback_answers[-1]["text"] == refusal, op
     assert len(list(await session.scalars(select(LinkCode)))) == codes_before
 
 
@@ -158,6 +251,7 @@ def test_command_line_prints_the_school(env: dict[str, str]) -> None:  # noqa: F
     result = invoke("coverage")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Охват бота: МБОУ «Лицей № 1»\nНедельных сводок ещё не было.")
+    assert "· бот может им писать (не заблокировали бота): 0" in result.output and "доступны" not in result.output
     for name in ("1А: охват бота", "9В: охват бота", "Не подключены (31 человек):", "Лебедев Илья"):
         assert name in result.output
     missing = invoke("coverage", "--school", "L9")
@@ -194,3 +288,21 @@ def test_linked_share_rounds_halves_up() -> None:
 
     counts = coverage.Counts(everyone=set(range(8)), linked={1})  # 12,5 %
     assert "(13\xa0%)" in counts_line("Students", counts, "ru")
+
+
+async def test_a_named_class_is_counted_once(
+    demo: None, session: AsyncSession, harness: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/coverage 7Б counts the reach once (it used to count the class, then all the classes again)."""
+    emu = harness.emu
+    await link(session, emu, "S01", 9212, "en")
+    counted = coverage.coverage
+    calls: list[int | None] = []
+
+    async def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs.get("class_id"))
+        return await counted(*args, **kwargs)
+
+    monkeypatch.setattr(coverage, "coverage", counting)
+    (screen,) = await emu.say(9212, "/coverage 7Б")
+    assert screen["text"].startswith("7Б: reach of the bot") and len(calls) == 1

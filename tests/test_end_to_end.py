@@ -72,7 +72,7 @@ async def test_import_codes_run_and_link(tmp_path: Path, emulator: tuple[Emulato
     code, out, err = await cli(offline, "codes", "--class", "C5A", "--format", "csv")
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
-    student = next(r for r in rows if r["Роль"] == "обучающийся")
+    student = next(r for r in rows if r["Роль"] in ("ученик", "ученица"))
 
     bot = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -179,7 +179,11 @@ async def test_worker_process_killed_mid_batch_loses_and_duplicates_nothing(
         await session.commit()
 
     env = environment(tmp_path, url)
-    env.update(DATABASE_URL=db_url, DELIVERY_LEASE_SECONDS="3")
+    # This test is about a kill losing and repeating nothing, not about pacing at the limit (the delivery
+    # tests are): under a loaded host the emulator, in this process, sees sends paced at exactly 30/s
+    # arrive bunched by scheduling and counted 31 in its strict one-second window. A margin keeps it about
+    # the kill.
+    env.update(DATABASE_URL=db_url, DELIVERY_LEASE_SECONDS="3", DELIVERY_RATE="25")
 
     log = (tmp_path / "run.log").open("ab")
 

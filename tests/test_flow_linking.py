@@ -188,14 +188,16 @@ async def test_tutor_gets_codes_as_message_and_csv(demo: None, session: AsyncSes
     emu = harness.emu
     code = await code_for(session, Person.staff_ref, "S04")  # class teacher of 7Б
     await emu.say(1013, f"/start {code}", language_code="ru")
-    replies = await emu.say(1013, "/codes")
+    (question,) = await emu.say(1013, "/codes")  # asked first: how many, and keep or cancel the earlier codes
+    assert question["text"].startswith("Коды подключения для 7Б\n30 человек ещё не подключились")
+    replies = await emu.click(1013, question, "Выдать (выданные раньше тоже действуют)")
     assert replies[0]["text"].startswith("Новые коды подключения, действуют 30 дней")
     assert "7Б" in replies[0]["text"]
     document = replies[-1]["document"]
     content = emu.files[document["file_id"]].content.decode("utf-8-sig")
     assert content.splitlines()[0] == "Человек,Роль,Класс,Ребёнок,Код,Ссылка"
     assert "https://t.me/diary_demo_bot?start=" in content
-    assert content.count("обучающийся") == 15
+    assert content.count(",ученик,") + content.count(",ученица,") == 15
     replies = await emu.say(1013, "/codes C5A")
     assert replies[0]["text"] == "Вы можете выдавать коды только обучающимся и родителям своего класса."
 
@@ -304,9 +306,11 @@ async def test_an_administrator_names_the_class_or_asks_for_the_whole_school(
     unused = select(func.count()).select_from(LinkCode).where(LinkCode.used_at.is_(None))
     before = await session.scalar(unused)
     asked = await emu.say(1014, "/codes")
-    assert len(asked) == 1 and asked[0]["text"].startswith("Коды для какого класса? Отправьте /codes 5А")
-    assert await session.scalar(unused) == before, "nothing is issued before the class is named"
-    school = await emu.say(1014, "/codes все")
+    assert len(asked) == 1 and asked[0]["text"].startswith("Коды подключения — для кого?")
+    (question,) = await emu.say(1014, "/codes все")
+    assert question["text"].startswith("Коды подключения для всей школы")
+    assert await session.scalar(unused) == before, "nothing is issued before the choice is confirmed"
+    school = await emu.click(1014, question, "Выдать (выданные раньше тоже действуют)")
     assert school[0]["text"].startswith("Новые коды подключения") and "кодов — в файлах ниже" in school[0]["text"]
     assert [r["document"]["file_name"] for r in school[1:]] == ["Коды подключения.pdf", "Коды подключения.csv"], school
     issued = (await session.scalar(unused) or 0) - (before or 0)

@@ -249,3 +249,91 @@ async def test_the_demo_links_accounts_without_quiet_hours(
         ).all()
     )
     assert quiet[71] is not None and quiet[72] is None
+
+
+# --- issue 12: asked before issuing, staff codes and the whole school from the bot, grouped sheets --------------
+
+
+async def test_a_request_counts_now_and_a_stale_one_issues_nothing(demo: None, session: AsyncSession) -> None:
+    """What the bot asks before issuing: who gets codes and who holds live ones, counted at the time;
+    a confirmation of an older question issues nothing and comes back as the question of now."""
+    from services.link_codes import CodeBatch, CodeRequest, ask_codes, issue_requested
+
+    tutor = await link_staff(session, "S03", 81)  # class teacher of 5А
+    asked = await ask_codes(session, CodeFilter(), actor=tutor)
+    assert (asked.people, asked.holding, asked.live, asked.stamp) == (31, 0, 0, 0)
+    assert (asked.class_name, asked.staff) == ("5А", False) and asked.class_id is not None
+    first = await issue_requested(
+        session, CodeFilter(class_id=asked.class_id), days=30, actor=tutor, replace=False, stamp=0
+    )
+    assert isinstance(first, CodeBatch) and len(first.codes) == 31 and first.revoked == 0
+    stale = await issue_requested(
+        session, CodeFilter(class_id=asked.class_id), days=30, actor=tutor, replace=True, stamp=0
+    )
+    assert isinstance(stale, CodeRequest) and (stale.people, stale.holding, stale.live) == (31, 31, 31)
+    assert len(list(await session.scalars(select(LinkCode)))) == 1 + 31, "the stale press issued nothing"
+    await linking.link(session, telegram_user_id=82, code_text=first.codes[0].code)
+    again = await ask_codes(session, CodeFilter(class_ref="5а"), actor=tutor)
+    assert (again.people, again.holding, again.live) == (30, 30, 30), "a linked person is no longer counted"
+    replaced = await issue_requested(
+        session, CodeFilter(class_id=asked.class_id), days=30, actor=tutor, replace=True, stamp=again.stamp
+    )
+    assert isinstance(replaced, CodeBatch) and (len(replaced.codes), replaced.revoked) == (30, 30)
+    live = await ask_codes(session, CodeFilter(class_id=asked.class_id), actor=tutor)
+    assert (live.holding, live.live) == (30, 30), "one live code a person after «cancel the earlier ones»"
+
+
+async def test_who_may_issue_what_from_the_bot(demo: None, session: AsyncSession) -> None:
+    """An administrator: every class, the staff and the whole school; a class teacher: the own class's
+    families only, whatever the button says; a teacher: nothing."""
+    from services.link_codes import ask_codes, code_targets
+
+    admin, tutor, teacher = [await link_staff(session, ref, n) for ref, n in (("S01", 83), ("S03", 84), ("S07", 85))]
+    targets = await code_targets(session, admin)
+    assert [name for _id, name in targets.classes] == ["1А", "5А", "7Б", "9В"] and targets.staff and targets.school
+    own = await code_targets(session, tutor)
+    assert [name for _id, name in own.classes] == ["5А"] and not own.staff and not own.school
+    with pytest.raises(NotAllowed):
+        await code_targets(session, teacher)
+    staff = await ask_codes(session, CodeFilter(staff=True), actor=admin)
+    assert staff.staff and staff.people == 6  # nine staff, three of them linked above
+    issued = await issue_codes(session, CodeFilter(staff=True), days=30, actor=admin)
+    assert len(issued) == 6 and all(c.staff for c in issued)
+    scopes = await session.scalars(select(LinkCode.scope).where(LinkCode.issued_by == admin.person.id))  # type: ignore[union-attr]
+    assert set(scopes) == {"staff"}
+    seven_b = next(cid for cid, name in targets.classes if name == "7Б")
+    for flt in (CodeFilter(staff=True), CodeFilter(class_id=seven_b), CodeFilter(class_ref="7Б")):
+        with pytest.raises(NotAllowed):
+            await ask_codes(session, flt, actor=tutor)
+        with pytest.raises(NotAllowed):
+            await issue_codes(session, flt, days=30, actor=tutor)
+
+
+async def test_a_whole_school_comes_class_by_class_then_the_staff(demo: None, session: AsyncSession) -> None:
+    admin = await link_staff(session, "S01", 86)
+    issued = await issue_codes(session, CodeFilter(), days=30, actor=admin)
+    order: list[str | None] = []
+    for slip in issued:
+        if not order or order[-1] != slip.group:
+            order.append(slip.group)
+    assert order == ["1А", "5А", "7Б", "9В", None], "each group once, classes in the school's order, staff last"
+    assert all(slip.staff for slip in issued if slip.group is None)
+    by_name = {slip.full_name: slip for slip in issued}
+    assert by_name["Лебедева Наталья Игоревна"].group is None, "a teacher who is a parent: on the staff's pages"
+    two = next(slip for slip in issued if len(slip.children) == 2 and slip.class_name == "1А, 5А")
+    assert two.group == "1А", "a parent of two classes: with the first class"
+    for group in ("1А", "5А", "7Б", "9В"):
+        names = [s.full_name for s in issued if s.group == group]
+        assert names == sorted(names), "alphabetical within a class"
+
+
+async def test_a_student_is_told_apart_by_sex(demo: None, session: AsyncSession) -> None:
+    """The roster's sex column, else the patronymic: «ученица» on a girl's slip, as the greeting does."""
+    girl = await session.scalar(select(Person).where(Person.student_ref == "P028"))  # Васильева Ульяна Николаевна
+    boy = await session.scalar(select(Person).where(Person.student_ref == "P002"))  # Семёнов Илья Андреевич
+    assert girl is not None and boy is not None
+    girl.sex = None  # the roster said nothing: her patronymic tells
+    issued = await issue_codes(session, CodeFilter(class_ref="5А", role=Role.STUDENT), days=30, actor=OPERATOR)
+    assert next(c for c in issued if c.person_id == girl.id).sex == "f"
+    issued = await issue_codes(session, CodeFilter(class_ref="1А", role=Role.STUDENT), days=30, actor=OPERATOR)
+    assert next(c for c in issued if c.person_id == boy.id).sex == "m"

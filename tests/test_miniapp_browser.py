@@ -17,14 +17,13 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from aiohttp.test_utils import TestServer
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Attendance, Grade, Lesson, Notification, Person, Student, WorkType
 from services import attendance, grades, homework
 from tests.support.journal import MONDAY, act_as, freeze, lesson_of, person, student_id
-from tests.support.miniapp import init_data, linked, make_app
+from tests.support.miniapp import init_data, linked, make_app, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(
@@ -65,16 +64,15 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def served(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[str]:
-    server = TestServer(make_app(sessionmaker), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield str(server.make_url("/app/"))
-    finally:
-        await server.close()
+    """The app as the bot serves it: stopping waits for the calls under way (tests/support/miniapp.serving)."""
+    async with serving(make_app(sessionmaker)) as url:
+        yield url
 
 
 @pytest.fixture
-async def browser() -> AsyncIterator[Any]:
+async def browser(served: str) -> AsyncIterator[Any]:
+    """Started after the server, so closed before it: the pages' last calls are let finish, and the
+    database is cleaned for the next test only after that."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as driver:
@@ -101,9 +99,12 @@ async def page_of(browser: Any, url: str, user: int, theme: dict[str, str] = LIG
 
 
 def watch(page: Any) -> None:
-    """Every answer the page got that was not found (a favicon asked for on every load, say)."""
+    """Every answer the page got that was not found (a favicon asked for on every load, say), and
+    the API calls it made, in order."""
     page.missing = []
+    page.calls = []
     page.on("response", lambda r: page.missing.append(r.url) if r.status == 404 else None)
+    page.on("request", lambda r: page.calls.append(r.url.split("/api/")[1]) if "/api/" in r.url else None)
 
 
 async def saved_toast(page: Any) -> str:
@@ -201,10 +202,27 @@ async def test_a_parent_sees_exactly_their_childs_grades(
     assert "Русский язык" in text and "Романова" in (await page.text_content("body") or "")
     assert "Петров" not in (await page.text_content("body") or "")  # the classmate is nowhere on the page
     assert "Упр. 124" in await page.inner_text("#homework")
+    # The trend is drawn along the dates: 9, 11, 16 and 23 November are not four even steps.
+    trend = await page.eval_on_selector_all(
+        "#subjects .subject",
+        """ss => ss.map(s => [s.querySelector('.name').textContent,
+            [...s.querySelectorAll('.marks .chip small')].map(c => c.textContent),
+            (s.querySelector('polyline') || {getAttribute: () => ''}).getAttribute('points')])""",
+    )
+    [(_name, dates, points)] = [t for t in trend if t[0] == "Русский язык"]
+    xs = [float(pair.split(",")[0]) for pair in points.split()]
+    days = [int(d.split(".")[0]) for d in dict.fromkeys(dates)]  # one point per day with grades
+    assert days == [9, 11, 16, 23] and len(xs) == 4
+    for x, d in zip(xs, days, strict=True):
+        assert abs((x - xs[0]) / (xs[-1] - xs[0]) - (d - days[0]) / (days[-1] - days[0])) < 0.01
     await page.click("#subjects .marks .chip >> nth=-1")
     await shoot(page, "miniapp-family-light")
     dark = await page_of(browser, served, PARENT, DARK)
     await dark.wait_for_selector("#subjects")
+    assert dark.calls == ["me"]  # the gradebook comes with the sign-in
+    # «with a reason» keeps a ring in the absence colour: its pale fill alone all but vanishes in the dark.
+    ring = await dark.eval_on_selector("#legend i.explained", "i => getComputedStyle(i).boxShadow")
+    assert "rgb(242, 100, 90)" in ring
     await shoot(dark, "miniapp-family-dark")
 
 
@@ -222,6 +240,7 @@ async def _history(session: AsyncSession, child: int) -> None:
     for back, subject, ref, value in (
         (14, "RUS", "S04", 4),
         (13, "MATH", "S03", 3),
+        (12, "RUS", "S04", 5),
         (7, "MATH", "S03", 4),
         (7, "RUS", "S04", 3),
         (6, "LIT", "S04", 5),
@@ -417,6 +436,7 @@ async def test_a_family_sees_kinds_in_russian_no_null_and_no_grades_in_the_first
     await page.click(f'#kids [data-student="{older}"]')
     await page.wait_for_selector(f'#kids .on[data-student="{older}"]')
     await page.wait_for_selector("#subjects")
+    assert "Елизавета" in (await page.text_content(".section-title >> nth=0") or "")
     names = await page.eval_on_selector_all(
         "#subjects .name", "ns => ns.map(n => [n.textContent, n.scrollWidth <= n.clientWidth])"
     )
@@ -433,6 +453,8 @@ async def test_a_family_sees_kinds_in_russian_no_null_and_no_grades_in_the_first
 
     await page.click(f'#kids [data-student="{younger}"]')
     await page.wait_for_selector("#not-graded")
+    assert "Софья" in (await page.text_content(".section-title >> nth=0") or "")
+    assert "Физическая культура" not in (await page.text_content("body") or "")
     assert (
         await page.inner_text("#not-graded")
         == "В этом классе оценки не ставятся: здесь посещаемость и домашние задания."
@@ -476,3 +498,193 @@ async def test_outside_telegram_the_page_speaks_the_browsers_language(served: st
         await page.inner_text(".error-page p") == "Open the diary from the bot in Telegram: this page works only there."
     )
     assert await page.title() == "School diary" and page.missing == []
+
+
+INSIDE = """
+window.__events = [];
+window.TelegramWebviewProxy = { postEvent(type, data) { window.__events.push([type, JSON.parse(data)]); } };
+"""
+
+
+async def events(page: Any, kind: str) -> list[Any]:
+    return list(await page.evaluate("(kind) => __events.filter(e => e[0] === kind).map(e => e[1])", kind))
+
+
+async def test_discarding_asks_first_outside_and_inside_telegram(
+    demo: None, session: AsyncSession, served: str, browser: Any
+) -> None:
+    lesson = await lesson_of(session, "S04", NOW.date(), "RUS", "5А")
+    await linked(session, "S04", TEACHER)
+    child = await student_id(session, "P018")
+    key = f"{lesson.class_id}:{lesson.subject_id}"
+
+    async def two_changes(page: Any) -> None:
+        """A grade in 5А's Russian and a topic in another class or subject."""
+        await page.wait_for_selector("#grid")
+        other = next(
+            v for v in await page.eval_on_selector_all("#choice option", "os => os.map(o => o.value)") if v != key
+        )
+        await page.select_option("#choice", value=other)
+        await page.wait_for_function(
+            "(k) => state.journal.grid && state.journal.grid.class_id + ':' + state.journal.grid.subject_id === k",
+            arg=other,
+        )
+        col = await page.evaluate("state.journal.grid.columns.filter(c => c.editable).map(c => c.lesson_id).pop()")
+        await page.click(f'[data-lesson="{col}"]')
+        await page.fill("#topic", "Повторение")
+        await page.click("#apply-lesson")
+        await page.select_option("#choice", value=key)
+        await page.wait_for_selector(f'[data-cell="{lesson.id}:{child}"]')
+        await page.click(f'[data-cell="{lesson.id}:{child}"]')
+        await page.click('#values [data-value="5"]')
+        await page.click("#apply")
+
+    # In a browser: the browser's own dialog, saying how many changes go and how many are elsewhere.
+    page = await page_of(browser, served, TEACHER)
+    await two_changes(page)
+    asked: list[str] = []
+
+    async def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        await (dialog.accept() if len(asked) == 2 else dialog.dismiss())
+
+    page.on("dialog", answer)
+    await page.click("#discard")
+    await page.wait_for_function("() => true")
+    assert await page.inner_text("#save") == "Сохранить изменения: 2"  # said no: nothing went
+    await page.click("#discard")
+    await page.wait_for_selector("#savebar", state="detached")
+    assert len(asked) == 2 and ": 2?" in asked[0] and ": 1." in asked[0]  # all 2, of them 1 elsewhere
+    assert await page.evaluate("JSON.parse(Object.values(localStorage).find(v => v.startsWith('[')))") == []
+
+    # Inside Telegram: Save is Telegram's main button, Discard is on the page and asks in Telegram's popup.
+    context = await browser.new_context(viewport={"width": 390, "height": 844}, locale="ru-RU")
+    await context.add_init_script(INSIDE)
+    inside = await context.new_page()
+    await inside.goto(opened(served, TEACHER, DARK))
+    await two_changes(inside)
+    assert await inside.locator("#savebar").count() == 0
+    main = (await events(inside, "web_app_setup_main_button"))[-1]
+    assert main["is_visible"] and main["text"] == "Сохранить изменения: 2"
+    for said, left in (("no", 2), ("yes", 0)):
+        await inside.click("#discard-inline")
+        popup = (await events(inside, "web_app_open_popup"))[-1]
+        assert ": 2?" in popup["message"] and [b["id"] for b in popup["buttons"]] == ["yes", "no"]
+        await inside.evaluate("(id) => Telegram.WebView.receiveEvent('popup_closed', { button_id: id })", said)
+        await inside.wait_for_function("(n) => pending.length === n", arg=left)
+    assert (await events(inside, "web_app_setup_main_button"))[-1] == {"is_visible": False}
+    assert await inside.is_hidden("#discard-inline")
+    # Telegram's header and background in the page's own colour, not a white band over a dark page.
+    assert {"color_key": "secondary_bg_color"} in await events(inside, "web_app_set_header_color")
+    assert {"color": DARK["secondary_bg_color"]} in await events(inside, "web_app_set_background_color")
+    await context.close()
+
+
+async def test_the_teachers_grid_at_360_px_in_the_dark(
+    demo: None, session: AsyncSession, served: str, browser: Any
+) -> None:
+    lesson = await lesson_of(session, "S04", NOW.date(), "RUS", "5А")
+    await linked(session, "S04", TEACHER)
+    teacher = await act_as(session, "S04")
+    absent, three, one = [await student_id(session, ref) for ref in ("P020", "P019", "P018")]
+    await attendance.save(session, teacher, lesson.id, {absent: "absent"})
+    await grades.add(session, teacher, lesson.id, absent, 5, absent_confirmed=True)
+    for value in (2, 2, 4):
+        await grades.add(session, teacher, lesson.id, three, value)
+    await grades.add(session, teacher, lesson.id, one, 4)
+    await session.commit()
+
+    page = await page_of(browser, served, TEACHER, DARK, width=360)
+    await page.wait_for_selector("#grid")
+    assert page.calls == ["me"]  # the first screen in one call: no choices, then grid, after it
+    await page.select_option("#choice", value=f"{lesson.class_id}:{lesson.subject_id}")
+    await page.wait_for_selector(f'[data-cell="{lesson.id}:{three}"] .v')
+    # The chosen tab stands out: the button colour, not the section's all but the bar's own.
+    tab = await page.eval_on_selector(".tabs button.on", "b => getComputedStyle(b).backgroundColor")
+    assert tab == "rgb(135, 116, 225)"  # DARK's button colour
+    # No sliver of a column under the names: the first column in sight starts at their edge.
+    edge = await page.evaluate(
+        """() => { const w = document.getElementById('grid-wrap'), hs = [...w.querySelectorAll('thead th')];
+        return hs.slice(1).some(th => th.offsetLeft - hs[0].offsetWidth === w.scrollLeft); }"""
+    )
+    assert edge
+    # Marks and grades of one cell are parted: «ОТ 5», «2 2 4», not «ОТ5» or «224».
+    for sid, count in ((absent, 2), (three, 3)):
+        gaps = await page.eval_on_selector(
+            f'[data-cell="{lesson.id}:{sid}"]',
+            """b => { const r = [...b.children].map(c => {  // the text's own box, not the span's
+              const text = document.createRange(); text.selectNodeContents(c); return text.getBoundingClientRect(); });
+            return r.slice(1).map((x, i) => x.left - r[i].right); }""",
+        )
+        assert len(gaps) == count - 1 and min(gaps) >= 5, (sid, gaps)
+    await shoot(page, "miniapp-teacher-360-dark")
+    # The pad says what the student already has here: a key adds a grade, it does not replace one.
+    await page.click(f'[data-lesson="{lesson.id}"]')
+    # A due date is one of the next four lessons, as the bot offers them.
+    await page.wait_for_function("() => document.querySelectorAll('#due option').length === 4")
+    await page.click("#column-mode")
+    names = dict(
+        await page.eval_on_selector_all(
+            "#grid tbody tr", "rs => rs.map(r => [Number(r.dataset.student), r.querySelector('.nm').textContent])"
+        )
+    )
+    for _ in range(len(names)):
+        if await page.inner_text("#numpad b") == names[one]:
+            break
+        assert await page.locator("#pad-already").count() == (await page.inner_text("#numpad b") == names[three])
+        await page.click('#numpad [data-key="skip"]')
+    assert await page.inner_text("#pad-already") == "уже: 4" or await page.inner_text("#pad-already") == "already: 4"
+    skip = await page.eval_on_selector('#numpad [data-key="skip"]', "b => b.scrollWidth <= b.clientWidth")
+    assert skip  # «Пропустить» fits its key, with room either side
+
+
+async def test_a_class_teacher_reads_the_class_by_week_and_period(
+    demo: None, session: AsyncSession, served: str, browser: Any
+) -> None:
+    await linked(session, "S03", TEACHER)  # 5А's class teacher, who teaches it mathematics
+    child, classmate = await student_id(session, "P018"), await student_id(session, "P019")
+    today = await lesson_of(session, "S03", NOW.date(), "MATH", "5А")
+    russian = await lesson_of(session, "S04", NOW.date(), "RUS", "5А")
+    earlier = await _last_lesson(session, "S04", "RUS", "5А", back=10)  # in the quarter, before this week
+    await grades.add(session, await act_as(session, "S03"), today.id, child, 5)
+    session.add(
+        Grade(
+            student_id=classmate,
+            lesson_id=earlier.id,
+            subject_id=earlier.subject_id,
+            on_date=earlier.on_date,
+            value=3,
+            given_by=earlier.teacher_id,
+        )
+    )
+    session.add(
+        Attendance(
+            lesson_id=russian.id, student_id=classmate, mark="absent", marked_by=russian.teacher_id, marked_at=NOW
+        )
+    )
+    await session.commit()
+    size = await session.scalar(select(func.count()).select_from(Student).where(Student.class_id == today.class_id))
+
+    page = await page_of(browser, served, TEACHER)
+    await page.wait_for_selector(".tabs")
+    await page.click("text=Мой класс")
+    day = page.locator(f'[data-day="{classmate}:{NOW.date().isoformat()}"]')
+    await day.wait_for()
+    # The bot's words for a lesson, and the grid's form of a name.
+    assert f"{russian.lesson_no}-й урок (Русский язык)" in await day.inner_text()
+    assert (await day.locator(".who").inner_text()).strip() == "Петров Андрей"
+    await page.click(".tabs >> nth=1 >> text=Оценки")
+    await page.wait_for_selector(".sheetrow")
+    week = await page.eval_on_selector_all(".section-title", "ts => ts.map(t => t.textContent)")
+    assert week == ["Математика"]
+    rows = page.locator(".sheetrow")
+    assert await rows.count() == size  # the whole class, those without grades too
+    assert await page.inner_text(f'.sheetrow[data-student="{child}"] .vals') == "5"
+    assert await page.inner_text(f'.sheetrow[data-student="{classmate}"] .vals') == ""
+    await page.click("text=Период")
+    await page.wait_for_function("() => document.querySelectorAll('.section-title').length === 2")
+    period = await page.eval_on_selector_all(".section-title", "ts => ts.map(t => t.textContent)")
+    assert period == ["Математика", "Русский язык"]
+    assert await page.locator(".sheetrow").count() == 2 * size
+    russian_rows = page.locator(".section").nth(1).locator(f'.sheetrow[data-student="{classmate}"] .vals')
+    assert await russian_rows.inner_text() == "3"

@@ -20,7 +20,8 @@ from views.documents import attendance_sheet
 from views.documents.render import Format, render
 
 DAYS = 30  # November
-TOTAL = 2 + DAYS  # the columns after №, the name and the days: total, Б, У, Н, ОТ, late, days, days Б, share
+TOTAL = 2 + DAYS  # after №, the name and the days: lessons (total, Б, У, Н, ОТ), late, days (total, Б, У, Н, ОТ), share
+SHARE = TOTAL + 11
 
 
 @pytest.fixture
@@ -59,12 +60,16 @@ async def test_xlsx_keeps_numbers_and_is_set_for_printing(known: Known, session:
     assert on_9th.value == known.due(known.ill, "1", [date(2026, 11, 9)]) and on_9th.number_format == '0"Б"'
     ill_lessons = known.due(known.ill, "1", ILL_DAYS)
     assert [c.value for c in row[TOTAL : TOTAL + 5]] == [ill_lessons, ill_lessons, None, None, None]
-    assert row[TOTAL + 6].value == 5 and row[TOTAL + 7].value == 5  # whole days, of them illness
-    share = row[TOTAL + 8]
+    # Whole days: all of them, then by reason.
+    assert [c.value for c in row[TOTAL + 6 : TOTAL + 11]] == [5, 5, None, None, None]
+    away_row = next(r for r in ws.iter_rows() if r[1].value == "Романова Екатерина")
+    assert [c.value for c in away_row[TOTAL + 6 : TOTAL + 11]] == [1, None, None, None, 1]
+    share = row[SHARE]
     assert isinstance(share.value, float) and share.number_format == "0%" and share.value >= 0.3
     truant = next(r for r in ws.iter_rows() if r[1].value == "Петров Андрей")
     assert truant[1 + 16].value == 1 and truant[1 + 16].number_format == '0"Н"'
-    assert truant[1 + 17].number_format == '0"ОП"'
+    # A day with a late only: no lesson missed, the mark shown as it is.
+    assert truant[1 + 17].value == 0 and truant[1 + 17].number_format == '"1ОП"'
     away = next(r for r in ws.iter_rows() if r[1].value == "Романова Екатерина")
     assert away[1 + 18].number_format == '0"ОТ"'
     assert ws.freeze_panes is not None and ws.freeze_panes.startswith("C")
@@ -145,10 +150,12 @@ def _xlsx_marks(content: bytes) -> list[str]:
     marks = []
     for row in ws.iter_rows():
         for cell in row[2 : 2 + DAYS]:
-            if isinstance(cell.value, int) and '"' in cell.number_format:
+            if isinstance(cell.value, int) and cell.number_format.startswith('0"'):
                 marks.append(f"{cell.value}{cell.number_format.split(chr(34))[1]}")
-            elif isinstance(cell.value, str):
-                marks += [m for m in cell.value.split() if MARK.fullmatch(m)]  # not the day numbers above
+            elif isinstance(cell.value, int) and cell.number_format.startswith('"'):  # a day of several marks
+                marks += cell.number_format.strip('"').split()
+            else:
+                assert not isinstance(cell.value, str) or not MARK.search(cell.value), "a mark kept as text"
     return marks
 
 
@@ -158,6 +165,13 @@ async def test_every_mark_of_the_xlsx_prints_in_the_pdf(known: Known, session: A
     sheet = await attendance.class_sheet(session, await act_as(session, "S01"), known.class_id, NOVEMBER)
     in_xlsx = _xlsx_marks(render(attendance_sheet.document([sheet], "ru"), Format.XLSX)[0])
     assert {"1Б", "1У", "1Н", "1ОТ", "1ОП"} <= set(in_xlsx), in_xlsx
+    # A day of several marks is still a number: the lessons missed, the late not among them.
+    busy = next(
+        r
+        for r in sheet_of(render(attendance_sheet.document([sheet], "ru"), Format.XLSX)[0]).iter_rows()
+        if r[1].value == "Никитин Лев"
+    )
+    assert busy[1 + BUSY_DAY.day].value == 2 and busy[1 + BUSY_DAY.day].number_format == '"1Н 1ОТ 1ОП"'
     content = render(attendance_sheet.document([sheet], "ru"), Format.PDF)[0]
     words = [w for page in PdfReader(io.BytesIO(content)).pages for w in page.extract_text().split()]
     in_pdf = [w for w in words if MARK.fullmatch(w)]
@@ -175,7 +189,7 @@ async def test_share_reads_on_the_side_of_the_threshold_it_is(known: Known, sess
     assert not row.flagged
     content = render(attendance_sheet.document([sheet], "ru"), Format.XLSX)[0]
     cells = next(r for r in sheet_of(content).iter_rows() if r[1].value == row.pupil.name)
-    assert cells[TOTAL + 8].number_format == "0.0%"  # Excel too shows 29,7 %, not 30 %
+    assert cells[SHARE].number_format == "0.0%"  # Excel too shows 29,7 %, not 30 %
     text = pdf_text(render(attendance_sheet.document([sheet], "ru"), Format.PDF)[0])
     assert "29,7\xa0%" in text and re.search(r"30\s%", text)  # the student's, and the threshold in the notes
     assert not re.search(r"Петров Андрей.*\b30\s%", text)
@@ -192,3 +206,50 @@ async def test_pdf_headings_break_at_spaces_only(known: Known, session: AsyncSes
         assert any(w.startswith(whole) for w in words) or whole in text, whole
     for broken in ("Пропущен", "пропуско", "Опоздани"):
         assert broken not in words
+
+
+async def test_whole_school_file_holds_each_classes_own_figures(known: Known, session: AsyncSession) -> None:
+    """Two classes with lessons: a sheet (XLSX) and a page (PDF) each, every figure its own class's."""
+    from sqlalchemy import select
+
+    from models import SchoolClass
+    from services.lessons import lessons_of_class
+
+    c7b = await session.scalar(select(SchoolClass).where(SchoolClass.external_id == "C7B"))
+    assert c7b is not None
+    zaitsev = await student_id(session, "P031")
+    held = [x for x in await lessons_of_class(session, c7b, BUSY_DAY) if x.subgroup in (None, "1")]
+    assert held
+    marker = (await person(session, "S01")).id
+    for lesson in held:
+        session.add(
+            Attendance(
+                lesson_id=lesson.id,
+                student_id=zaitsev,
+                mark="absent",
+                marked_by=marker,
+                marked_at=MONDAY,
+                reason="illness",
+            )
+        )
+    await session.commit()
+    sheets = await attendance.school_sheets(session, await act_as(session, "S01"), None, NOVEMBER)
+    assert [s.class_name for s in sheets] == ["5А", "7Б"]
+    content, name = render(attendance_sheet.document(sheets, "ru"), Format.XLSX)
+    assert name == "Табель посещаемости вся школа 2026-11.xlsx"
+    book = load_workbook(io.BytesIO(content))
+    assert book.sheetnames == ["5А", "7Б"]
+    seventh = next(r for r in book["7Б"].iter_rows() if r[1].value == "Зайцев Тимофей")
+    assert seventh[1 + BUSY_DAY.day].value == len(held) and seventh[1 + BUSY_DAY.day].number_format == '0"Б"'
+    assert [c.value for c in seventh[TOTAL : TOTAL + 2]] == [len(held), len(held)]
+    assert [c.value for c in seventh[TOTAL + 6 : TOTAL + 8]] == [1, 1]  # a whole day, ill
+    fifth = next(r for r in book["5А"].iter_rows() if r[1].value == "Алексеев Матвей")
+    assert fifth[TOTAL].value == known.due(known.ill, "1", ILL_DAYS)
+    assert not any(r[1].value == "Зайцев Тимофей" for r in book["5А"].iter_rows())
+    pages = [
+        p.extract_text()
+        for p in PdfReader(io.BytesIO(render(attendance_sheet.document(sheets, "ru"), Format.PDF)[0])).pages
+    ]
+    page_7b = next(p for p in pages if "Класс: 7Б" in p)
+    assert "Зайцев Тимофей" in page_7b and "Алексеев Матвей" not in page_7b
+    assert f"Пропущено уроков: {len(held)} (по болезни {len(held)}" in page_7b

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner, Result
 
@@ -56,6 +57,9 @@ def test_progress_statement_and_card_as_pdf(known: Known, env: Path) -> None:
     assert result.exit_code == 0, result.output
     (card,) = (env / "out").glob("Табель успеваемости Алексеев Матвей 2026-2027.pdf")
     assert "Учебный год: 2026/2027" in pdf_text(card.read_bytes())
+    result = invoke("card", "--student", "P020", "--year", "-o", "card.xlsx")  # the format from the ending
+    assert result.exit_code == 0, result.output
+    assert load_workbook(env / "card.xlsx").active["A1"].value == "Табель успеваемости"
     result = invoke("attendance", "--class", "all", "--month", "2026-11", "--format", "xlsx")
     made = env / "Табель посещаемости 5А 2026-11.xlsx"  # the only class with lessons: named after it
     assert result.exit_code == 0 and sheet_of(made.read_bytes()).title == "5А"
@@ -71,9 +75,17 @@ def test_progress_statement_and_card_as_pdf(known: Known, env: Path) -> None:
         (("card", "--student", "P020", "--year", "-o", "/nonexistent/c.pdf"), 2, "Не удаётся записать"),
         (("attendance", "--class", "9Z", "--month", "2026-11"), 1, "Класса 9Z нет"),
         (("progress", "--class", "5А", "--period", "Q9"), 1, "Периода Q9 нет"),
-        (("progress", "--class", "1А", "--period", "Q2"), 1, "безотметочный"),
+        (("progress", "--class", "1А", "--period", "Q2"), 1, "отметки не ставятся"),
         (("card", "--student", "P999", "--period", "Q2"), 1, "Ученика P999 нет"),
         (("card", "--student", "P020"), 2, "Укажите --period ID или --year."),
+        # A trailing slash names a folder: one that is not there is refused, not written as a file of that name.
+        (("card", "--student", "P020", "--year", "-o", "nowhere/"), 2, "такой папки нет"),
+        (("card", "--student", "P020", "--year", "--format", "pdf", "-o", "c.xlsx"), 2, "укажите одно и то же"),
+        (
+            ("attendance", "--class", "all", "--month", "2026-11", "--school", "L9"),
+            1,
+            "Школы L9 в реестре нет: укажите",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_line(known: Known, env: Path, args: tuple[str, ...], code: int, said: str) -> None:

@@ -37,8 +37,9 @@ async def test_class_teacher_gets_the_sheet_in_two_taps(
     assert labels(menu) == ["📅 Табель посещаемости", "📊 Сводная ведомость успеваемости", "🎓 Табель успеваемости"]
     taps = Taps(emu, 3001)
     months = await taps.tap(menu, "📅")  # the only class is chosen at once
-    assert months["text"] == "Табель посещаемости: выберите месяц и формат."
+    assert months["text"] == "Табель посещаемости, 5А: выберите месяц и формат."
     assert labels(months)[:2] == ["Ноябрь 2026 · PDF", "XLSX"]
+    assert all(len(row) == 2 for row in months["reply_markup"]["inline_keyboard"][:-1]), "a month and its XLSX"
     sent = await taps.tap(months, "Ноябрь 2026 · PDF")
     assert sent["document"]["file_name"] == "Табель посещаемости 5А 2026-11.pdf"
     assert labels(months)[-1] == "◀ отчёты", "one class: its list was skipped, so back goes to the reports"
@@ -57,11 +58,36 @@ async def test_statement_by_class_and_period(known: Known, session: AsyncSession
     await link(session, emu, "S01", 3003)  # the administrator: every class
     taps = Taps(emu, 3003)
     classes = await taps.tap((await emu.say(3003, "/reports"))[0], "📊")
-    assert labels(classes)[:3] == ["5А", "7Б", "9В"]  # graded classes only: no 1А
+    assert labels(classes)[:4] == ["5А", "7Б", "9В", "🏫 Вся школа"]  # graded classes only: no 1А…
+    assert [len(row) for row in classes["reply_markup"]["inline_keyboard"]] == [3, 1, 1], "the school on its own row"
+    assert classes["text"].endswith(
+        "1А: отметки там не ставятся, поэтому сводной ведомости и табелей успеваемости нет."
+    )
     periods = await taps.tap(classes, "5А")
+    assert periods["text"] == "Сводная ведомость, 5А: выберите период и формат."
+    rows = periods["reply_markup"]["inline_keyboard"]
+    assert [len(row) for row in rows] == [2] * (len(rows) - 1) + [1], "each period with its XLSX, then ◀"
     sent = await taps.tap(periods, "2 четверть · PDF")
     assert sent["document"]["file_name"] == "Сводная ведомость 5А 2 четверть.pdf"
-    assert "Имеют «2» или не аттестованы: Петров Андрей" in pdf_text(file_of(harness, sent))
+    text = pdf_text(file_of(harness, sent))
+    assert "Имеют «2» или не аттестованы: Петров Андрей" in text
+    assert "Классный руководитель ______________________ / Соколова Е. В." in text
+
+
+async def test_administrator_gets_the_whole_schools_sheets(
+    known: Known, session: AsyncSession, harness: BotHarness
+) -> None:
+    emu = harness.emu
+    await link(session, emu, "S01", 3003)
+    taps = Taps(emu, 3003)
+    classes = await taps.tap((await emu.say(3003, "/reports"))[0], "📅")
+    months = await taps.tap(classes, "🏫 Вся школа")
+    assert months["text"] == "Табель посещаемости, вся школа: выберите месяц и формат."
+    sent = await taps.tap(months, "XLSX")
+    # Only 5А has lessons in this journal: the school's file holds its sheet alone, and is named for it.
+    assert sent["document"]["file_name"] == "Табель посещаемости 5А 2026-11.xlsx"
+    assert sheet_of(file_of(harness, sent)).title == "5А"
+    assert labels(months)[-1] == "◀ классы"
 
 
 async def test_family_gets_their_childs_card(known: Known, session: AsyncSession, harness: BotHarness) -> None:
@@ -109,7 +135,10 @@ async def test_parent_of_a_first_grader_and_a_fifth_grader(
     periods = (await emu.say(3004, "/reports"))[0]
     first, *rest = periods["text"].split("\n\n")
     assert first.startswith("Табель успеваемости: ") and first.endswith(", 5А — выберите период и формат.")
-    assert rest and "(1А): табеля успеваемости нет — в первом классе отметки не ставят" in rest[0]
+    assert rest and rest[0].endswith(
+        "(1А): табеля успеваемости нет — в первом классе отметки не ставятся, ведётся только учёт посещаемости."
+    )
+    assert "§" not in periods["text"] and "п." not in periods["text"], "no clause numbers for a family"
     assert not any(label.startswith("◀") for label in labels(periods))
     sent = await Taps(emu, 3004).tap(periods, "2 четверть · PDF")
     assert sent["document"]["file_name"].startswith("Табель успеваемости ")

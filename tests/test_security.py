@@ -104,7 +104,8 @@ async def test_tutor_cannot_become_a_teacher_through_her_code(
     )[0]
     await session.commit()
     await link(session, emu, "S05", 7001, "en")  # class teacher of 9В, where S06 is P050's mother
-    replies = await emu.say(7001, "/codes")
+    (question,) = await emu.say(7001, "/codes")
+    replies = await emu.click(7001, question, "Issue (the earlier ones still work)")
     mother = await person(session, "S06")
     mother_name, mother_id = mother.full_name, mother.id
     line = next(line for line in replies[0]["text"].splitlines() if line.startswith(mother_name))
@@ -130,9 +131,10 @@ async def test_tutor_cannot_become_a_teacher_through_her_code(
     assert "is signed in from another Telegram account" in question["text"]
     replies = await emu.click(7003, question, "Yes, sign in")
     assert replies[0]["text"].startswith("Hello, Наталья Игоревна! You are signed in as: teacher")
+    (question,) = await emu.say(7001, "/codes")
     fresh = next(
         line.rsplit(": ", 1)[1]
-        for line in (await emu.say(7001, "/codes"))[0]["text"].splitlines()
+        for line in (await emu.click(7001, question, "Issue (the earlier ones still work)"))[0]["text"].splitlines()
         if line.startswith(mother_name)
     )
     refusal = (await emu.say(7002, f"/start {fresh}", language_code="en"))[0]["text"]

@@ -11,13 +11,23 @@ SIDES = ((N_("Students"), "students"), (N_("Parents"), "parents"))
 
 
 def counts_line(label: str, counts: Counts, locale: str) -> str:
-    """«Родители: 40 — подключены 20 (50 %), дали согласие 18, доступны 19, прочитали сводку 7»."""
+    """A side's figures a line each, «reachable» said as what it means to the reader:
+
+    Родители: 40
+    · подключены: 20 (50 %)
+    · дали согласие: 18
+    · бот может им писать (не заблокировали бота): 19
+    · прочитали последнюю сводку: 7
+    """
     everyone = len(counts.everyone)
     share = percent_text(len(counts.linked) / everyone, locale) if everyone else "—"
     return translate(
         N_(
-            "{side}: {everyone} — linked {linked} ({share}), consented {consented}, reachable {reachable}, "
-            "read the last summary {read}"
+            "{side}: {everyone}\n"
+            "· linked: {linked} ({share})\n"
+            "· consented: {consented}\n"
+            "· the bot can write to them (they have not blocked it): {reachable}\n"
+            "· read the last summary: {read}"
         ),
         locale,
         side=translate(label, locale),

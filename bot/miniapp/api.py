@@ -1,6 +1,7 @@
 """Running one Mini App API call: sign-in, the per-user rate, the body's size, one transaction, and
 domain errors turned into the reader's language the way handlers/errors.py does for the bot."""
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -8,14 +9,14 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, timedelta
 from datetime import time as day_time
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import orjson
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.miniapp.auth import HEADER, GroupRefused, SignInFailed, verify
+from bot.miniapp.auth import HEADER, GroupRefused, Signed, SignInFailed, verify
 from locales.i18n import DEFAULT_LOCALE, LOCALES, translate
 from services.errors import N_, ConsentRequired, DiaryError, NotAllowed, NotFound, NotLinked
 from services.grades import AbsentNeedsConfirmation
@@ -67,24 +68,102 @@ class ChangeRefused(Exception):
         self.error, self.index = error, index
 
 
-class RateLimiter:
-    """A token bucket per Telegram user in this process: bursts of taps pass, a loop does not."""
+class RateLimiter(Protocol):
+    """Whether one more call of this key (a Telegram user, or an address without a valid sign-in)
+    is let through now: 10 a second, in bursts of up to 40."""
 
-    def __init__(self, rate: float = 10, burst: int = 40) -> None:
+    async def allow(self, key: str) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+RATE, BURST = 10.0, 40
+
+
+class LocalRateLimiter:
+    """A token bucket per key in this process: bursts of taps pass, a loop does not."""
+
+    def __init__(self, rate: float = RATE, burst: int = BURST) -> None:
         self.rate, self.burst = rate, burst
-        self.buckets: dict[int, tuple[float, float]] = {}
+        self.buckets: dict[str, tuple[float, float]] = {}
 
-    def allow(self, user_id: int) -> bool:
+    async def allow(self, key: str) -> bool:
+        return self.take(key)
+
+    def take(self, key: str) -> bool:
         now = time.monotonic()
-        tokens, then = self.buckets.get(user_id, (float(self.burst), now))
+        tokens, then = self.buckets.get(key, (float(self.burst), now))
         tokens = min(self.burst, tokens + (now - then) * self.rate)
         if tokens < 1:
-            self.buckets[user_id] = (tokens, now)
+            self.buckets[key] = (tokens, now)
             return False
-        self.buckets[user_id] = (tokens - 1, now)
+        self.buckets[key] = (tokens - 1, now)
         if len(self.buckets) > 100_000:  # forget the idle ones now and then
             self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < 60}
         return True
+
+    async def close(self) -> None:
+        return None
+
+
+# The same token bucket kept in Redis, in one round trip: the bucket's tokens and when they were
+# counted, by Redis's own clock (the processes' clocks may differ); forgotten once it would be full.
+TOKEN_BUCKET = """
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local kept = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = burst
+if kept[1] then tokens = math.min(burst, tonumber(kept[1]) + math.max(0, now - tonumber(kept[2])) * rate) end
+local allowed = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
+return allowed
+"""
+# After Redis failed to answer, this long on the process's own buckets before asking it again:
+# every call waiting on a Redis that is away would make the page slow for nothing.
+REDIS_PAUSE = 5.0
+
+
+class RedisRateLimiter:
+    """The limit shared by every process of the bot through Redis, so that several web processes
+    do not each allow the whole rate; while Redis does not answer, each process's own buckets."""
+
+    def __init__(self, url: str, prefix: str, rate: float = RATE, burst: int = BURST) -> None:
+        from bot.redis_client import connect
+
+        self.redis = connect(url)
+        self.prefix = prefix
+        self.rate, self.burst = rate, burst
+        self.script = self.redis.register_script(TOKEN_BUCKET)
+        self.fallback = LocalRateLimiter(rate, burst)
+        self.paused_until = 0.0
+
+    async def allow(self, key: str) -> bool:
+        from redis.exceptions import RedisError
+
+        if time.monotonic() < self.paused_until:
+            return self.fallback.take(key)
+        try:
+            return bool(await self.script([f"{self.prefix}:{key}"], [self.rate, self.burst]))
+        except (RedisError, OSError) as error:
+            log.warning("Mini App rate limit on this process only for %.0f s: Redis: %s", REDIS_PAUSE, error)
+            self.paused_until = time.monotonic() + REDIS_PAUSE
+            return self.fallback.take(key)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+def make_limiter(token: str, redis_url: str | None) -> RateLimiter:
+    if not redis_url:
+        return LocalRateLimiter()
+    bot_id = token.split(":")[0]
+    return RedisRateLimiter(redis_url, f"diary:{bot_id}:miniapp-rate")
 
 
 def status_of(error: DiaryError) -> tuple[int, str]:
@@ -164,6 +243,7 @@ class Api:
         self.sessionmaker = sessionmaker
         self.max_age = timedelta(hours=max_age_hours)
         self.limiter = limiter
+        self.running: set[asyncio.Task[web.StreamResponse]] = set()
 
     def __call__(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
@@ -175,13 +255,42 @@ class Api:
         locale = browser_locale(request)
         try:
             signed = verify(self.token, request.headers.get(HEADER), self.max_age)
-            if not self.limiter.allow(signed.user_id):
-                text = translate(N_("Too many requests at once. Wait a few seconds and try again."), locale)
-                return refusal(text, "rate", 429)
-            body = await read_body(request)
-            if body is None:
-                text = translate(N_("This is too much to save at once: save in smaller parts."), locale)
-                return refusal(text, "too_large", 413)
+        except SignInFailed as error:
+            # Limited too, per address: a loop of calls without a sign-in costs little but is not let run.
+            if not await self.limiter.allow(f"ip:{request.remote}"):
+                return self.too_many(locale)
+            status, code = status_of(error)
+            return refusal(translate(error.message, locale, **error.params), code, status)
+        except DiaryError as error:
+            status, code = status_of(error)
+            return refusal(translate(error.message, locale, **error.params), code, status)
+        if not await self.limiter.allow(f"u:{signed.user_id}"):
+            return self.too_many(locale)
+        body = await read_body(request)
+        if body is None:
+            text = translate(N_("This is too much to save at once: save in smaller parts."), locale)
+            return refusal(text, "too_large", 413)
+        # The transaction runs in a task of its own: a call whose page went away (or a server
+        # stopping) still ends it with its commit or rollback, never cut between two statements
+        # with a connection left holding its locks; and stopping waits for these (drain).
+        work = asyncio.create_task(self.transaction(endpoint, request, signed, body, locale))
+        self.running.add(work)
+        work.add_done_callback(self.running.discard)
+        return await asyncio.shield(work)
+
+    def too_many(self, locale: str) -> web.Response:
+        text = translate(N_("Too many requests at once. Wait a few seconds and try again."), locale)
+        return refusal(text, "rate", 429)
+
+    async def drain(self, timeout: float = 30) -> None:
+        """Wait for the calls under way (the server is stopping)."""
+        if self.running:
+            await asyncio.wait(set(self.running), timeout=timeout)
+
+    async def transaction(
+        self, endpoint: Endpoint, request: web.Request, signed: Signed, body: bytes, locale: str
+    ) -> web.StreamResponse:
+        try:
             async with self.sessionmaker() as session:
                 viewer = await load_viewer(session, signed.user_id)
                 locale = locale_of(viewer, signed.language_code)
@@ -218,10 +327,18 @@ class Api:
 
 
 async def read_body(request: web.Request) -> bytes | None:
-    """The body, or None when it is over the limit (read no further than the limit)."""
+    """The whole body, or None when it is over the limit (read no further than just past it). One
+    read returns only what has arrived so far: a body sent in chunks is read to its end."""
     if request.method in ("GET", "HEAD"):
         return b""
     if request.content_length is not None and request.content_length > MAX_BODY:
         return None
-    body = await request.content.read(MAX_BODY + 1)
-    return None if len(body) > MAX_BODY else body
+    parts: list[bytes] = []
+    size = 0
+    while size <= MAX_BODY:
+        part = await request.content.read(MAX_BODY + 1 - size)
+        if not part:
+            return b"".join(parts)
+        parts.append(part)
+        size += len(part)
+    return None

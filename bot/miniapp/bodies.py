@@ -48,12 +48,16 @@ class GradeDelete(Strict):
 
 
 class Topic(Strict):
+    """An empty text clears the topic."""
+
     op: Literal["topic"]
     lesson_id: Id
     text: Text
 
 
 class HomeworkSet(Strict):
+    """A due date of None: the next lesson for a new homework, the one it has for a change."""
+
     op: Literal["homework"]
     lesson_id: Id
     homework_id: Id | None = None
@@ -61,7 +65,15 @@ class HomeworkSet(Strict):
     due_on: date | None = None
 
 
-Change = Annotated[Mark | GradeAdd | GradeChange | GradeDelete | Topic | HomeworkSet, Field(discriminator="op")]
+class HomeworkDelete(Strict):
+    op: Literal["homework_delete"]
+    lesson_id: Id
+    homework_id: Id
+
+
+Change = Annotated[
+    Mark | GradeAdd | GradeChange | GradeDelete | Topic | HomeworkSet | HomeworkDelete, Field(discriminator="op")
+]
 
 
 class Save(Strict):
@@ -79,6 +91,20 @@ class GridQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     class_id: Id
     subject_id: Id
+    period_id: Id | None = None
+
+
+class MeQuery(BaseModel):
+    """The class and subject the page would open on (where its unsaved changes are), if any."""
+
+    model_config = ConfigDict(extra="forbid")
+    class_id: Id | None = None
+    subject_id: Id | None = None
+
+
+class LessonQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lesson_id: Id
 
 
 class ClassQuery(BaseModel):
@@ -98,3 +124,7 @@ class FileQuery(BaseModel):
     student_id: Id
     homework_id: Id
     index: Annotated[int, Field(ge=0, le=100)]
+    # The file's key and the reader's Telegram id: the address names one file for one person, so
+    # the browser's private copy of it is never another file's or another account's.
+    key: Annotated[str, Field(pattern="^[0-9a-f]{16}$")]
+    user: Annotated[int, Field(ge=1, le=2**53)]

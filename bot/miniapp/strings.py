@@ -15,6 +15,9 @@ STRINGS: dict[str, MessageId] = {
     "saving": N_("Saving…"),
     "saved": N_("Saved."),
     "discard": N_("Discard"),
+    # No plural forms here: the number stands after a colon, as in "save_n".
+    "discard_confirm": N_("Discard all unsaved changes: {n}? They cannot be brought back."),
+    "discard_elsewhere": N_("Of them in other classes or subjects: {n}."),
     "no_classes": N_("You have no classes to show."),
     "no_lessons": N_("No lessons of this subject in the period yet."),
     "scale": N_("grades {low}–{high}"),
@@ -29,6 +32,8 @@ STRINGS: dict[str, MessageId] = {
     "not_yours": N_("Read-only: only the teacher of this lesson can change its journal."),
     "not_started": N_("The lesson has not begun yet: attendance and grades are given from its start."),
     "lesson_no": N_("lesson {no}"),
+    "lesson_ref": N_("lesson {no} ({subject})"),  # the bot's words in its lists of absences
+    "remove": N_("Remove"),
     "group": N_("group {group}"),
     "attendance": N_("Attendance"),
     "confirm_absent": N_("The student was absent: give the grade anyway"),
@@ -48,6 +53,7 @@ STRINGS: dict[str, MessageId] = {
     "column_mode": N_("Grades down the column"),
     "column_of": N_("Grades of {date}"),
     "skip": N_("Skip"),
+    "already": N_("already: {grades}"),
     "class_absences": N_("Absences"),
     "class_grades": N_("Grades"),
     "without_reason": N_("absences without a reason"),

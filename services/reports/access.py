@@ -136,7 +136,7 @@ async def period_of(session: AsyncSession, school: School, period_id: int) -> Ac
 def require_graded(school_class: SchoolClass) -> None:
     if not school_class.grading:
         raise NotAllowed(
-            N_("Class {name} is not graded: in the first grade only attendance is kept (003 §2.5)."),
+            N_("Class {name} gets no grades: in the first grade only attendance is kept."),
             name=school_class.name,
         )
 
@@ -202,9 +202,15 @@ async def school_for(session: AsyncSession, viewer: Viewer, school_ref: str | No
         person = viewer.require_any(Role.ADMIN)
         school = await session.get(School, person.school_id)
     else:
-        query = select(School) if school_ref is None else select(School).where(School.external_id == school_ref)
-        schools = list(await session.scalars(query))
-        school = schools[0] if len(schools) == 1 else None
+        schools = list(await session.scalars(select(School).order_by(School.external_id)))
+        found = schools if school_ref is None else [s for s in schools if s.external_id == school_ref.strip()]
+        if school_ref is not None and not found:
+            raise NotFound(
+                N_("There is no school {ref} in the roster: give its school_id ({ids})."),
+                ref=school_ref,
+                ids=", ".join(s.external_id for s in schools),
+            )
+        school = found[0] if len(found) == 1 else None
         if school is None:
             raise NotFound(N_("Give the school: --school with its id from the roster."))
     assert school is not None

@@ -14,7 +14,7 @@ from services import clock
 from services.errors import N_, DiaryError, NotFound
 from services.reports import access
 from services.reports.access import Pupil
-from services.reports.journal import REASONS, HeldLesson, Miss, held_lessons, misses, pupils
+from services.reports.journal import REASONS, HeldLesson, Miss, class_teachers, held_lessons, misses, pupils
 from services.roles import Viewer
 
 FLAG_SHARE = 0.3  # missed 30% of the month's lessons or more: the class teacher and the school look into it
@@ -72,6 +72,7 @@ class Sheet:
     made_on: date
     lessons_a_day: dict[int, int]  # day of the month -> the class's lessons in the journal
     rows: list[Row]
+    signer: str = ""  # the class teacher, by name
 
     @property
     def days_in_month(self) -> int:
@@ -129,6 +130,7 @@ async def _sheets(session: AsyncSession, school: School, classes: list[SchoolCla
     by_student: dict[int, list[Miss]] = defaultdict(list)
     for miss in found:
         by_student[miss.student_id].append(miss)
+    signers = await class_teachers(session, classes) if lessons else {}
     by_class: dict[int, list[HeldLesson]] = defaultdict(list)
     for lesson in lessons:
         by_class[lesson.class_id].append(lesson)
@@ -140,7 +142,9 @@ async def _sheets(session: AsyncSession, school: School, classes: list[SchoolCla
         rows = [_row(p, held, by_student.get(p.student_id, [])) for p in students if p.class_id == school_class.id]
         # A day's lessons as a student has them (a split lesson is one lesson for each group).
         a_day = {d: max((r.days[d].due for r in rows if d in r.days), default=0) for d in {x.on_date.day for x in held}}
-        sheets.append(Sheet(school.name, school_class.name, month, today, a_day, rows))
+        sheets.append(
+            Sheet(school.name, school_class.name, month, today, a_day, rows, signers.get(school_class.id, ""))
+        )
     return sheets
 
 

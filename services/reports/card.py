@@ -14,7 +14,16 @@ from services import clock
 from services.errors import N_, NotFound
 from services.reports import access
 from services.reports.access import Pupil
-from services.reports.journal import Mark, averages, held_lessons, misses, period_grades, periods_within, subject_names
+from services.reports.journal import (
+    Mark,
+    averages,
+    class_teachers,
+    held_lessons,
+    misses,
+    period_grades,
+    periods_within,
+    subject_names,
+)
 from services.roles import Viewer
 
 
@@ -51,6 +60,7 @@ class Card:
     rows: list[Row]
     lessons_missed: Counter[str]  # reason -> lessons
     late: int
+    signer: str = ""  # the class teacher, by name
 
 
 def _columns(period: AcademicPeriod, terms: list[AcademicPeriod]) -> list[Column]:
@@ -129,4 +139,5 @@ async def report_card(session: AsyncSession, viewer: Viewer, student_id: int, pe
         rows,
         Counter(m.reason for m in found if not m.late),
         sum(1 for m in found if m.late),
+        (await class_teachers(session, [school_class])).get(school_class.id, ""),
     )

@@ -37,6 +37,18 @@ def kinds_for(viewer: Viewer) -> list[ReportKind]:
 async def classes(session: AsyncSession, viewer: Viewer, kind: ReportKind) -> list[SchoolClass]:
     """The classes of the report: every class for an administrator, the own class for a class teacher, and
     for a progress statement the classes a teacher teaches; graded classes only for grades."""
+    return await _reached(session, viewer, kind, graded=kind is not ReportKind.ATTENDANCE)
+
+
+async def ungraded(session: AsyncSession, viewer: Viewer, kind: ReportKind) -> list[SchoolClass]:
+    """The classes the person would have the report of, but which take no grades (a first grade): named on
+    the screen, not left out without a word."""
+    if kind is ReportKind.ATTENDANCE:
+        return []
+    return await _reached(session, viewer, kind, graded=False)
+
+
+async def _reached(session: AsyncSession, viewer: Viewer, kind: ReportKind, graded: bool) -> list[SchoolClass]:
     person = viewer.require_linked()
     query = select(SchoolClass).where(SchoolClass.school_id == person.school_id)
     if Role.ADMIN not in viewer.roles:
@@ -48,24 +60,42 @@ async def classes(session: AsyncSession, viewer: Viewer, kind: ReportKind) -> li
             reach = reach | SchoolClass.id.in_(taught)
         query = query.where(reach)
     if kind is not ReportKind.ATTENDANCE:
-        query = query.where(SchoolClass.grading.is_(True))
+        query = query.where(SchoolClass.grading.is_(graded))
     return list(await session.scalars(query.order_by(SchoolClass.grade_level, SchoolClass.name)))
 
 
-async def months(session: AsyncSession, viewer: Viewer, class_id: int) -> list[date]:
-    """The months with lessons of the class in the journal, up to today, the latest first (at most a year)."""
-    school_class, school = await access.whole_class(session, viewer, class_id)
+async def months(session: AsyncSession, viewer: Viewer, class_id: int | None) -> tuple[str | None, list[date]]:
+    """The class's name and the months with its lessons in the journal, up to today, the latest first (at
+    most a year); without a class, the whole school's months, for the administration."""
+    if class_id is None:
+        school = await access.school_for(session, viewer, None)
+        name = None
+        which: ColumnElement[bool] = Lesson.class_id.in_(
+            select(SchoolClass.id).where(SchoolClass.school_id == school.id)
+        )
+    else:
+        school_class, school = await access.whole_class(session, viewer, class_id)
+        name, which = school_class.name, Lesson.class_id == school_class.id
     today = clock.school_today(school)
     days = await session.scalars(
         select(func.min(Lesson.on_date))
         .where(
-            Lesson.class_id == school_class.id,
+            which,
             Lesson.on_date <= today,
             Lesson.on_date > date(today.year - 1, today.month, 1),
         )
         .group_by(func.extract("year", Lesson.on_date), func.extract("month", Lesson.on_date))
     )
-    return sorted({d.replace(day=1) for d in days}, reverse=True)
+    return name, sorted({d.replace(day=1) for d in days}, reverse=True)
+
+
+async def class_name(session: AsyncSession, viewer: Viewer, class_id: int) -> str:
+    """A class of the person's school by name, to head a screen (the report checks the right to it)."""
+    person = viewer.require_linked()
+    name = await session.scalar(
+        select(SchoolClass.name).where(SchoolClass.id == class_id, SchoolClass.school_id == person.school_id)
+    )
+    return name or ""
 
 
 async def periods(session: AsyncSession, viewer: Viewer) -> list[AcademicPeriod]:

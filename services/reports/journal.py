@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import AcademicPeriod, Attendance, Grade, Lesson, PeriodGrade, Person, Student, Subject
+from models import AcademicPeriod, Attendance, Grade, Lesson, PeriodGrade, Person, SchoolClass, Student, Subject
 from services.averages import mean_of, rounded, weighted_terms, with_weights
 from services.family import sex_of
 from services.reports.access import Pupil
@@ -34,6 +34,24 @@ async def pupils(session: AsyncSession, class_ids: Collection[int]) -> list[Pupi
         .order_by(Student.class_id, Person.last_name, Person.first_name, Person.id)
     )
     return [Pupil(*row[:-1], sex_of(row[-1], row[4])) for row in rows]
+
+
+def signed_name(last: str, first: str, middle: str | None) -> str:
+    """A name as a document is signed: «Иванова И. А.»."""
+    initials = " ".join(f"{part[0]}." for part in (first, middle) if part)
+    return f"{last} {initials}".strip()
+
+
+async def class_teachers(session: AsyncSession, classes: Collection[SchoolClass]) -> dict[int, str]:
+    """Each class's class teacher, as the documents name them by the line to sign (one query for all)."""
+    ids = {c.tutor_id for c in classes if c.tutor_id is not None}
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Person.id, Person.last_name, Person.first_name, Person.middle_name).where(Person.id.in_(ids))
+    )
+    names = {person_id: signed_name(last, first, middle) for person_id, last, first, middle in rows}
+    return {c.id: names[c.tutor_id] for c in classes if c.tutor_id in names}
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,12 @@ from services.reports.journal import (
     Mark,
     Shares,
     averages,
+    class_teachers,
     held_lessons,
     mean,
     period_grades,
     pupils,
+    signed_name,
     subject_names,
 )
 from services.roles import Viewer
@@ -55,6 +57,7 @@ class Statement:
     by_subject: dict[int, Shares]
     overall: Shares
     own_subjects_only: bool  # a subject teacher's: not the whole class's statement
+    signer: str = ""  # who signs it, by name: the class teacher, or the subject teacher for their own
 
     @property
     def failing(self) -> list[tuple[Row, list[int]]]:
@@ -93,6 +96,7 @@ async def _statements(
     classes: list[SchoolClass],
     period: AcademicPeriod,
     own: frozenset[int] | None,
+    teacher: str = "",
 ) -> list[Statement]:
     """The classes' statements in six queries whatever their number and size; classes without lessons
     of the period (or of the teacher's subjects in it) are left out."""
@@ -115,6 +119,7 @@ async def _statements(
     names = await subject_names(session, every_subject)
     given = await period_grades(session, student_ids, [period.id])
     running = await averages(session, student_ids, period.starts_on, period.ends_on)
+    signers = await class_teachers(session, classes) if own is None else {}
     statements = []
     for school_class in classes:
         if school_class.id not in with_lessons:
@@ -145,6 +150,7 @@ async def _statements(
                 by_subject,
                 overall,
                 own is not None,
+                teacher if own is not None else signers.get(school_class.id, ""),
             )
         )
     return statements
@@ -156,7 +162,9 @@ async def class_statement(session: AsyncSession, viewer: Viewer, class_id: int, 
     school_class, school, own = await access.class_subjects(session, viewer, class_id)
     access.require_graded(school_class)
     period = await access.period_of(session, school, period_id)
-    found = await _statements(session, school, [school_class], period, own)
+    teacher = viewer.person
+    signer = signed_name(teacher.last_name, teacher.first_name, teacher.middle_name) if teacher else ""
+    found = await _statements(session, school, [school_class], period, own, signer)
     if not found:
         raise NotFound(
             N_("There are no lessons of class {name} in the journal for {period}: nothing to put in the statement."),

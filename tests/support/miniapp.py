@@ -6,6 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from aiogram import Bot
@@ -13,6 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.miniapp.api import RateLimiter
 from bot.miniapp.auth import HEADER
 from bot.miniapp.routes import miniapp_routes
 from devtools.emulator import Emulator
@@ -69,14 +71,41 @@ async def linked(session: AsyncSession, ref: str, user_id: int, locale: str = "r
     await session.commit()
 
 
-def make_app(sessionmaker: async_sessionmaker[AsyncSession], emulator: Emulator | None = None) -> web.Application:
+def make_app(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    emulator: Emulator | None = None,
+    *,
+    redis_url: str | None = None,
+    limiter: RateLimiter | None = None,
+) -> web.Application:
     bot = Bot(TOKEN, session=InProcessSession(emulator or Emulator()))
     app = web.Application()
-    miniapp_routes(TOKEN, bot, sessionmaker, 12)(app)
+    miniapp_routes(TOKEN, bot, sessionmaker, 12, redis_url=redis_url, limiter=limiter)(app)
     return app
 
 
 @asynccontextmanager
-async def client(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
-    async with TestClient(TestServer(make_app(sessionmaker))) as found:
+async def client(
+    sessionmaker: async_sessionmaker[AsyncSession], emulator: Emulator | None = None, **kwargs: Any
+) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
+    async with TestClient(TestServer(make_app(sessionmaker, emulator, **kwargs))) as found:
         yield found
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """The app on a port of its own, as the bot's server runs it (bot/webhook.serve): a call whose
+    browser went away is not cancelled midway, and stopping waits for the calls under way. The
+    test server of aiohttp cancels a call as its client disconnects; a browser closed at a test's
+    end so cut a transaction short and left SQLite locked for the next test's cleanup."""
+    runner = web.AppRunner(app, handler_cancellation=False, shutdown_timeout=30, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    server = site._server
+    assert server is not None
+    port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+    try:
+        yield f"http://127.0.0.1:{port}/app/"
+    finally:
+        await runner.cleanup()

@@ -4,7 +4,7 @@ from services.errors import N_
 from services.reports.attendance import FLAG_SHARE, Day, Row, Sheet
 from services.reports.journal import REASONS
 from views.documents.layout import Align, Cell, Column, Document, Group, Look, Section
-from views.documents.words import LATE_CODE, REASON_CODES, SIGN_LINE, Words, percent_format, places_against
+from views.documents.words import LATE_CODE, REASON_CODES, Words, percent_format, places_against, sign_line
 
 
 def _day_cell(w: Words, day: Day | None, held: bool) -> Cell:
@@ -18,12 +18,14 @@ def _day_cell(w: Words, day: Day | None, held: bool) -> Cell:
         parts.append((day.late, w(LATE_CODE)))
     if not parts:
         return Cell(None, "")
-    if len(parts) == 1:
+    missed = sum(day.missed.values())
+    if len(parts) == 1 and missed:
         count, code = parts[0]
         return Cell(count, f"{count}{code}", f'0"{code}"')
     marks = [f"{count}{code}" for count, code in parts]
-    # On the page each mark has its own line in the cell: a narrow day's column never cuts one off.
-    return Cell(" ".join(marks), "\n".join(marks))
+    # The spreadsheet keeps the lessons missed as a number (a sum over the days still adds up) and shows
+    # the marks as they are; on the page each mark has its own line, so a narrow column never cuts one.
+    return Cell(missed, "\n".join(marks), '"' + " ".join(marks) + '"')
 
 
 def _row(w: Words, n: int, row: Row, sheet: Sheet) -> list[Cell]:
@@ -34,7 +36,7 @@ def _row(w: Words, n: int, row: Row, sheet: Sheet) -> list[Cell]:
     cells += [w.count_cell(row.lessons_missed[r]) for r in REASONS]
     cells.append(w.count_cell(row.late))
     cells.append(w.count_cell(sum(row.days_missed.values()), Look.TOTAL))
-    cells.append(w.count_cell(row.days_missed["illness"]))
+    cells += [w.count_cell(row.days_missed[r]) for r in REASONS]
     places = places_against(row.share, FLAG_SHARE)
     cells.append(Cell(row.share, w.percent(row.share, places), percent_format(places), flag))
     return cells
@@ -57,7 +59,7 @@ def _totals_row(w: Words, sheet: Sheet) -> list[Cell]:
     cells += [w.count_cell(sheet.total(r), Look.TOTAL) for r in REASONS]
     cells.append(w.count_cell(sum(r.late for r in sheet.rows), Look.TOTAL))
     cells.append(w.count_cell(sheet.total_days(), Look.TOTAL))
-    cells.append(w.count_cell(sheet.total_days("illness"), Look.TOTAL))
+    cells += [w.count_cell(sheet.total_days(r), Look.TOTAL) for r in REASONS]
     cells.append(Cell(None, "", look=Look.TOTAL))
     return cells
 
@@ -67,14 +69,16 @@ def _columns(w: Words, sheet: Sheet) -> tuple[list[Column], list[Group]]:
     columns = [Column("", 3.6), Column("", 22, Align.LEFT), *days]
     columns.append(Column(w(N_("total")), 6.5))
     columns += [Column(w(REASON_CODES[r]), 4.2) for r in REASONS]
-    columns += [Column("", 12), Column(w(N_("total")), 6.5), Column(w(REASON_CODES["illness"]), 4.2), Column("", 10)]
+    columns += [Column("", 12), Column(w(N_("total")), 6.5)]
+    columns += [Column(w(REASON_CODES[r]), 4.2) for r in REASONS]
+    columns.append(Column("", 10))
     groups = [
         Group("№", 1),
         Group(w(N_("Student")), 1),
         Group(w(N_("Lessons missed on the day of the month")), len(days)),
         Group(w(N_("Lessons missed")), 1 + len(REASONS)),
         Group(w(N_("Late")), 1),
-        Group(w(N_("Days missed")), 2),
+        Group(w(N_("Days missed")), 1 + len(REASONS)),
         Group(w(N_("Share of lessons missed")), 1),
     ]
     return columns, groups
@@ -88,18 +92,28 @@ def _notes(w: Words, sheet: Sheet) -> list[str]:
             codes=codes,
             late=w(LATE_CODE),
         ),
-        w(N_("Days missed are whole days; grey days had no lessons in the journal.")),
+        w(N_("Grey days had no lessons in the journal.")),
         w(
             N_(
                 "Lessons missed: {total} (illness {illness}, excused {excused}, unexcused {unexcused}, "
-                "no reason yet {none}); whole days: {days}."
+                "no reason yet {none})."
             ),
             total=sum(sheet.total(r) for r in REASONS),
             illness=sheet.total("illness"),
             excused=sheet.total("excused"),
             unexcused=sheet.total("unexcused"),
             none=sheet.total("none"),
-            days=sheet.total_days(),
+        ),
+        w(
+            N_(
+                "Whole days missed: {total} (illness {illness}, excused {excused}, unexcused {unexcused}, "
+                "no reason yet {none}); a day counts under the reason of most of its lessons."
+            ),
+            total=sheet.total_days(),
+            illness=sheet.total_days("illness"),
+            excused=sheet.total_days("excused"),
+            unexcused=sheet.total_days("unexcused"),
+            none=sheet.total_days("none"),
         ),
     ]
     flagged = [r for r in sheet.rows if r.flagged]
@@ -141,7 +155,7 @@ def section(sheet: Sheet, locale: str) -> Section:
         groups=groups,
         rows=rows,
         notes=_notes(w, sheet),
-        signature=w(N_("Class teacher")) + " " + SIGN_LINE,
+        signatures=[w(N_("Class teacher")) + " " + sign_line(sheet.signer)],
         small=True,
     )
 

@@ -55,8 +55,9 @@ class Section:
     groups: list[Group] = field(default_factory=list)  # empty: no row of group headings
     frozen_columns: int = 2  # the number and the name stay in sight when scrolling
     notes: list[str] = field(default_factory=list)
-    signature: str = ""
+    signatures: list[str] = field(default_factory=list)  # a line each: who signs, and the line to sign on
     small: bool = False  # many columns: a smaller type on the page
+    turn_headings: bool = False  # a heading too long for its narrow column reads upwards (the subjects)
 
 
 @dataclass

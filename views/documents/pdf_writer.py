@@ -10,16 +10,20 @@ HEADER_FILL = (217, 225, 242)
 FILLS = {Look.ALERT: (248, 215, 218), Look.OFF: (231, 230, 230), Look.TOTAL: (237, 242, 249)}
 GREY = (90, 90, 90)
 MIN_NAME_SIZE = 5.0  # a name is set no smaller; past that it is cut
+SHRINK_LIMIT = 0.8  # a name smaller than this share of the table's type is put in two lines instead
+PT = 0.3528  # millimetres in a point
 LINES: dict[tuple[str, float, float], int] = {}  # a heading's lines at a width and size, the same in every PDF
 FITS: dict[tuple[str, float, float], float] = {}  # a heading's type size at a width
 
 
 def _heading(pdf: FPDF, section: Section) -> None:
+    """The title and the heading lines, each wrapped at the page's width: a school's full official name
+    is often longer than a line."""
     pdf.set_font("DejaVu", "B", 14)
-    pdf.cell(0, 8, section.title, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 7, section.title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
     for line in section.heading:
-        pdf.cell(0, 5.5, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5.5, line, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
 
 
@@ -41,9 +45,24 @@ class Grid:
         self.bottom = 0.0
         self.lines: list[float] = []
 
-    def _box(self, x: float, y: float, w: float, h: float, text: str) -> None:
-        """A heading cell: filled, framed, its text wrapped at spaces and centred."""
+    def _turned_height(self, text: str) -> float:
+        return self.pdf.get_string_width(text) + 2.0
+
+    def _box_turned(self, x: float, y: float, w: float, h: float, text: str) -> None:
         pdf = self.pdf
+        pdf.rect(x, y, w, h, style="DF")
+        width = pdf.get_string_width(text)
+        baseline = x + w / 2 + self.size * PT * 0.35
+        start = y + h - (h - width) / 2
+        with pdf.rotation(90, baseline, start):
+            pdf.text(baseline, start, text)
+
+    def _box(self, x: float, y: float, w: float, h: float, text: str, turned: bool = False) -> None:
+        """A heading cell: filled, framed, its text wrapped at spaces and centred (or turned upwards)."""
+        pdf = self.pdf
+        if turned:
+            self._box_turned(x, y, w, h, text)
+            return
         pdf.rect(x, y, w, h, style="DF")
         size = self._fit(text, w)
         lines = self._lines(text, w, size)
@@ -77,6 +96,12 @@ class Grid:
             LINES[key] = len(lines)
         return LINES[key]
 
+    def _turned_column(self, n: int) -> bool:
+        """Only a section that asks for it turns headings (the statement's subjects), and only those with a
+        word too long for the column: the others stay level, in the table's own type."""
+        title = self.section.columns[n].title
+        return self.section.turn_headings and bool(title) and self._fit(title, self.widths[n]) < self.size
+
     def headings(self) -> None:
         pdf, section = self.pdf, self.section
         pdf.set_font("DejaVuCond", "B", self.size)
@@ -95,17 +120,21 @@ class Grid:
             col += group.span
         titled = [self._lines(t, w, self._fit(t, w)) for c, w, t in spans if c not in both]
         upper = max(titled) * self.line + 1.0 if titled else 0.0
+        turned = {n for n, c in enumerate(section.columns) if n not in both and self._turned_column(n)}
         lower = max(
-            self._lines(c.title, self.widths[n], self._fit(c.title, self.widths[n]))
-            for n, c in enumerate(section.columns)
-            if n not in both
+            (
+                self._lines(c.title, self.widths[n], self._fit(c.title, self.widths[n]))
+                for n, c in enumerate(section.columns)
+                if n not in both and n not in turned
+            ),
+            default=1,
         )
-        lower_height = lower * self.line + 1.0
+        lower_height = max([lower * self.line + 1.0, *(self._turned_height(section.columns[n].title) for n in turned)])
         for c, w, title in spans:
             self._box(self.lefts[c], top, w, upper + lower_height if c in both else upper, title)
         for n, column in enumerate(section.columns):
             if n not in both:
-                self._box(self.lefts[n], top + upper, self.widths[n], lower_height, column.title)
+                self._box(self.lefts[n], top + upper, self.widths[n], lower_height, column.title, n in turned)
         pdf.set_xy(pdf.l_margin, top + upper + lower_height)
 
     def _use(self, look: Look) -> None:
@@ -122,7 +151,8 @@ class Grid:
         rules are drawn for the whole block of rows at once, which keeps a school's sheets to a second or two.
         A cell of several lines (a day with marks of two reasons) makes its row taller: nothing is cut."""
         pdf = self.pdf
-        lines = max((c.shown.count("\n") + 1 for c in cells if c.shown), default=1)
+        parts = [self._parts(n, c.shown) for n, c in enumerate(cells)]
+        lines = max((len(p) for p in parts), default=1)
         height = max(self.height, lines * self.stacked + 1.0) if lines > 1 else self.height
         if pdf.y + height > pdf.page_break_trigger:
             self.rules()
@@ -137,15 +167,28 @@ class Grid:
                 pdf.rect(self.lefts[n], y, self.widths[n], height, style="F")
             if cell.shown:
                 self._use(cell.look)
-                self._cell_text(n, y, height, cell.shown)
+                self._cell_text(n, y, height, parts[n])
         self.bottom = y + height
         self.lines.append(self.bottom)
         pdf.set_xy(pdf.l_margin, self.bottom)
 
-    def _cell_text(self, n: int, y: float, height: float, shown: str) -> None:
-        parts = shown.split("\n")
+    def _parts(self, n: int, shown: str) -> list[str]:
+        """A cell's lines: a day's marks one a line; a name too long for its column (a double surname)
+        in two lines at a space rather than in a type too small to read."""
+        if "\n" in shown or not shown:
+            return shown.split("\n")
+        if self.section.columns[n].align is not Align.LEFT or " " not in shown:
+            return [shown]
+        room = self.widths[n] - 0.8
+        if self.pdf.get_string_width(shown) * SHRINK_LIMIT <= room:
+            return [shown]
+        words = shown.split(" ")
+        best = min(range(1, len(words)), key=lambda k: abs(len(" ".join(words[:k])) - len(" ".join(words[k:]))))
+        return [" ".join(words[:best]), " ".join(words[best:])]
+
+    def _cell_text(self, n: int, y: float, height: float, parts: list[str]) -> None:
         if len(parts) == 1:
-            self._text(n, y + height / 2 + self.size * 0.125, shown, self.size)
+            self._text(n, y + height / 2 + self.size * 0.125, parts[0], self.size)
             return
         size = self.size * 0.9
         for i, part in enumerate(parts):
@@ -202,10 +245,10 @@ def _footer(pdf: FPDF, section: Section) -> None:
     pdf.set_font("DejaVu", "", 8.5)
     for note in section.notes:
         pdf.multi_cell(0, 4.5, note, new_x="LMARGIN", new_y="NEXT")
-    if section.signature:
+    pdf.set_font("DejaVu", "", 10)
+    for line in section.signatures:
         pdf.ln(6)
-        pdf.set_font("DejaVu", "", 10)
-        pdf.cell(0, 6, section.signature, new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
 
 
 def to_pdf(document: Document) -> bytes:

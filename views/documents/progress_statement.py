@@ -4,7 +4,7 @@ from services.errors import N_
 from services.reports.journal import Mark, Shares
 from services.reports.progress import Statement
 from views.documents.layout import Align, Cell, Column, Document, Group, Look, Section
-from views.documents.words import SIGN_LINE, Words
+from views.documents.words import Words, sign_line
 
 
 def mark_cell(w: Words, mark: Mark) -> Cell:
@@ -17,6 +17,19 @@ def mark_cell(w: Words, mark: Mark) -> Cell:
     if mark.average is not None:
         return w.average_cell(mark.average, Look.ALERT if mark.failing else Look.CURRENT)
     return Cell(None, "")
+
+
+EMPTY_CELL = N_("An empty cell: no grades in that subject in the period.")
+
+
+def legend(w: Words, marks: list[Cell], empty: str = EMPTY_CELL) -> list[str]:
+    """What grey and an empty cell mean, said where the table has some."""
+    said = []
+    if any(cell.look is Look.CURRENT for cell in marks):
+        said.append(w(N_("Grey: the running average (the school's weighted one); the period grade is not given yet.")))
+    if any(cell.value is None for cell in marks):
+        said.append(w(empty))
+    return said
 
 
 def _shares_row(w: Words, title: str, statement: Statement, pick: str) -> list[Cell]:
@@ -80,8 +93,9 @@ def section(statement: Statement, locale: str) -> Section:
     ]
     if statement.own_subjects_only:
         heading.append(w(N_("Only the subjects you teach in this class.")))
-    notes = [
-        w(N_("Grey: the running average (the school's weighted one); the period grade is not given yet.")),
+    marks = [cell for cells in rows[: len(statement.rows)] for cell in cells[2:-1]]
+    notes = [*legend(w, marks)]
+    notes += [
         w(
             N_(
                 "Success rate: the share of students without a 2 or «not certified»; quality of knowledge: the "
@@ -99,8 +113,9 @@ def section(statement: Statement, locale: str) -> Section:
         groups=groups,
         rows=rows,
         notes=notes,
-        signature=w(signer) + " " + SIGN_LINE,
+        signatures=[w(signer) + " " + sign_line(statement.signer)],
         small=len(subjects) > 12,
+        turn_headings=True,
     )
 
 

@@ -4,8 +4,8 @@ from services.errors import N_
 from services.reports.card import Card
 from services.reports.journal import REASONS
 from views.documents.layout import Align, Cell, Column, Document, Group, Look, Section
-from views.documents.progress_statement import mark_cell
-from views.documents.words import SIGN_LINE, Words
+from views.documents.progress_statement import legend, mark_cell
+from views.documents.words import Words, sign_line
 from views.labels import PERIOD_GRADE_KINDS
 from views.words import Phrase, Voice, pgettext, say
 
@@ -49,6 +49,21 @@ def _rows(w: Words, card: Card) -> list[list[Cell]]:
     return [*rows, total]
 
 
+def _legend(w: Words, card: Card, rows: list[list[Cell]]) -> list[str]:
+    """What grey and an empty cell mean, where the card has some: a year's card as the statement says it;
+    a term's, its empty average (no grades) and its empty period grade (not given yet) apart."""
+    grades = [cells[2:-2] for cells in rows[: len(card.rows)]]
+    if card.year:
+        empty = N_("An empty cell: no grade yet (the period has not begun or has no grades in the subject).")
+        return legend(w, [cell for cells in grades for cell in cells], empty)
+    said = []
+    if any(cells[0].value is None for cells in grades):
+        said.append(w(N_("An empty average: no grades in that subject in the period.")))
+    if any(cells[1].value is None for cells in grades):
+        said.append(w(N_("An empty period grade: it is not given yet.")))
+    return said
+
+
 def section(card: Card, locale: str) -> Section:
     w = Words(locale)
     grades = _grade_columns(w, card)
@@ -61,6 +76,7 @@ def section(card: Card, locale: str) -> Section:
         Group(w(N_("Lessons missed")), 2),
     ]
     missed = card.lessons_missed
+    rows = _rows(w, card)
     notes = [
         w(
             N_(
@@ -74,7 +90,7 @@ def section(card: Card, locale: str) -> Section:
             none=missed["none"],
             late=card.late,
         ),
-        w(N_("Grey: the running average (the school's weighted one); the period grade is not given yet.")),
+        *_legend(w, card, rows),
     ]
     return Section(
         title=w(N_("Report card")),
@@ -87,9 +103,9 @@ def section(card: Card, locale: str) -> Section:
         ],
         columns=columns,
         groups=groups,
-        rows=_rows(w, card),
+        rows=rows,
         notes=notes,
-        signature=w(N_("Class teacher")) + " " + SIGN_LINE + "    " + w(N_("Parent")) + " " + SIGN_LINE,
+        signatures=[w(N_("Class teacher")) + " " + sign_line(card.signer), w(N_("Parent")) + " " + sign_line("")],
     )
 
 

@@ -23,6 +23,11 @@ PERIOD_SHORT = {"pass": N_("pass (short)"), "na": N_("n/c (short)")}
 SIGN_LINE = "______________________ / ______________________"
 
 
+def sign_line(name: str) -> str:
+    """The line to sign on, with the signer's name after it where the school knows who signs."""
+    return f"______________________ / {name}" if name else SIGN_LINE
+
+
 def rounded_share(share: float, places: int = 0) -> Decimal:
     """A share as the percent it shows, rounded halves up (the school's rule: 12,5 % is 13 %)."""
     percent = (Decimal(str(share)) * 100).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)

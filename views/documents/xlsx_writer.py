@@ -2,6 +2,7 @@
 frozen, the print area set, A4 landscape fitted to one page wide."""
 
 import io
+import math
 from typing import Any
 
 import xlsxwriter
@@ -21,8 +22,8 @@ class Formats:
         self.book = book
         self.cache: dict[tuple[Look, str, Align, bool], Any] = {}
         self.title = book.add_format({"bold": True, "font_size": 14})
-        self.heading = book.add_format({"font_size": 10})
-        self.note = book.add_format({"font_size": 9, "text_wrap": False})
+        self.heading = book.add_format({"font_size": 10, "text_wrap": True, "valign": "top"})
+        self.note = book.add_format({"font_size": 9, "text_wrap": True, "valign": "top"})
         self.header = book.add_format(
             {
                 "bold": True,
@@ -55,13 +56,14 @@ class Formats:
 def _sheet(book: Workbook, formats: Formats, section: Section, used: set[str]) -> None:
     name = _sheet_name(section.sheet_name, used)
     sheet: Worksheet = book.add_worksheet(name)
+    last_col = len(section.columns) - 1
+    width = sum(c.width for c in section.columns)
     sheet.write(0, 0, section.title, formats.title)
     row = 1
     for line in section.heading:
-        sheet.write(row, 0, line, formats.heading)
+        _across(sheet, row, last_col, width, line, formats.heading, 10)
         row += 1
     row += 1
-    last_col = len(section.columns) - 1
     if section.groups:
         col = 0
         for group in section.groups:
@@ -94,11 +96,11 @@ def _sheet(book: Workbook, formats: Formats, section: Section, used: set[str]) -
     last_body = row - 1
     row += 1
     for note in section.notes:
-        sheet.write(row, 0, note, formats.note)
+        _across(sheet, row, last_col, width, note, formats.note, 9)
         row += 1
-    if section.signature:
+    for line in section.signatures:
         row += 1
-        sheet.write(row, 0, section.signature, formats.heading)
+        _across(sheet, row, last_col, width, line, formats.heading, 10)
     sheet.freeze_panes(first_body, section.frozen_columns)
     sheet.repeat_rows(header_row - (1 if section.groups else 0), header_row)
     sheet.print_area(0, 0, max(row, last_body), last_col)
@@ -106,6 +108,19 @@ def _sheet(book: Workbook, formats: Formats, section: Section, used: set[str]) -
     sheet.set_paper(A4)
     sheet.fit_to_pages(1, 0)
     sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+
+
+def _across(sheet: Worksheet, row: int, last_col: int, width: float, text: str, fmt: Any, size: float) -> None:
+    """A line of text over the table's whole width, wrapped there and its row made tall enough: text
+    that ran on past the table's last column would be cut off at the print area's edge."""
+    if last_col > 0:
+        sheet.merge_range(row, 0, row, last_col, text, fmt)
+    else:
+        sheet.write(row, 0, text, fmt)
+    # A column's width counts characters of the 11-point default font; a smaller type fits more of them.
+    per_line = max(1.0, width * 11 / size * 0.9)
+    lines = max(1, math.ceil(len(text) / per_line))
+    sheet.set_row(row, lines * size * 1.35 + 2)
 
 
 def _span_at(section: Section, column: int) -> int:

@@ -53,16 +53,38 @@ const TG = (() => {
     document.documentElement.classList.toggle("dark", dark);
     document.documentElement.style.colorScheme = dark ? "dark" : "light";
   }
+  // Telegram's own header, the background it shows while scrolling past the page's edge, and the
+  // bar under the main button, in the page's colours (as telegram-web-app.js's setHeaderColor,
+  // setBackgroundColor and setBottomBarColor do): one surface, not a white band over a dark page.
+  function paintChrome() {
+    const css = getComputedStyle(document.documentElement);
+    const hex = (name) => { const v = css.getPropertyValue(name).trim(); return /^#[0-9a-f]{6}$/i.test(v) ? v : null; };
+    const page = hex("--tg-secondary-bg") || (document.documentElement.classList.contains("dark") ? "#0f0f0f" : "#f1f3f6");
+    post("web_app_set_header_color", { color_key: "secondary_bg_color" });
+    post("web_app_set_background_color", { color: page });
+    post("web_app_set_bottom_bar_color", { color: page });
+  }
   let theme = null;
   try { theme = JSON.parse(params.tgWebAppThemeParams || "null"); } catch (e) { theme = null; }
   applyTheme(theme);
-  on("theme_changed", (d) => applyTheme(d && d.theme_params));
-  let mainClick = null, backClick = null;
+  on("theme_changed", (d) => { applyTheme(d && d.theme_params); paintChrome(); });
+  let mainClick = null, backClick = null, popupDone = null;
   on("main_button_pressed", () => mainClick && mainClick());
   on("back_button_pressed", () => backClick && backClick());
+  on("popup_closed", (d) => { const done = popupDone; popupDone = null; if (done) done((d && d.button_id) || null); });
+  const version = params.tgWebAppVersion.split(".").map(Number);
+  const atLeast = (major, minor) => version[0] > major || (version[0] === major && (version[1] || 0) >= minor);
   return {
     initData, user, inside,
-    ready() { post("web_app_ready"); post("web_app_expand"); },
+    ready() { post("web_app_ready"); post("web_app_expand"); paintChrome(); },
+    // Telegram's own dialog where it has one (6.2 on); elsewhere the browser's. Resolves true for yes.
+    ask(message, yes) {
+      if (!inside || !atLeast(6, 2)) return Promise.resolve(window.confirm(message));
+      return new Promise((resolve) => {
+        popupDone = (id) => resolve(id === "yes");
+        post("web_app_open_popup", { message, buttons: [{ id: "yes", type: "destructive", text: yes }, { id: "no", type: "cancel" }] });
+      });
+    },
     main(text, onClick, busy) {
       mainClick = onClick;
       post("web_app_setup_main_button", text ? { is_visible: true, is_active: !busy, is_progress_visible: !!busy, text,
@@ -167,17 +189,36 @@ const BEFORE = {
   ru: { title: "Электронный дневник", outside: "Откройте дневник из бота в Telegram: эта страница работает только там." },
   en: { title: "School diary", outside: "Open the diary from the bot in Telegram: this page works only there." },
 };
+// The words of a language: the same for everyone, kept by the browser under the version in the page.
+function loadStrings(locale) {
+  const version = document.querySelector('meta[name="words"]').content;
+  return fetch("strings/" + locale + ".json?v=" + version).then((r) => { if (!r.ok) throw new Error(r.status); return r.json(); });
+}
+const localeKey = () => "diary:locale:" + (TG.user ? TG.user.id : "0");
 async function start() {
   const before = BEFORE[(navigator.language || "ru").slice(0, 2).toLowerCase()] || BEFORE.ru;
   document.title = before.title;
   TG.ready();
   document.getElementById("sheet-veil").addEventListener("click", closeSheet);
   if (!TG.initData) return failPage(before.outside);
-  let me;
-  try { me = await api("me"); } catch (e) { return failPage(e.message); }
-  state.me = me; S = me.strings; LOCALE = me.locale; document.documentElement.lang = me.locale;
-  document.title = t("title");
   loadPending();
+  // One round trip for the first screen: who is asking and that screen's data (on the class and
+  // subject of the changes waiting, if any), with the words fetched (or taken from the cache) beside it.
+  const waiting = pending.find((p) => p.k);
+  const [cls, subj] = waiting ? waiting.k.split(":") : [];
+  const code = TG.user && TG.user.language_code ? TG.user.language_code.slice(0, 2) : "";
+  let guess = "ru";
+  try { guess = localStorage.getItem(localeKey()) || (["ru", "en"].includes(code) ? code : "ru"); } catch (e) { /* storage off */ }
+  const words = loadStrings(guess).catch(() => null);
+  let me;
+  try { me = await api("me" + (waiting ? "?class_id=" + cls + "&subject_id=" + subj : "")); } catch (e) { return failPage(e.message); }
+  try { S = (me.locale === guess && await words) || await loadStrings(me.locale); } catch (e) { S = {}; }
+  try { localStorage.setItem(localeKey(), me.locale); } catch (e) { /* storage off */ }
+  state.me = me; LOCALE = me.locale; document.documentElement.lang = me.locale;
+  document.title = t("title");
+  if (me.choices) setChoices(me.choices);
+  if (me.grid) state.journal.ready = me.grid;
+  if (me.book) state.diary.ready = me.book;
   state.screen = (me.screens.includes("journal") && pending.length) ? "journal" : me.screens[0];
   if (!state.screen) return failPage(t("nothing"));
   render();
@@ -203,7 +244,11 @@ function render() {
 function refreshButtons() {
   const bar = document.getElementById("savebar");
   if (bar) bar.remove();
-  if (state.screen !== "journal" || !pending.length || state.journal.col) { TG.main(null); return; }
+  const showing = state.screen === "journal" && pending.length > 0 && !state.journal.col;
+  // Inside Telegram, Save is Telegram's main button and Discard sits beside the class picker.
+  const inline = document.getElementById("discard-inline");
+  if (inline) inline.hidden = !showing;
+  if (!showing) { TG.main(null); return; }
   const label = t("save_n", { n: pending.length });
   if (TG.inside) { TG.main(label, save); return; }
   document.body.append(h("div", { class: "savebar", id: "savebar" },
@@ -212,27 +257,39 @@ function refreshButtons() {
 }
 
 /* ---------- teacher's grid ---------- */
+function setChoices(found) {
+  const j = state.journal;
+  j.choices = found.choices; j.loaded = true;
+  // Reopened with changes waiting: on the class and subject they were made in, not today's lesson.
+  const waiting = pending.find((p) => p.k && found.choices.some((c) => choiceKey(c) === p.k));
+  j.choice = j.choice || (waiting ? found.choices.find((c) => choiceKey(c) === waiting.k) : found.default);
+}
 async function showJournal(body) {
   const j = state.journal;
-  if (!j.choices.length) {
-    const found = await api("grid/choices");
-    j.choices = found.choices;
-    // Reopened with changes waiting: on the class and subject they were made in, not today's lesson.
-    const waiting = pending.find((p) => p.k && found.choices.some((c) => choiceKey(c) === p.k));
-    j.choice = j.choice || (waiting ? found.choices.find((c) => choiceKey(c) === waiting.k) : found.default);
-  }
+  if (!j.loaded) setChoices(await api("grid/choices"));
   if (!j.choice) { body.replaceChildren(h("div", { class: "empty" }, t("no_classes"))); return; }
-  j.grid = await api("grid?class_id=" + j.choice.class_id + "&subject_id=" + j.choice.subject_id);
+  const ready = j.ready; j.ready = null;
+  if (ready && !j.period && ready.class_id === j.choice.class_id && ready.subject_id === j.choice.subject_id) j.grid = ready;
+  else j.grid = await api("grid?class_id=" + j.choice.class_id + "&subject_id=" + j.choice.subject_id + (j.period ? "&period_id=" + j.period : ""));
+  // The current period as the default view names it, to come back to from an earlier term.
+  if (!j.period) j.current = { id: j.grid.period_id, name: j.grid.period || t("no_period") };
   drawGrid(body);
 }
 function choiceKey(c) { return c ? c.class_id + ":" + c.subject_id : ""; }
 function drawGrid(body) {
   const j = state.journal, g = j.grid;
   const select = h("select", { id: "choice", onchange: (e) => {
-    j.choice = j.choices.find((c) => choiceKey(c) === e.target.value); j.col = null; render(); } },
+    j.choice = j.choices.find((c) => choiceKey(c) === e.target.value); j.col = null; j.period = null; render(); } },
   j.choices.map((c) => h("option", { value: choiceKey(c), selected: choiceKey(c) === choiceKey(j.choice) },
     c.class_name + " · " + c.subject_name + waitingIn(c))));
-  const meta = [g.period, g.grading ? t("scale", { low: g.grade_min, high: g.grade_max }) : t("no_grading")].filter(Boolean).join(" · ");
+  const scale = g.grading ? t("scale", { low: g.grade_min, high: g.grade_max }) : t("no_grading");
+  // An earlier term of the year can be looked back at (read-only but for days still open).
+  const earlier = j.current ? g.terms.filter((x) => x.period_id !== j.current.id) : [];
+  const meta = earlier.length ? h("div", { class: "meta row" }, h("select", { id: "term", class: "term", onchange: (e) => {
+    j.period = e.target.value ? Number(e.target.value) : null; j.col = null; j.scrolled = null; render(); } },
+  earlier.map((x) => h("option", { value: x.period_id, selected: x.period_id === j.period }, x.name)),
+  h("option", { value: "", selected: !j.period }, j.current.name)), h("span", {}, " · " + scale))
+    : h("div", { class: "meta" }, [g.period, scale].filter(Boolean).join(" · "));
   const table = h("table", { class: "grid", id: "grid" });
   const head = h("tr", {}, h("th", { class: "name" }, t("student")));
   let lastWeek = null;
@@ -242,9 +299,11 @@ function drawGrid(body) {
     const w = weekStart(col.on_date);
     if (lastWeek !== null && w !== lastWeek) weekCols.add(i);
     lastWeek = w;
-    // A dot where the topic or homework is written or waiting to be saved (an empty list is no).
-    const hasTopic = !!col.topic || pendingFor("topic", col.lesson_id).length > 0;
-    const hasHw = !!col.homework || pendingFor("homework", col.lesson_id).length > 0;
+    // A dot where the topic or homework is written or waiting to be saved; off where it waits to be cleared.
+    const topicChange = pendingFor("topic", col.lesson_id)[0];
+    const hwChange = pending.find((p) => (p.c.op === "homework" || p.c.op === "homework_delete") && p.l === col.lesson_id);
+    const hasTopic = topicChange ? !!topicChange.c.text : !!col.topic;
+    const hasHw = hwChange ? hwChange.c.op === "homework" : !!col.homework;
     const headFailed = pending.some((p) => p.failed && p.l === col.lesson_id && p.s == null);
     head.append(h("th", { class: [weekCols.has(i) ? "week" : "", col.on_date === g.today ? "today" : "", headFailed ? "failed" : ""].join(" ").trim() },
       h("button", { "data-lesson": col.lesson_id, onclick: () => lessonSheet(col) },
@@ -264,15 +323,21 @@ function drawGrid(body) {
   const wrap = h("div", { class: "grid-wrap", id: "grid-wrap" }, table);
   const before = document.getElementById("grid-wrap");
   const kept = before && j.scrolled === choiceKey(j.choice) ? [before.scrollLeft, before.scrollTop] : null;
-  body.replaceChildren(h("div", { class: "picker" }, select), h("div", { class: "meta" }, meta), wrap);
+  const drop = h("button", { class: "btn ghost", id: "discard-inline", hidden: true, onclick: discard }, t("discard"));
+  body.replaceChildren(h("div", { class: "picker" }, select, TG.inside ? drop : null), meta, wrap);
   if (!g.columns.length) body.append(h("div", { class: "empty" }, t("no_lessons")));
   if (j.col) drawPad(body);
   if (kept) [wrap.scrollLeft, wrap.scrollTop] = kept;
   else {
-    // First sight of a class: today's lesson (or the last before it) at the right edge.
+    // First sight of a class: today's lesson (or the last before it) at the right edge, moved on
+    // to the next column's edge so that no sliver of a column shows under the names.
     const upTo = g.columns.filter((c) => c.on_date <= g.today).length;
-    const cellAt = head.children[upTo];
-    if (cellAt) wrap.scrollLeft = cellAt.offsetLeft + cellAt.offsetWidth - wrap.clientWidth;
+    const cellAt = head.children[upTo], names = head.children[0].offsetWidth;
+    if (cellAt) {
+      const want = cellAt.offsetLeft + cellAt.offsetWidth - wrap.clientWidth;
+      const edge = [...head.children].slice(1).map((c) => c.offsetLeft - names).find((x) => x >= want);
+      wrap.scrollLeft = Math.max(0, edge == null ? want : edge);
+    }
     j.scrolled = choiceKey(j.choice);
   }
   const target = j.col ? table.querySelector("tr.current") : null;
@@ -314,7 +379,7 @@ function cell(row, col, week) {
   const failed = pending.some((p) => p.failed && p.l === col.lesson_id && p.s === row.student_id);
   const classes = [week ? "week" : "", outside ? "out" : "", v.changed ? "pending" : "", failed ? "failed" : "",
     col.editable ? "" : "locked", state.journal.col && state.journal.col.lesson === col.lesson_id ? "colon" : ""];
-  const content = [];
+  const content = [];  // each its own span: the stylesheet parts them (at 360 px «ОТ 5 5», never «ОТ55»)
   if (v.mark === "absent") content.push(h("span", { class: "mark-absent" }, t("mark_absent_short")));
   if (v.mark === "late") content.push(h("span", { class: "mark-late" }, t("mark_late_short")));
   for (const gr of v.grades) if (!gr.gone) content.push(h("span", { class: vclass(gr.value) }, gr.value));
@@ -447,31 +512,44 @@ const range = (a, b) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
 function redraw() { const body = document.getElementById("screen"); if (body && state.journal.grid) drawGrid(body); }
 function lessonSheet(col) {
   const g = state.journal.grid;
-  const topicChange = pendingFor("topic", col.lesson_id)[0], hwChange = pendingFor("homework", col.lesson_id)[0];
+  const isHw = (p) => (p.c.op === "homework" || p.c.op === "homework_delete") && p.l === col.lesson_id;
+  const topicChange = pendingFor("topic", col.lesson_id)[0], hwChange = pending.find(isHw);
   const items = [h("h3", {}, words(col.on_date) + ", " + t("lesson_no", { no: col.lesson_no })),
     h("div", { class: "sub" }, g.class_name + " · " + g.subject_name + (col.subgroup ? " · " + t("group", { group: col.subgroup }) : "")),
     ...failures(pending.filter((p) => p.failed && p.l === col.lesson_id && p.s == null))];
   const topic = h("textarea", { class: "field", id: "topic", maxlength: 500, disabled: !col.editable });
   topic.value = topicChange ? topicChange.c.text : (col.topic || "");
   const hw = h("textarea", { class: "field", id: "homework", maxlength: 3000, disabled: !col.editable });
-  hw.value = hwChange ? hwChange.c.text : (col.homework || "");
-  const due = h("input", { class: "field", type: "date", id: "due", disabled: !col.editable, min: col.on_date });
-  due.value = hwChange && hwChange.c.due_on ? hwChange.c.due_on : (col.homework_due || "");
+  hw.value = hwChange ? (hwChange.c.text || "") : (col.homework || "");
+  // Due at one of the next lessons, the dates the bot offers (the diary refuses others); until they
+  // come, the date it has (or, for a new one, the next lesson, chosen by the diary).
+  const chosen = (hwChange && hwChange.c.due_on) || col.homework_due || "";
+  const due = h("select", { class: "field", id: "due", disabled: !col.editable });
+  const fillDue = (dates) => {
+    const all = [...new Set([chosen, ...dates].filter(Boolean))].sort();
+    due.replaceChildren(...all.map((d) => h("option", { value: d, selected: d === (chosen || dates[0]) }, weekday(d) + ", " + words(d))));
+  };
+  fillDue([]);
+  if (col.editable) api("due?lesson_id=" + col.lesson_id).then((r) => fillDue(r.dates)).catch(() => { /* the date it has stays */ });
+  const remove = h("button", { class: "btn danger", id: "remove-homework", onclick: () => { hw.value = ""; } }, "🗑 " + t("remove"));
   items.push(h("label", {}, t("topic")), topic, h("label", {}, t("homework")), hw, h("label", {}, t("due")), due);
+  if (col.editable && (col.homework || hwChange)) items.push(h("div", { class: "actions" }, remove));
   if (!col.editable) items.push(h("p", { class: "hint" }, readOnlyReason(col)));
   const buttons = h("div", { class: "actions" });
   if (col.gradable) buttons.append(h("button", { class: "btn ghost wide", id: "column-mode", onclick: () => { apply(); closeSheet(); columnMode(col); } }, t("column_mode")));
   buttons.append(h("button", { class: "btn wide", id: "apply-lesson", onclick: () => { apply(); closeSheet(); redraw(); } }, t("done")));
   items.push(buttons);
+  // An emptied topic is cleared and an emptied homework removed, as saved changes like any other.
   const apply = () => {
     if (!col.editable) return;
     const text = topic.value.trim();
-    upsert(text && text !== (col.topic || "") ? { op: "topic", lesson_id: col.lesson_id, text } : null, col.lesson_id, null,
+    upsert(text !== (col.topic || "") ? { op: "topic", lesson_id: col.lesson_id, text } : null, col.lesson_id, null,
       (p) => p.c.op === "topic" && p.l === col.lesson_id);
-    const task = hw.value.trim(), when = due.value || null;
-    const same = task === (col.homework || "") && (when === col.homework_due || !when);
-    upsert(task && !same ? { op: "homework", lesson_id: col.lesson_id, homework_id: col.homework_id, text: task, due_on: when } : null,
-      col.lesson_id, null, (p) => p.c.op === "homework" && p.l === col.lesson_id);
+    const task = hw.value.trim(), when = due.value || null, moved = when && when !== col.homework_due ? when : null;
+    let change = null;
+    if (!task) change = col.homework_id ? { op: "homework_delete", lesson_id: col.lesson_id, homework_id: col.homework_id } : null;
+    else if (task !== (col.homework || "") || moved) change = { op: "homework", lesson_id: col.lesson_id, homework_id: col.homework_id, text: task, due_on: moved };
+    upsert(change, col.lesson_id, null, isHw);
   };
   openSheet(...items);
 }
@@ -499,12 +577,15 @@ function drawPad(body) {
     h("option", { value: "" }, t("no_work_type")), g.work_types.map((w) => h("option", { value: w.work_type_id, selected: w.work_type_id === c.work_type_id }, w.name)));
   const keys = h("div", { class: "keys" });
   for (const n of range(g.grade_min, g.grade_max)) keys.append(h("button", { class: vclass(n), "data-key": n, onclick: () => enter(n) }, n));
-  keys.append(h("button", { class: "op", "data-key": "skip", onclick: () => { TG.haptic("select"); nextRow(); redraw(); } }, t("skip")));
+  keys.append(h("button", { class: "op skip", "data-key": "skip", onclick: () => { TG.haptic("select"); nextRow(); redraw(); } }, t("skip")));
   keys.append(h("button", { class: "op", "data-key": "undo", onclick: undo }, "⌫"));
   keys.append(h("button", { class: "op done", "data-key": "done", onclick: endColumn }, t("done")));
+  // The grades this student already has in the lesson (saved or waiting): a key adds another, not a replacement.
+  const col = g.columns.find((x) => x.lesson_id === c.lesson), v = cellView(row, col);
+  const has = [...v.grades.filter((x) => !x.gone), ...v.added].map((x) => x.value);
   body.append(h("div", { class: "numpad", id: "numpad" },
-    h("div", { class: "who" }, h("div", { class: "grow" }, h("div", { class: "hint" }, t("column_of", { date: words(g.columns.find((x) => x.lesson_id === c.lesson).on_date) })),
-      h("b", {}, row.name)), wt), keys));
+    h("div", { class: "who" }, h("div", { class: "grow" }, h("div", { class: "hint" }, t("column_of", { date: words(col.on_date) })),
+      h("b", {}, row.name), has.length ? h("span", { class: "already", id: "pad-already" }, t("already", { grades: has.join(", ") })) : null), wt), keys));
   document.getElementById("grid-wrap").style.maxHeight = "calc(100vh - 330px)";
 }
 function enter(value) {
@@ -542,7 +623,14 @@ async function save() {
     if (there && choiceKey(there) !== choiceKey(j.choice)) { j.choice = there; j.col = null; render(); } else redraw();
   }
 }
-function discard() { pending = []; storePending(); redraw(); }
+// Every waiting change goes, in every class and subject: asked first, saying how many and how many elsewhere.
+async function discard() {
+  if (!pending.length) return;
+  const here = choiceKey(state.journal.choice), elsewhere = pending.filter((p) => p.k && p.k !== here).length;
+  const question = t("discard_confirm", { n: pending.length }) + (elsewhere ? " " + t("discard_elsewhere", { n: elsewhere }) : "");
+  if (!await TG.ask(question, t("discard"))) return;
+  pending = []; storePending(); TG.haptic("warning"); redraw(); refreshButtons();
+}
 
 /* ---------- the class teacher ---------- */
 async function showClass(body) {
@@ -577,7 +665,7 @@ async function showClass(body) {
   if (!data.subjects.length) parts.push(h("div", { class: "section" }, h("div", { class: "empty" }, t(data.grading ? "no_grades" : "not_graded"))));
   for (const s of data.subjects) {
     parts.push(h("div", { class: "section-title" }, s.subject), h("div", { class: "section" }, s.students.map((st) =>
-      h("div", { class: "sheetrow" }, h("div", { class: "n" }, st.name),
+      h("div", { class: "sheetrow", "data-student": st.student_id }, h("div", { class: "n" }, st.name),
         h("div", { class: "vals" }, st.values.map((v) => h("span", { class: vclass(v) }, v))),
         h("div", { class: "a " + (st.average ? vclass(st.average) : "") }, avg(st.average))))));
   }
@@ -586,7 +674,7 @@ async function showClass(body) {
 function absentDay(d, reasons) {
   return h("div", { class: "absday" + (reasons ? "" : " closed"), "data-day": d.student_id + ":" + d.on_date },
     h("div", { class: "who" }, d.student_name, d.overdue && reasons ? h("span", { class: "late-flag" }, t("overdue")) : null),
-    h("div", { class: "lessons" }, words(d.on_date) + " · " + d.lessons.map((l) => l.lesson_no + " " + l.subject).join(", ")),
+    h("div", { class: "lessons" }, words(d.on_date) + " · " + d.lessons.map((l) => t("lesson_ref", { no: l.lesson_no, subject: l.subject })).join(", ")),
     reasons);
 }
 async function giveReason(d, reason) {
@@ -600,7 +688,8 @@ async function giveReason(d, reason) {
 async function showDiary(body) {
   const d = state.diary;
   const q = [d.student ? "student_id=" + d.student : "", d.month ? "month=" + d.month : ""].filter(Boolean).join("&");
-  const b = await api("book?" + q);
+  const ready = d.ready; d.ready = null;
+  const b = ready && !q ? ready : await api("book?" + q);
   d.student = b.child.student_id;
   const parts = [];
   if (b.children.length > 1) {
@@ -637,7 +726,9 @@ function spark(points, low, high) {
   const w = 84, hgt = 28, pad = 3;
   const el = svg("svg", { width: w, height: hgt, viewBox: `0 0 ${w} ${hgt}`, "aria-hidden": "true" });
   if (points.length < 2) return el;
-  const x = (i) => pad + (i * (w - 2 * pad)) / (points.length - 1);
+  // Along the dates, not one step per point: a week without grades is a longer stretch of line.
+  const first = day(points[0].on_date).getTime(), span = day(points[points.length - 1].on_date).getTime() - first;
+  const x = (i) => pad + ((day(points[i].on_date).getTime() - first) * (w - 2 * pad)) / span;
   const y = (v) => hgt - pad - ((v - low) * (hgt - 2 * pad)) / Math.max(1, high - low);
   const path = points.map((p, i) => x(i).toFixed(1) + "," + y(p.average).toFixed(1)).join(" ");
   const last = points[points.length - 1].average, color = `var(--g${Math.max(2, Math.min(5, Math.round(last)))})`;
@@ -648,8 +739,9 @@ function spark(points, low, high) {
 function calendar(b) {
   const d = state.diary, first = day(b.month);
   const shift = (n) => { const x = new Date(first); x.setMonth(x.getMonth() + n); d.month = iso(x).slice(0, 8) + "01"; render(); };
-  const head = h("div", { class: "cal-head" }, h("button", { onclick: () => shift(-1), id: "month-prev" }, "‹"),
-    h("b", {}, heading(fmt(b.month, { month: "long", year: "numeric" }))), h("button", { onclick: () => shift(1) }, "›"));
+  const head = h("div", { class: "cal-head" }, h("button", { onclick: () => shift(-1), id: "month-prev", disabled: b.month <= b.month_min }, "‹"),
+    h("b", {}, heading(fmt(b.month, { month: "long", year: "numeric" }))),
+    h("button", { onclick: () => shift(1), id: "month-next", disabled: b.month >= b.month_max }, "›"));
   const grid = h("div", { class: "cal", id: "calendar" });
   const monday = new Date(2024, 0, 1);
   for (let i = 0; i < 7; i++) { const x = new Date(monday); x.setDate(1 + i); grid.append(h("div", { class: "wd" }, weekday(iso(x)))); }
@@ -660,9 +752,8 @@ function calendar(b) {
       m.late ? "late" : "", m.on_date === b.today ? "today" : ""];
     grid.append(h("div", { class: cls.join(" "), title: m.absent ? t("absent_lessons", { n: m.absent }) : "" }, day(m.on_date).getDate()));
   }
-  const legend = h("div", { class: "legend" }, h("span", {}, h("i", { style: "background:var(--absent)" }), t("legend_absent")),
-    h("span", {}, h("i", { style: "background:color-mix(in srgb,var(--absent) 35%,transparent)" }), t("legend_explained")),
-    h("span", {}, h("i", { style: "box-shadow:inset 0 0 0 2px var(--late)" }), t("legend_late")));
+  const legend = h("div", { class: "legend", id: "legend" }, h("span", {}, h("i", { class: "absent" }), t("legend_absent")),
+    h("span", {}, h("i", { class: "explained" }), t("legend_explained")), h("span", {}, h("i", { class: "late" }), t("legend_late")));
   return h("div", { class: "section" }, head, grid, legend);
 }
 function homeworkList(b) {
@@ -678,7 +769,8 @@ function homeworkList(b) {
 }
 async function openFile(task, f, button) {
   try {
-    const response = await api(`file?student_id=${state.diary.student}&homework_id=${task.homework_id}&index=${f.index}`);
+    // The address names the file and the reader: the browser may keep the answer and use it again.
+    const response = await api(`file?student_id=${state.diary.student}&homework_id=${task.homework_id}&index=${f.index}&key=${f.key}&user=${TG.user ? TG.user.id : 0}`);
     const url = URL.createObjectURL(await response.blob());
     if (f.kind === "photo") button.replaceWith(h("img", { src: url, alt: "" }));
     else { const a = h("a", { href: url, download: f.name || "file" }); document.body.append(a); a.click(); a.remove(); }
