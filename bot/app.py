@@ -7,7 +7,6 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.api_session import JsonSession
@@ -19,6 +18,7 @@ from bot.middlewares import (
     LocaleMiddleware,
     PrivateChatsOnlyMiddleware,
     ViewerMiddleware,
+    addressed_i18n,
 )
 from bot.settings import Settings
 from bot.state_storage import StateReadOncePerUpdate
@@ -62,7 +62,7 @@ def make_dispatcher(
         link_code_days=settings.link_code_days,
         miniapp_url=settings.miniapp_url,
     )
-    i18n = I18n(path=LOCALES_DIR, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
+    i18n = addressed_i18n(LOCALES_DIR, DEFAULT_LOCALE, DOMAIN)
     # Order matters: each update once and a chat's one at a time, the conversation state, private
     # chats only, the session, who is writing, their language, error replies.
     dp.update.outer_middleware(UpdateMetricsMiddleware())

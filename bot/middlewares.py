@@ -1,7 +1,9 @@
 """Per-update middlewares: the database session, who is writing, and their language."""
 
+import gettext
 from collections.abc import Awaitable, Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 from aiogram import BaseMiddleware
 from aiogram.enums import ChatType
@@ -11,7 +13,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.account import CHOSEN_LOCALE
-from locales.i18n import LOCALES
+from locales.i18n import LOCALES, addressed, informal_reader
 from services.linking import reachable_again
 from services.roles import Viewer, load_viewer
 
@@ -69,8 +71,41 @@ class ViewerMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
+class AddressedTranslations(gettext.NullTranslations):
+    """A catalog that speaks to a school's student as «ты» (locales/i18n.addressed)."""
+
+    def __init__(self, texts: gettext.NullTranslations) -> None:
+        super().__init__()
+        self.texts = texts
+
+    def gettext(self, message: str) -> str:
+        return addressed(self.texts, message)
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return addressed(self.texts, msgid1, msgid2, n)
+
+
+def addressed_i18n(path: Path, default_locale: str, domain: str) -> I18n:
+    """aiogram's I18n over catalogs that speak to a school's student as «ты». The catalogs are wrapped,
+    not the class: aiogram finds the update's I18n by its class (a subclass would not be found)."""
+    i18n = I18n(path=path, default_locale=default_locale, domain=domain)
+    i18n.locales = {
+        locale: cast(gettext.GNUTranslations, AddressedTranslations(texts)) for locale, texts in i18n.locales.items()
+    }
+    return i18n
+
+
 class LocaleMiddleware(I18nMiddleware):
-    """The account's stored language, else Telegram's when it is ru or en, else the school's."""
+    """The account's stored language, else Telegram's when it is ru or en, else the school's; a school's
+    student is spoken to as «ты» for the whole update."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        viewer: Viewer | None = data.get("viewer")
+        token = informal_reader.set(viewer is not None and viewer.spoken_to_informally)
+        try:
+            return await super().__call__(handler, event, data)
+        finally:
+            informal_reader.reset(token)
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         viewer: Viewer | None = data.get("viewer")

@@ -16,6 +16,7 @@ from handlers.callbacks import LinkConfirmCb
 from handlers.keyboards import consent_keyboard, link_confirm_keyboard
 from handlers.miniapp import offer_menu_button
 from handlers.render import consent_text, greeting, menu_text, sync_chat_commands
+from locales.i18n import informal_reader
 from services import family, link_codes, linking
 from services.errors import N_
 from services.roles import Role, Viewer
@@ -81,6 +82,9 @@ async def link_with(
         i18n.current_locale = viewer.account.locale
     if result.replaced_chat_id is not None:
         await tell_replaced(bot, i18n, result, viewer)
+    # The rest of this update speaks to the person just linked: «ты» to a school's student from the
+    # greeting on (the update came in from someone not yet known).
+    informal_reader.set(viewer.spoken_to_informally)
     await sync_chat_commands(bot, message.chat.id, viewer, i18n.current_locale)
     await offer_menu_button(bot, viewer, message.chat.id, miniapp_url)
     await message.answer(await greet(session, viewer, i18n.current_locale))

@@ -6,6 +6,7 @@ Only a MessageId is ever translated: what people wrote (a teacher's comment "Tes
 """
 
 import gettext
+from contextvars import ContextVar
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -20,6 +21,13 @@ DEFAULT_LOCALE = "ru"
 LOCALES = ("ru", "en")
 
 
+# A school's student is spoken to as «ты» (a college's, and every adult, as «вы»): the bot's screens
+# look up a message's "informal" form first while this is set for the update (views/informal.py lists
+# the messages that have one), and take the usual one where there is none.
+INFORMAL = "informal"
+informal_reader: ContextVar[bool] = ContextVar("informal_reader", default=False)
+
+
 class MessageId(str):
     """A message of the catalog (what N_() marks): translated where it is shown."""
 
@@ -31,13 +39,22 @@ def catalog(locale: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, LOCALES_DIR, [locale], fallback=True)
 
 
+def addressed(texts: gettext.NullTranslations, message: str, plural: str | None = None, n: int = 1) -> str:
+    """The message as this reader is spoken to: its «ты» form for a school's student where it has one."""
+    if informal_reader.get():
+        found = texts.pgettext(INFORMAL, message) if plural is None else texts.npgettext(INFORMAL, message, plural, n)
+        if found not in (message, plural):
+            return found
+    return texts.gettext(message) if plural is None else texts.ngettext(message, plural, n)
+
+
 def translate(message: str, locale: str, **params: Any) -> str:
     """Translate a message id and fill its parameters in the reader's language: a MessageId is
     translated (never a text because it happens to equal one), a date reads as words ("25 ноября"),
     a fraction with the locale's decimal sign ("4,25")."""
     texts = catalog(locale)
     filled = {k: shown(v, locale) for k, v in params.items()}
-    text = texts.gettext(message)
+    text = addressed(texts, message)
     return text.format(**filled) if filled else text
 
 

@@ -90,6 +90,12 @@ class Viewer:
         return self.person is not None
 
     @property
+    def spoken_to_informally(self) -> bool:
+        """A school's student, and nobody else, is spoken to as «ты» (a college's students, and a parent
+        or teacher who is also a student, stay «вы»)."""
+        return self.roles == frozenset({Role.STUDENT}) and self.school is not None and self.school.kind != "college"
+
+    @property
     def needs_consent(self) -> bool:
         return bool(self.roles & CONSENT_ROLES) and (self.person is None or self.person.consent_at is None)
 
