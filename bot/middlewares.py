@@ -77,6 +77,7 @@ class AddressedTranslations(gettext.NullTranslations):
     def __init__(self, texts: gettext.NullTranslations) -> None:
         super().__init__()
         self.texts = texts
+        self.add_fallback(texts)  # whatever else is asked of a catalog (pgettext, …) is the catalog's own
 
     def gettext(self, message: str) -> str:
         return addressed(self.texts, message)

@@ -6,6 +6,7 @@ cancel them. A confirmation pressed again, or on an old message, after codes wer
 same people is asked again with fresh numbers (services.link_codes.issue_requested), so presses do
 not pile up sets of live codes."""
 
+import asyncio
 import csv
 import io
 from datetime import timedelta
@@ -277,8 +278,10 @@ async def send_codes(message: Message, batch: CodeBatch, bot: Bot, days: int) ->
         await message.answer(part)
     if username:
         sheet = Sheet(username, (clock.now() + timedelta(days=days)).date(), locale)
+        # Drawn off the event loop, as a report is: a whole school's slips take seconds.
+        pdf = await asyncio.to_thread(code_sheet, issued, sheet)
         await message.answer_document(
-            BufferedInputFile(code_sheet(issued, sheet), filename=safe_file_name(title, "pdf")),
+            BufferedInputFile(pdf, filename=safe_file_name(title, "pdf")),
             caption=_("The same codes as slips to print on A4 and cut: a slip a person, with a QR code."),
         )
     await message.answer_document(

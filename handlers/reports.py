@@ -200,6 +200,8 @@ async def month_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> S
         _format_rows(kb, label, cb.model_copy(update={"month": first.year * 100 + first.month}))
     await _back_to_classes(session, viewer, kb, ReportKind.ATTENDANCE)
     kb.adjust(*[FORMAT_ROW] * len(months), 1)
+    if not months and name is None:
+        return _("There are no lessons in the journal yet, so there is no sheet to make."), kb.as_markup()
     if not months:
         return _("There are no lessons of this class in the journal yet, so there is no sheet to make."), kb.as_markup()
     whose = name if name is not None else _("whole school")

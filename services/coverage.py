@@ -9,8 +9,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Guardianship, Notification, Person, School, SchoolClass, Student, SummaryRun, TelegramAccount
+from services.class_names import class_name_form
 from services.errors import N_, NotAllowed, NotFound
-from services.link_codes import class_name_form
 from services.push_kinds import PushKind
 from services.roles import Role, Scope, Viewer
 

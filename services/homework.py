@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Homework, HomeworkAttachment, Lesson
+from models import Homework, HomeworkAttachment, Lesson, Person
 from services import audit, clock, outbox
 from services.class_lists import lesson_students, require_in_lesson
 from services.errors import N_, DiaryError, NotFound
@@ -49,31 +49,13 @@ async def set_topic(session: AsyncSession, viewer: Viewer, lesson_id: int, topic
         raise DiaryError(N_("The topic is empty; send its text."))
     if len(text) > MAX_TOPIC:
         raise DiaryError(N_("The topic is too long: at most {limit} characters."), limit=MAX_TOPIC)
-    before = lesson.topic
-    lesson.topic = text
-    school = await school_of(session, lesson)
-    audit.record(
-        session,
-        action="topic_set",
-        entity="lesson",
-        entity_id=lesson.id,
-        school_id=school.id,
-        actor_person_id=person.id,
-        actor_telegram_id=viewer.telegram_user_id,
-        before={"topic": before},
-        after={"topic": text},
-    )
-    await session.flush()
+    await _write_topic(session, viewer, person, lesson, text)
     return lesson
 
 
-async def clear_topic(session: AsyncSession, viewer: Viewer, lesson_id: int) -> Lesson:
-    """The lesson's topic taken away (a topic written into the wrong lesson), audited like setting one."""
-    lesson = await writable_lesson(session, viewer, lesson_id)
-    person = viewer.require_linked()
-    if lesson.topic is None:
-        return lesson
-    before, lesson.topic = lesson.topic, None
+async def _write_topic(session: AsyncSession, viewer: Viewer, person: Person, lesson: Lesson, text: str | None) -> None:
+    """The topic written (None: taken away), with its audit entry."""
+    before, lesson.topic = lesson.topic, text
     audit.record(
         session,
         action="topic_set",
@@ -83,9 +65,17 @@ async def clear_topic(session: AsyncSession, viewer: Viewer, lesson_id: int) -> 
         actor_person_id=person.id,
         actor_telegram_id=viewer.telegram_user_id,
         before={"topic": before},
-        after={"topic": None},
+        after={"topic": text},
     )
     await session.flush()
+
+
+async def clear_topic(session: AsyncSession, viewer: Viewer, lesson_id: int) -> Lesson:
+    """The lesson's topic taken away (a topic written into the wrong lesson), audited like setting one."""
+    lesson = await writable_lesson(session, viewer, lesson_id)
+    person = viewer.require_linked()
+    if lesson.topic is not None:
+        await _write_topic(session, viewer, person, lesson, None)
     return lesson
 
 

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AcademicPeriod, Lesson, Person, RoleGrant, School, SchoolClass, TimetableSlot
 from services import audit, clashes, clock, journal_policy, outbox, unit_memo
+from services.class_names import class_name_form
 from services.errors import N_, NotAllowed, NotFound
-from services.link_codes import class_name_form
 from services.push_kinds import PushKind
 from services.roles import Role, Viewer
 
@@ -35,6 +35,22 @@ def _valid_on(on: date) -> ColumnElement[bool]:
     )
 
 
+def _lesson_of(slot: TimetableSlot, on: date) -> Lesson:
+    """The timetable slot's lesson on that date, as it is first written into the journal."""
+    return Lesson(
+        slot_id=slot.id,
+        class_id=slot.class_id,
+        subject_id=slot.subject_id,
+        teacher_id=slot.teacher_id,
+        subgroup=slot.subgroup,
+        on_date=on,
+        lesson_no=slot.lesson_no,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        room=slot.room,
+    )
+
+
 async def materialize(session: AsyncSession, slots: list[TimetableSlot], on: date) -> list[Lesson]:
     """The lesson of each slot on that date, created once; two updates racing get the same row."""
     if not slots:
@@ -49,18 +65,7 @@ async def materialize(session: AsyncSession, slots: list[TimetableSlot], on: dat
     for slot in slots:
         lesson = existing.get(slot.id)
         if lesson is None:
-            lesson = Lesson(
-                slot_id=slot.id,
-                class_id=slot.class_id,
-                subject_id=slot.subject_id,
-                teacher_id=slot.teacher_id,
-                subgroup=slot.subgroup,
-                on_date=on,
-                lesson_no=slot.lesson_no,
-                starts_at=slot.starts_at,
-                ends_at=slot.ends_at,
-                room=slot.room,
-            )
+            lesson = _lesson_of(slot, on)
             try:
                 async with session.begin_nested():
                     session.add(lesson)
@@ -92,21 +97,7 @@ async def materialize_span(session: AsyncSession, wanted: list[tuple[TimetableSl
         return
     try:
         async with session.begin_nested():
-            session.add_all(
-                Lesson(
-                    slot_id=slot.id,
-                    class_id=slot.class_id,
-                    subject_id=slot.subject_id,
-                    teacher_id=slot.teacher_id,
-                    subgroup=slot.subgroup,
-                    on_date=on,
-                    lesson_no=slot.lesson_no,
-                    starts_at=slot.starts_at,
-                    ends_at=slot.ends_at,
-                    room=slot.room,
-                )
-                for slot, on in missing
-            )
+            session.add_all(_lesson_of(slot, on) for slot, on in missing)
     except IntegrityError:
         for slot, on in missing:
             await materialize(session, [slot], on)

@@ -23,9 +23,10 @@ from models import (
 )
 from models.base import utcnow
 from services import audit
+from services.class_names import class_name_form
 from services.errors import N_, NotAllowed, NotFound
+from services.family import sex_of
 from services.roles import STAFF_ROLES, Role, Scope, Viewer, scope_for_role
-from services.roster.validate import LATIN_TO_CYRILLIC
 
 # No 0/O, 1/I/L: a code is read aloud and typed from paper.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -112,11 +113,6 @@ class CodeTargets:
     classes: list[tuple[int, str]]
     staff: bool
     school: bool
-
-
-def class_name_form(text: str) -> str:
-    """A class as people write it (5а, 5 А, a Latin 5A) in the form names are kept in: 5А."""
-    return "".join(text.split()).upper().translate(LATIN_TO_CYRILLIC)
 
 
 def _administrators_scope(flt: CodeFilter) -> Scope:
@@ -285,9 +281,15 @@ async def issue_requested(
     of the same confirmation, or one on an old message, so never stacks another set of codes."""
     flt, scope = await _scope_for(session, actor, flt)
     school_ids, class_ids = await _resolve(session, flt)
-    # Two presses at once (a double tap, two administrators) wait for each other here, so the later
-    # one finds the earlier one's codes in the stamp and issues nothing (SQLite has one writer anyway).
-    await session.execute(select(School.id).where(School.id.in_(school_ids)).with_for_update())
+    # Two presses at once (a double tap, two administrators) wait for each other here, so the later one
+    # finds the earlier one's codes in the stamp and issues nothing. A write to the school's row that
+    # changes nothing takes PostgreSQL's row lock as FOR NO KEY UPDATE, which the journal's inserts that
+    # point at the school (their foreign-key checks) do not wait for, and SQLite's one write lock, which
+    # a SELECT … FOR UPDATE would not.
+    await session.execute(
+        update(School).where(School.id.in_(school_ids)).values(name=School.name),
+        execution_options={"synchronize_session": False},
+    )
     query = _people_query(flt, scope, school_ids, class_ids)
     now = await _request(session, flt, scope, query, class_ids)
     if now.stamp != stamp:
@@ -333,12 +335,15 @@ async def _issue_query(
 
 
 def _their_codes(people_query: Select, scope: Scope) -> list[Any]:
-    """The conditions of the codes `replace` and `revoke` cancel: unused, of the scope or narrower."""
+    """The conditions of the codes `replace` and `revoke` cancel: live (unused, not expired), of the
+    scope or narrower; an expired code needs no cancelling, and the count told before matches the
+    count told after."""
     return [
         LinkCode.person_id.in_(select(people_query.subquery().c.id)),
         LinkCode.scope.in_([s.value for s in Scope if scope.covers(s)]),
         LinkCode.used_at.is_(None),
         LinkCode.revoked_at.is_(None),
+        LinkCode.expires_at > utcnow(),
     ]
 
 
@@ -349,7 +354,7 @@ async def _request(
     holding, live = (
         await session.execute(
             select(func.count(func.distinct(LinkCode.person_id)), func.count(LinkCode.id)).where(
-                *_their_codes(query, scope), LinkCode.expires_at > utcnow()
+                *_their_codes(query, scope)
             )
         )
     ).one()
@@ -397,7 +402,6 @@ async def _issue(
     """Codes for these people, authorised by the caller; each links the roles of its scope. They
     come grouped as they are handed out: class by class in the school's order (a family by the
     class the sheet is for, else the first of its classes), then staff, then anyone of no class."""
-    from services.family import sex_of  # services.family imports, through lessons, this module
 
     if not people:
         return []

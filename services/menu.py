@@ -3,7 +3,7 @@
 from dataclasses import dataclass, replace
 
 from services.errors import N_
-from services.roles import CONSENT_ROLES, Role
+from services.roles import CONSENT_ROLES, STAFF_ROLES, Role
 
 
 @dataclass(frozen=True)
@@ -13,8 +13,6 @@ class Command:
     roles: frozenset[Role] | None  # None: every linked person
     family_description: str | None = None  # what the command is to a family, where it gives them less than staff
 
-
-STAFF_ROLES = frozenset({Role.ADMIN, Role.TUTOR, Role.TEACHER})
 
 COMMANDS: tuple[Command, ...] = (
     Command("start", N_("Start and link your account"), None),

@@ -107,6 +107,24 @@ def watch(page: Any) -> None:
     page.on("request", lambda r: page.calls.append(r.url.split("/api/")[1]) if "/api/" in r.url else None)
 
 
+async def topic_in_another_grid(page: Any, away_from: str) -> int:
+    """Switch to another class or subject than `away_from` ("class:subject") and write a topic in its
+    last editable lesson, unsaved; the lesson's id."""
+    other = next(
+        v for v in await page.eval_on_selector_all("#choice option", "os => os.map(o => o.value)") if v != away_from
+    )
+    await page.select_option("#choice", value=other)
+    await page.wait_for_function(
+        "(k) => state.journal.grid && state.journal.grid.class_id + ':' + state.journal.grid.subject_id === k",
+        arg=other,
+    )
+    lesson = await page.evaluate("state.journal.grid.columns.filter(c => c.editable).map(c => c.lesson_id).pop()")
+    await page.click(f'[data-lesson="{lesson}"]')
+    await page.fill("#topic", "Повторение")
+    await page.click("#apply-lesson")
+    return int(lesson)
+
+
 async def saved_toast(page: Any) -> str:
     await page.wait_for_selector("#toast:not([hidden])")
     return str(await page.inner_text("#toast"))
@@ -383,18 +401,8 @@ async def test_the_page_reopens_on_the_class_and_subject_of_its_unsaved_changes(
     await page.goto(opened(served, TEACHER, LIGHT))
     await page.wait_for_selector("#grid")
     first = await page.input_value("#choice")
-    other = next(
-        v for v in await page.eval_on_selector_all("#choice option", "os => os.map(o => o.value)") if v != first
-    )
-    await page.select_option("#choice", value=other)
-    await page.wait_for_function(
-        "(key) => state.journal.grid && state.journal.grid.class_id + ':' + state.journal.grid.subject_id === key",
-        arg=other,
-    )
-    lesson = await page.evaluate("state.journal.grid.columns.filter(c => c.editable).map(c => c.lesson_id).pop()")
-    await page.click(f'[data-lesson="{lesson}"]')
-    await page.fill("#topic", "Повторение")
-    await page.click("#apply-lesson")
+    lesson = await topic_in_another_grid(page, first)
+    other = await page.input_value("#choice")
     await page.wait_for_selector(f'[data-lesson="{lesson}"] [data-dot="topic"].on')
     await page.close()
 
@@ -521,18 +529,7 @@ async def test_discarding_asks_first_outside_and_inside_telegram(
     async def two_changes(page: Any) -> None:
         """A grade in 5А's Russian and a topic in another class or subject."""
         await page.wait_for_selector("#grid")
-        other = next(
-            v for v in await page.eval_on_selector_all("#choice option", "os => os.map(o => o.value)") if v != key
-        )
-        await page.select_option("#choice", value=other)
-        await page.wait_for_function(
-            "(k) => state.journal.grid && state.journal.grid.class_id + ':' + state.journal.grid.subject_id === k",
-            arg=other,
-        )
-        col = await page.evaluate("state.journal.grid.columns.filter(c => c.editable).map(c => c.lesson_id).pop()")
-        await page.click(f'[data-lesson="{col}"]')
-        await page.fill("#topic", "Повторение")
-        await page.click("#apply-lesson")
+        await topic_in_another_grid(page, key)
         await page.select_option("#choice", value=key)
         await page.wait_for_selector(f'[data-cell="{lesson.id}:{child}"]')
         await page.click(f'[data-cell="{lesson.id}:{child}"]')

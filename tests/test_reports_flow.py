@@ -121,6 +121,11 @@ async def test_forged_press_for_another_class_is_refused(
     assert not any("document" in m for m in emu.bot_messages(3001)[before:])
     await press(emu, 3001, "rp:att:1:0:202613:0:pdf")  # not a month: the button is stale or forged
     assert not any("document" in m for m in emu.bot_messages(3001)[before:])
+    # The whole school's sheets, pressed by a class teacher: the administration's only.
+    for kind, field in ((Kind.ATTENDANCE, {"month": 202611}), (Kind.PROGRESS, {"period": known.q2})):
+        await press(emu, 3001, ReportCb(kind=kind, school=True, fmt=Fmt.XLSX, **field).pack())
+        assert emu.callback_answers[-1]["text"] == "Эта команда недоступна для вашей роли."
+    assert not any("document" in m for m in emu.bot_messages(3001)[before:])
 
 
 async def test_parent_of_a_first_grader_and_a_fifth_grader(

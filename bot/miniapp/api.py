@@ -2,6 +2,7 @@
 domain errors turned into the reader's language the way handlers/errors.py does for the bot."""
 
 import asyncio
+import ipaddress
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -127,6 +128,22 @@ return allowed
 # After Redis failed to answer, this long on the process's own buckets before asking it again:
 # every call waiting on a Redis that is away would make the page slow for nothing.
 REDIS_PAUSE = 5.0
+
+
+def client_address(request: web.Request) -> str:
+    """Who is calling, for the limit on calls without a sign-in. Behind the proxy every call comes from
+    the proxy's address (loopback or the private network, deploy/Caddyfile), which would make one
+    bucket of everyone; there the address the proxy itself added, the last of X-Forwarded-For, is the
+    caller's. From anywhere else the header is the caller's own word and is not taken."""
+    remote = request.remote or ""
+    try:
+        proxied = ipaddress.ip_address(remote).is_private
+    except ValueError:
+        proxied = False
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if proxied and forwarded:
+        return forwarded.split(",")[-1].strip() or remote
+    return remote
 
 
 class RedisRateLimiter:
@@ -257,7 +274,7 @@ class Api:
             signed = verify(self.token, request.headers.get(HEADER), self.max_age)
         except SignInFailed as error:
             # Limited too, per address: a loop of calls without a sign-in costs little but is not let run.
-            if not await self.limiter.allow(f"ip:{request.remote}"):
+            if not await self.limiter.allow(f"ip:{client_address(request)}"):
                 return self.too_many(locale)
             status, code = status_of(error)
             return refusal(translate(error.message, locale, **error.params), code, status)

@@ -1,6 +1,7 @@
 """The Mini App's routes: the page under /app/ and its JSON API under /app/api/, each call through
 the same services and rules as the bot."""
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -200,7 +201,14 @@ class FileTooLarge(DiaryError):
     """An attachment over what the page may fetch from Telegram."""
 
 
+# Files fetched at once by a process: each is held whole (up to 20 MB) until it is sent, so a burst of
+# taps, one person's or many people's, waits its turn rather than filling the memory.
+DOWNLOADS_AT_ONCE = 4
+
+
 def file_endpoint(bot: Bot) -> Callable[[Call], Any]:
+    downloads = asyncio.Semaphore(DOWNLOADS_AT_ONCE)
+
     async def attachment(call: Call) -> web.StreamResponse:
         query = call.query(bodies.FileQuery)
         signed_user = call.viewer.telegram_user_id
@@ -215,7 +223,8 @@ def file_endpoint(bot: Bot) -> Callable[[Call], Any]:
         # The database's part is done: its transaction (the child chosen is remembered) is not held
         # open, with SQLite's lock, while up to 20 MB come from Telegram.
         await call.session.commit()
-        return await _fetch(bot, found)
+        async with downloads:
+            return await _fetch(bot, found)
 
     return attachment
 

@@ -93,12 +93,13 @@ async def client(
 
 
 @asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[str]:
+async def serving(app: web.Application, *, cancel_on_disconnect: bool = False) -> AsyncIterator[str]:
     """The app on a port of its own, as the bot's server runs it (bot/webhook.serve): a call whose
     browser went away is not cancelled midway, and stopping waits for the calls under way. The
     test server of aiohttp cancels a call as its client disconnects; a browser closed at a test's
-    end so cut a transaction short and left SQLite locked for the next test's cleanup."""
-    runner = web.AppRunner(app, handler_cancellation=False, shutdown_timeout=30, access_log=None)
+    end so cut a transaction short and left SQLite locked for the next test's cleanup. With
+    `cancel_on_disconnect` the server does cancel, as aiohttp's test server (or another front) would."""
+    runner = web.AppRunner(app, handler_cancellation=cancel_on_disconnect, shutdown_timeout=30, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
