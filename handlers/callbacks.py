@@ -254,12 +254,14 @@ class SettingsCb(CallbackData, prefix="st"):
     value: Annotated[str, Field(max_length=16)] = ""
     start: Hour = 0
     end: Hour = 0
+    on: bool = False  # a category's button sets the state it offers: an old screen's press never flips it back
 
 
 class ChildMuteCb(CallbackData, prefix="cm"):
     """A parent of several children turns one child's notifications off or on again."""
 
     student: Id
+    mute: bool = True  # what the press does, as its button showed it: an old screen's press never flips it back
 
 
 class SummarySeenCb(CallbackData, prefix="sn"):

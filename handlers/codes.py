@@ -282,11 +282,15 @@ async def send_codes(message: Message, batch: CodeBatch, bot: Bot, days: int) ->
         pdf = await asyncio.to_thread(code_sheet, issued, sheet)
         await message.answer_document(
             BufferedInputFile(pdf, filename=safe_file_name(title, "pdf")),
-            caption=_("The same codes as slips to print on A4 and cut: a slip a person, with a QR code."),
+            caption=_("The same codes as slips to print on A4 and cut: a slip a person, with a QR code.")
+            if len(issued) <= LISTED_IN_CHAT
+            else _("The codes as slips to print on A4 and cut: a slip a person, with a QR code, class by class."),
         )
     await message.answer_document(
         BufferedInputFile(codes_csv(issued, username), filename=safe_file_name(title, "csv")),
-        caption=_("The same codes as a table with links, for printing."),
+        caption=_("The same codes as a table with links, for printing.")
+        if len(issued) <= LISTED_IN_CHAT
+        else _("The codes as a table with links, for printing."),
     )
 
 

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from aiogram import Bot, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
@@ -266,8 +266,20 @@ async def show(
 
 def command_handler(view: ChildView) -> Callable[..., Awaitable[None]]:
     async def handler(
-        message: Message, session: AsyncSession, viewer: Viewer, bot: Bot, miniapp_url: str | None = None
+        message: Message,
+        command: CommandObject,
+        session: AsyncSession,
+        viewer: Viewer,
+        bot: Bot,
+        miniapp_url: str | None = None,
     ) -> None:
+        given = (command.args or "").strip()
+        if given:  # «/schedule завтра»: said, not silently dropped, before what the command shows
+            await message.answer(
+                _("/{command} takes nothing after it («{given}» is not used); here is what it shows.").format(
+                    command=view.value, given=given
+                )
+            )
         await show(message, session, viewer, bot, view, None, miniapp_url=miniapp_url)
         if view == ChildView.GRADES:
             await offer_menu_button(bot, viewer, message.chat.id, miniapp_url)

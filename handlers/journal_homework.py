@@ -6,7 +6,7 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -252,10 +252,17 @@ async def on_edit(
 async def on_delete(
     query: CallbackQuery, callback_data: HomeworkCb, session: AsyncSession, viewer: Viewer, state: FSMContext
 ) -> None:
-    _lesson, message = await _writable(query, callback_data, session, viewer)
-    await homework.delete(session, viewer, callback_data.hw)
+    lesson, message = await _writable(query, callback_data, session, viewer)
+    told = await homework.delete(session, viewer, callback_data.hw)
     await state.set_state(None)
-    await message.edit_text(_("The homework is removed."))
+    text = _("The homework is removed.")
+    if told:
+        text += "\n" + ngettext(
+            "It had reached {count} family member: they are told it is withdrawn.",
+            "It had reached {count} family members: they are told it is withdrawn.",
+            told,
+        ).format(count=told)
+    await message.edit_text(text, reply_markup=back_to_lesson(lesson.id))
 
 
 def make_router() -> Router:

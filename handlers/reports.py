@@ -12,7 +12,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 from pydantic import AfterValidator
@@ -314,10 +314,13 @@ async def on_make(query: CallbackQuery, callback_data: ReportCb, session: AsyncS
 
 
 def _caption(document: Document) -> str:
+    """What the file holds: the class and the month or period; the whole school's, how many classes."""
     first = document.sections[0]
-    if len(document.sections) > 1:
-        return document.file_stem
-    return first.title + " — " + " · ".join(first.heading[1:3])
+    if len(document.sections) == 1:
+        return first.title + " — " + " · ".join(first.heading[1:3])
+    count = len(document.sections)
+    classes = ngettext("{count} class", "{count} classes", count).format(count=count)
+    return first.title + " — " + " · ".join([_("whole school"), first.heading[2], classes])
 
 
 def make_router() -> Router:

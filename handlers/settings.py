@@ -57,13 +57,14 @@ def view(
         on = getattr(preference, f"push_{category}")
         kb.button(
             text=("✅ " if on else "⬜ ") + _(LABELS[category]),
-            callback_data=SettingsCb(op=SettingsOp.TOGGLE, value=category),
+            callback_data=SettingsCb(op=SettingsOp.TOGGLE, value=category, on=not on),
         )
     if children:
         lines.append(_("Each child: 🔔 notifications about them come, 🔕 they are turned off."))
         for child in children:
             kb.button(
-                text=("🔕 " if child.muted else "🔔 ") + child.name, callback_data=ChildMuteCb(student=child.student_id)
+                text=("🔕 " if child.muted else "🔔 ") + child.name,
+                callback_data=ChildMuteCb(student=child.student_id, mute=not child.muted),
             )
     kb.button(
         text="🌙 " + (_("Quiet hours: {hours}").format(hours=hours) if hours else _("Quiet hours: off")),
@@ -117,12 +118,12 @@ async def on_language(query: CallbackQuery) -> None:
 
 
 async def on_toggle(query: CallbackQuery, callback_data: SettingsCb, session: AsyncSession, viewer: Viewer) -> None:
-    await preferences.toggle(session, viewer, callback_data.value)
+    await preferences.set_category(session, viewer, callback_data.value, callback_data.on)
     await show_main(query, session, viewer, _("Saved."))
 
 
 async def on_child(query: CallbackQuery, callback_data: ChildMuteCb, session: AsyncSession, viewer: Viewer) -> None:
-    muted = await preferences.toggle_child(session, viewer, callback_data.student)
+    muted = await preferences.mute_child(session, viewer, callback_data.student, callback_data.mute)
     name = next(
         (c.name for c in await preferences.child_switches(session, viewer) if c.student_id == callback_data.student),
         "",

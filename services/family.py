@@ -379,6 +379,7 @@ class WeekSummary:
     homework_next_week: list[Task]  # or of the coming days, for a summary asked mid-week
     period_grades: list[PeriodMark] = field(default_factory=list)  # given or changed in the week
     homework_from: date | None = None  # set when the homework is of the coming days, not next week
+    graded: bool = True  # False in a class that takes no grades (a first grade): no grades part at all
 
 
 async def summaries(
@@ -407,6 +408,12 @@ async def summaries(
         datetime.combine(week_start, time(0), zone),
         datetime.combine(week_end + timedelta(days=1), time(0), zone),
     )
+    ungraded = set(
+        await session.scalars(
+            select(SchoolClass.id).where(SchoolClass.id.in_({k.class_id for k in kids}), SchoolClass.grading.is_(False))
+        )
+    )
+    class_of = {k.student_id: k.class_id for k in kids}
     return {
         sid: WeekSummary(
             sid,
@@ -417,6 +424,7 @@ async def summaries(
             tasks.get(sid, []),
             marks.get(sid, []),
             homework_start if homework_start != next_week else None,
+            class_of[sid] not in ungraded,
         )
         for sid in ids
     }

@@ -238,7 +238,9 @@ async def edit(
     return homework
 
 
-async def delete(session: AsyncSession, viewer: Viewer, homework_id: int) -> Homework:
+async def delete(session: AsyncSession, viewer: Viewer, homework_id: int) -> int:
+    """Removes the homework; its waiting pushes go with it, and those who were sent it are told it is
+    withdrawn: how many of them."""
     homework, lesson = await _own(session, viewer, homework_id)
     person = viewer.require_linked()
     homework.deleted_at = clock.now()
@@ -254,8 +256,34 @@ async def delete(session: AsyncSession, viewer: Viewer, homework_id: int) -> Hom
         before=snapshot(homework),
     )
     await outbox.cancel(session, f"homework:{homework.id}")
+    told = await _tell_removed(session, lesson, homework)
     await session.flush()
-    return homework
+    return told
+
+
+async def _tell_removed(session: AsyncSession, lesson: Lesson, homework: Homework) -> int:
+    """Those who were sent the homework learn it is gone (the others never heard of it: its waiting
+    pushes were just cancelled); else /homework says «nothing set» beside a task still in the chat."""
+    students = (
+        [homework.student_id]
+        if homework.student_id is not None
+        else [s.id for s, _p in await lesson_students(session, lesson)]
+    )
+    families = await outbox.family_of(session, students)
+    told = await outbox.told(session, {f"homework:{homework.id}:s{sid}": families[sid] for sid in students})
+    payload = {
+        "homework_id": homework.id,
+        "lesson_id": lesson.id,
+        "subject_id": lesson.subject_id,
+        "due_on": homework.due_on.isoformat() if homework.due_on else None,
+    }
+    items = [
+        (r, f"homework-removed:{homework.id}:s{sid}", {**payload, "student_id": sid})
+        for sid in students
+        for r in told[f"homework:{homework.id}:s{sid}"]
+    ]
+    await outbox.push_many(session, items, category="homework", kind=PushKind.HOMEWORK_REMOVED)
+    return len(items)
 
 
 async def attachments_of(session: AsyncSession, viewer: Viewer, homework_id: int) -> list[HomeworkAttachment]:

@@ -270,7 +270,7 @@ async def ask_codes(session: AsyncSession, flt: CodeFilter, *, actor: Viewer) ->
     already: what a person confirms before issuing in the bot. The same rules as issuing."""
     flt, scope = await _scope_for(session, actor, flt)
     school_ids, class_ids = await _resolve(session, flt)
-    return await _request(session, flt, scope, _people_query(flt, scope, school_ids, class_ids), class_ids)
+    return await _request(session, flt, scope, _people_query(flt, scope, school_ids, class_ids), class_ids, actor)
 
 
 async def issue_requested(
@@ -291,7 +291,7 @@ async def issue_requested(
         execution_options={"synchronize_session": False},
     )
     query = _people_query(flt, scope, school_ids, class_ids)
-    now = await _request(session, flt, scope, query, class_ids)
+    now = await _request(session, flt, scope, query, class_ids, actor)
     if now.stamp != stamp:
         return now
     return await _issue_query(session, query, scope, days=days, actor=actor, replace=replace, class_ids=class_ids)
@@ -334,13 +334,22 @@ async def _issue_query(
     return CodeBatch(await _issue(session, people, days=days, scope=scope, actor=actor, class_ids=class_ids), revoked)
 
 
-def _their_codes(people_query: Select, scope: Scope) -> list[Any]:
+def _cancelled_scopes(scope: Scope, actor: Viewer) -> list[str]:
+    """The codes a person may cancel for the scope: a class teacher those of the scope or narrower (an
+    administrator's code that links a teacher's staff role too is not theirs to void); the
+    administration every code that would link any of those roles, so that "cancel the earlier ones"
+    leaves none of them working."""
+    administration = actor.operator or Role.ADMIN in actor.roles
+    return [s.value for s in Scope if scope.covers(s) or (administration and s.roles & scope.roles)]
+
+
+def _their_codes(people_query: Select, scope: Scope, actor: Viewer) -> list[Any]:
     """The conditions of the codes `replace` and `revoke` cancel: live (unused, not expired), of the
-    scope or narrower; an expired code needs no cancelling, and the count told before matches the
-    count told after."""
+    scopes the person may cancel; an expired code needs no cancelling, and the count told before
+    matches the count told after."""
     return [
         LinkCode.person_id.in_(select(people_query.subquery().c.id)),
-        LinkCode.scope.in_([s.value for s in Scope if scope.covers(s)]),
+        LinkCode.scope.in_(_cancelled_scopes(scope, actor)),
         LinkCode.used_at.is_(None),
         LinkCode.revoked_at.is_(None),
         LinkCode.expires_at > utcnow(),
@@ -348,13 +357,13 @@ def _their_codes(people_query: Select, scope: Scope) -> list[Any]:
 
 
 async def _request(
-    session: AsyncSession, flt: CodeFilter, scope: Scope, query: Select, class_ids: list[int] | None
+    session: AsyncSession, flt: CodeFilter, scope: Scope, query: Select, class_ids: list[int] | None, actor: Viewer
 ) -> CodeRequest:
     people = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     holding, live = (
         await session.execute(
             select(func.count(func.distinct(LinkCode.person_id)), func.count(LinkCode.id)).where(
-                *_their_codes(query, scope)
+                *_their_codes(query, scope, actor)
             )
         )
     ).one()
@@ -495,7 +504,9 @@ async def _revoke(session: AsyncSession, people_query: Select, scope: Scope, act
     # An UPDATE's result is a CursorResult, which carries the rowcount; execute() is typed as the plain Result.
     result = cast(
         CursorResult[Any],
-        await session.execute(update(LinkCode).where(*_their_codes(people_query, scope)).values(revoked_at=utcnow())),
+        await session.execute(
+            update(LinkCode).where(*_their_codes(people_query, scope, actor)).values(revoked_at=utcnow())
+        ),
     )
     count = result.rowcount or 0
     audit.record(

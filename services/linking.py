@@ -82,6 +82,14 @@ async def _refuse(session: AsyncSession, telegram_user_id: int, reason: str) -> 
     return LinkRefused(REFUSALS[reason], whom=WHOM_TO_ASK)
 
 
+async def _holds(session: AsyncSession, telegram_user_id: int, person_id: int) -> bool:
+    """This Telegram account is linked to that person now."""
+    held = await session.scalar(
+        select(TelegramAccount.person_id).where(TelegramAccount.telegram_user_id == telegram_user_id)
+    )
+    return held == person_id
+
+
 async def _usable_code(session: AsyncSession, telegram_user_id: int, code_text: str) -> tuple[LinkCode, Person]:
     """The code and its person, or the refusal. Reads only: a refusal's audit is written apart."""
     normalized = normalize_code(code_text)
@@ -91,6 +99,9 @@ async def _usable_code(session: AsyncSession, telegram_user_id: int, code_text: 
     if code is None:
         raise await _refuse(session, telegram_user_id, "wrong")
     if code.used_at is not None:
+        if await _holds(session, telegram_user_id, code.person_id):
+            # The person's own code sent again from the account it linked: nothing is wrong.
+            raise DiaryError(N_("This code has already linked this Telegram account: you are in the diary. /help"))
         raise await _refuse(session, telegram_user_id, "used")
     if code.revoked_at is not None:
         raise await _refuse(session, telegram_user_id, "revoked")

@@ -43,12 +43,13 @@ async def of(session: AsyncSession, viewer: Viewer) -> Preference:
     return preference
 
 
-async def toggle(session: AsyncSession, viewer: Viewer, category: str) -> Preference:
+async def set_category(session: AsyncSession, viewer: Viewer, category: str, on: bool) -> Preference:
+    """A kind of notification turned on or off, as asked (not flipped: a press on an old screen that
+    showed it off turns it on, whatever it is now)."""
     if category not in categories_for(viewer):
         raise DiaryError(N_("There is no such kind of notification."))
     preference = await of(session, viewer)
-    flag = f"push_{category}"
-    setattr(preference, flag, not getattr(preference, flag))
+    setattr(preference, f"push_{category}", on)
     await session.flush()
     return preference
 
@@ -119,14 +120,16 @@ async def child_switches(session: AsyncSession, viewer: Viewer) -> list[ChildSwi
     ]
 
 
-async def toggle_child(session: AsyncSession, viewer: Viewer, student_id: int) -> bool:
-    """Mute or unmute one child's pushes on this account; True when now muted. A child's pushes
-    still waiting to go are dropped with the mute."""
+async def mute_child(session: AsyncSession, viewer: Viewer, student_id: int, mute: bool) -> bool:
+    """Mute or unmute one child's pushes on this account, as asked; True when now muted. A child's
+    pushes still waiting to go are dropped with the mute."""
     switches = {s.student_id: s for s in await child_switches(session, viewer)}
     switch = switches.get(student_id)
     if switch is None:
         raise NotAllowed(N_("Only a parent of several children can turn one child's notifications off."))
     assert viewer.account is not None and viewer.person is not None
+    if switch.muted == mute:
+        return mute  # already so (an old screen's press)
     if switch.muted:
         await session.execute(
             delete(ChildMute).where(ChildMute.account_id == viewer.account.id, ChildMute.student_id == student_id)

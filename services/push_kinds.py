@@ -12,6 +12,7 @@ class PushKind(StrEnum):
     REASON_GIVEN = "reason_given"
     HOMEWORK_CREATED = "homework_created"
     HOMEWORK_CHANGED = "homework_changed"
+    HOMEWORK_REMOVED = "homework_removed"
     PERIOD_GRADE = "period_grade"
     ABSENCE_NOTE = "absence_note"
     ABSENCE_NOTE_DECIDED = "absence_note_decided"

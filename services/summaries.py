@@ -40,6 +40,7 @@ def payload_of(summary: family.WeekSummary, shaped: dict[int, list[Any]] | None 
         "homework": homework,
         "period_grades": [[m.period, m.subject, m.kind, m.value] for m in summary.period_grades],
         **({"homework_from": summary.homework_from.isoformat()} if summary.homework_from else {}),
+        **({} if summary.graded else {"graded": False}),
     }
 
 

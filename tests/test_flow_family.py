@@ -161,3 +161,20 @@ async def test_a_first_grader_has_no_grades_part_whatever_the_table_holds(
     text = (await emu.click(6005, question, first_grade))[0]["text"]
     assert text.endswith("1А\nВ этом классе оценки не ставятся: здесь посещаемость и домашние задания."), text
     assert " 5" not in text
+
+
+async def test_a_word_after_a_diary_command_is_answered_not_dropped(
+    demo: None, session: AsyncSession, harness: BotHarness
+) -> None:
+    """«/schedule завтра» is told that the word is not used, then gets what /schedule shows."""
+    from tests.support.bot import consent
+
+    emu = harness.emu
+    await consent(session, "R017")
+    await link(session, emu, "R017", 6009)
+    replies = await emu.say(6009, "/schedule завтра")
+    assert (
+        replies[0]["text"]
+        == "После /schedule ничего писать не нужно («завтра» не учтено) — вот что эта команда показывает."
+    )
+    assert len(replies) >= 2 and replies[1]["text"] == (await emu.say(6009, "/schedule"))[0]["text"]

@@ -245,13 +245,33 @@ async def test_removed_homework_takes_its_waiting_pushes_with_it(demo: None, ses
     await session.commit()
     waiting = select(Notification).where(Notification.kind == "homework_created", Notification.status == "pending")
     assert len(list(await session.scalars(waiting))) > 15
-    await homework.delete(session, teacher, hw.id)
+    assert await homework.delete(session, teacher, hw.id) == 0  # nobody had it yet
     await session.commit()
     assert not list(await session.scalars(waiting))
+    assert not list(await session.scalars(select(Notification).where(Notification.kind == "homework_removed")))
     await homework.set_topic(session, teacher, lesson.id, "Дроби")
     await homework.clear_topic(session, teacher, lesson.id)
     await session.commit()
     assert (await session.get(Lesson, lesson.id)).topic is None  # type: ignore[union-attr]
+
+
+async def test_removed_homework_is_withdrawn_for_those_who_had_it(demo: None, session: AsyncSession) -> None:
+    """Once sent, a removed homework is told withdrawn to those who got it, and to nobody else."""
+    await consent_all(session)
+    teacher = await act_as(session, "S03")
+    lesson = await lesson_of(session, "S03", TODAY, "MATH", "5А")
+    hw = await homework.post(session, teacher, lesson.id, "№ 245")
+    await session.commit()
+    pushes = list(await session.scalars(select(Notification).where(Notification.kind == "homework_created")))
+    reached = pushes[:3]
+    for push in reached:
+        push.status = "sent"
+    await session.commit()
+    assert await homework.delete(session, teacher, hw.id) == 3
+    await session.commit()
+    withdrawn = list(await session.scalars(select(Notification).where(Notification.kind == "homework_removed")))
+    assert sorted(p.person_id for p in withdrawn) == sorted(p.person_id for p in reached)
+    assert all(p.payload["homework_id"] == hw.id for p in withdrawn)
 
 
 async def test_tutor_gives_reasons_teacher_cannot(demo: None, session: AsyncSession) -> None:

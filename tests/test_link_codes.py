@@ -337,3 +337,29 @@ async def test_a_student_is_told_apart_by_sex(demo: None, session: AsyncSession)
     assert next(c for c in issued if c.person_id == girl.id).sex == "f"
     issued = await issue_codes(session, CodeFilter(class_ref="1А", role=Role.STUDENT), days=30, actor=OPERATOR)
     assert next(c for c in issued if c.person_id == boy.id).sex == "m"
+
+
+async def test_the_administrations_cancel_leaves_no_earlier_code_of_those_roles_working(
+    demo: None, session: AsyncSession
+) -> None:
+    """A code for every role a person has (the demo's, `codes` without --role) links a teacher's staff
+    side too: the administrator's "issue and cancel the earlier ones" for the staff cancels it; a class
+    teacher's cancel of the family codes leaves such a code alone, it is not theirs."""
+    from services.link_codes import ask_codes, issue_codes_for, issue_requested
+    from tests.support.journal import act_as, person
+
+    admin = await act_as(session, "S01")
+    teacher = await person(session, "S04")
+    await issue_codes_for(session, [teacher], days=30, scope=Scope.ALL, actor=OPERATOR)
+    staff = CodeFilter(staff=True)
+    asked = await ask_codes(session, staff, actor=admin)
+    assert asked.holding >= 1
+    done = await issue_requested(session, staff, days=30, actor=admin, replace=True, stamp=asked.stamp)
+    assert not isinstance(done, type(asked)) and done.revoked >= 1
+    await session.commit()
+    earlier = list(
+        await session.scalars(
+            select(LinkCode).where(LinkCode.person_id == teacher.id, LinkCode.scope == Scope.ALL.value)
+        )
+    )
+    assert earlier and all(code.revoked_at is not None for code in earlier)

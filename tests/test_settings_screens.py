@@ -212,3 +212,19 @@ async def test_no_child_switches_before_consent(demo: None, session: AsyncSessio
     await link(session, emu, "R015", 8107)
     shown = (await emu.say(8107, "/settings"))[-1]
     assert not [label for label in labels(emu, shown) if label.startswith(("🔔", "🔕"))]
+
+
+async def test_a_press_on_an_old_screen_sets_what_its_button_showed(
+    demo: None, session: AsyncSession, harness: BotHarness
+) -> None:
+    """Two /settings screens: grades turned off on one and on again on the other; pressing «⬜ Оценки»
+    on the first (it offers to turn them on) keeps them on, not flipping them off."""
+    emu = harness.emu
+    await link(session, emu, "R017", 8107)
+    await consent(session, "R017")
+    await emu.say(8107, "/settings")
+    await press(emu, 8107, SettingsCb(op=SettingsOp.TOGGLE, value="grades", on=False).pack())  # the first: off
+    assert (await preference_of(session, 8107)).push_grades is False
+    await press(emu, 8107, SettingsCb(op=SettingsOp.TOGGLE, value="grades", on=True).pack())  # a second: on
+    await press(emu, 8107, SettingsCb(op=SettingsOp.TOGGLE, value="grades", on=True).pack())  # the first's «⬜»
+    assert (await preference_of(session, 8107)).push_grades is True

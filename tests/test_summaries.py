@@ -83,3 +83,25 @@ async def test_summary_reaches_each_family_once_per_child(
     assert "seen by 1 of 1 family that received it" in overview
     assert "14 families are not connected to the bot yet" in overview
     assert await session.scalar(select(func.count()).select_from(TelegramAccount)) == 3
+
+
+async def test_a_first_graders_week_has_no_grades_part(demo: None, session: AsyncSession) -> None:
+    """A first grade takes no grades: the week of its child says nothing of grades («Оценки: нет» read
+    as if some were missing), and a fifth grader's keeps the part."""
+    from models import SchoolClass
+    from views.summary import summary_text
+
+    first, fifth = await student_id(session, "P001"), await student_id(session, "P020")
+    kids = []
+    for sid, ref in ((first, "C1A"), (fifth, "C5A")):
+        school_class = await session.scalar(select(SchoolClass).where(SchoolClass.external_id == ref))
+        assert school_class is not None
+        kids.append(family.Child(sid, "", school_class.id, school_class.name, None))
+    built = await family.summaries(session, kids, date(2026, 11, 16), None)
+    assert not built[first].graded and built[fifth].graded
+    from services.summaries import payload_of
+
+    sofia = summary_text(payload_of(built[first]), "Софья Павлова", "ru")
+    matvey = summary_text(payload_of(built[fifth]), "Матвей Алексеев", "ru")
+    assert "Оценки" not in sofia and "Пропуски:" in sofia
+    assert "Оценки:" in matvey

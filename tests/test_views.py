@@ -25,6 +25,7 @@ SAMPLES: dict[PushKind, dict] = {
     PushKind.REASON_GIVEN: {"student_id": 1, "on_date": DAY, "reason": "illness", "lessons": [1, 2]},
     PushKind.HOMEWORK_CREATED: {"student_id": 1, "subject_id": 2, "homework_id": 3, "due_on": DAY},
     PushKind.HOMEWORK_CHANGED: {"student_id": 1, "subject_id": 2, "homework_id": 3, "due_on": DAY},
+    PushKind.HOMEWORK_REMOVED: {"student_id": 1, "subject_id": 2, "homework_id": 3, "due_on": DAY},
     PushKind.PERIOD_GRADE: {"student_id": 1, "subject_id": 2, "period_id": 4, "kind": "period", "value": "pass"},
     PushKind.ABSENCE_NOTE: {"note_id": 5, "student_id": 1, "on_date": DAY, "note_kind": "illness", "text": "Болел"},
     PushKind.ABSENCE_NOTE_DECIDED: {"student_id": 1, "on_date": DAY, "status": "rejected", "comment": "Нет справки"},

@@ -16,6 +16,8 @@ verbs spoken to the student given a gender: the informal forms are worded withou
 from views.words import pgettext
 
 FORMS = (
+    # The own code sent again from the account it linked (services/linking)
+    pgettext("informal", "This code has already linked this Telegram account: you are in the diary. /help"),
     # /help and the menu (handlers/render.menu_text), and the consent text (/start, /privacy)
     pgettext("informal", "What you can do:"),
     pgettext("informal", "Diary data appears here after you accept the processing of personal data: /privacy"),

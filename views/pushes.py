@@ -101,6 +101,10 @@ HOMEWORK_MESSAGES = {
         Phrase(N_("The homework in {subject}, due {due}, is changed:\n{text}")),
     ),
 }
+HOMEWORK_REMOVED = Wording(
+    Phrase(N_("{student}: the homework in {subject}, due {due}, is withdrawn by the teacher:\n{text}")),
+    Phrase(N_("The homework in {subject}, due {due}, is withdrawn by the teacher:\n{text}")),
+)
 PERIOD_GRADE = Wording(
     Phrase(N_("{student}: the grade for {period} in {subject}: {value}.")),
     Phrase(
@@ -222,6 +226,15 @@ def _homework(r: Rendering) -> Text:
     files = [File(a.kind, a.file_id) for a in r.ctx.attachments.get(homework.id, [])]
     due = day_label(r.p.get("due_on"), r.locale)
     return r.say(wording, subject=r.subject, due=due, text=homework.text), files
+
+
+def _homework_removed(r: Rendering) -> Text:
+    """The removed homework named as the family had it, so they know which task to cross out."""
+    homework = r.ctx.homework.get(r.p.get("homework_id") or 0)
+    if homework is None:
+        return "", []
+    due = day_label(r.p.get("due_on"), r.locale)
+    return r.say(HOMEWORK_REMOVED, subject=r.subject, due=due, text=homework.text), []
 
 
 def _period_grade(r: Rendering) -> Text:
@@ -362,6 +375,7 @@ RENDERERS: dict[str, Callable[[Rendering], Text]] = {  # by PushKind; a row read
     PushKind.REASON_GIVEN: _reason_given,
     PushKind.HOMEWORK_CREATED: _homework,
     PushKind.HOMEWORK_CHANGED: _homework,
+    PushKind.HOMEWORK_REMOVED: _homework_removed,
     PushKind.PERIOD_GRADE: _period_grade,
     PushKind.ABSENCE_NOTE: _absence_note,
     PushKind.ABSENCE_NOTE_DECIDED: _absence_note_decided,

@@ -48,8 +48,15 @@ def summary_text(p: dict[str, Any], student: str, locale: str, voice: Voice = Vo
         say(WEEK_OF, locale, student=student, date=week)
         if voice is Voice.THIRD
         else say(YOUR_WEEK, locale, voice, date=week),
-        t(N_("Grades:")),
     ]
+    if p.get("graded", True):  # a first grade takes no grades: the summary has no grades part
+        lines += _grades(p, t)
+    lines += _rest(p, t, locale)
+    return "\n".join(lines)
+
+
+def _grades(p: dict[str, Any], t: Any) -> list[str]:
+    lines = [t(N_("Grades:"))]
     if not p["grades"]:
         lines.append("  " + t(N_("none this week")))
     for subject, values in p["grades"].items():
@@ -64,6 +71,12 @@ def summary_text(p: dict[str, Any], student: str, locale: str, voice: Voice = Vo
                 period=float(period) if period is not None else "—",
             )
         )
+    return lines
+
+
+def _rest(p: dict[str, Any], t: Any, locale: str) -> list[str]:
+    """The period grades given that week, the absences and the homework ahead."""
+    lines = []
     if p.get("period_grades"):  # summaries queued before period grades were told carry none
         lines.append(t(N_("Period grades given this week:")))
         lines += ["  " + line for line in period_mark_lines(p["period_grades"], locale)]
@@ -89,4 +102,4 @@ def summary_text(p: dict[str, Any], student: str, locale: str, voice: Voice = Vo
         lines.append("  " + t(N_("nothing yet")))
     for due, subject, text in p["homework"]:
         lines.append(f"  {day_label(due, locale)} · {subject}: {text}")
-    return "\n".join(lines)
+    return lines

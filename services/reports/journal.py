@@ -204,7 +204,7 @@ class Shares:
 
     counted: int = 0
     passed: int = 0
-    graded: int = 0  # marks with a whole grade (a «зачёт» has none, so it is not in the quality's count)
+    graded: int = 0  # students with a whole grade or «н/а» (a «зачёт» alone is not in the quality's count)
     good: int = 0
 
     @property

@@ -84,9 +84,12 @@ def _count(shares: Shares, marks: list[Mark]) -> None:
     if not any(m.failing for m in marks):
         shares.passed += 1
     grades = [g for m in marks if (g := m.grade) is not None]
-    if grades:
+    failing = any(m.failing for m in marks)
+    # «н/а» is no whole grade, but it is no good one either: the student stays in the quality's count,
+    # which so never reads above the success rate. Only a «зачёт» alone (no grade to judge) is left out.
+    if grades or failing:
         shares.graded += 1
-        if all(g >= GOOD for g in grades):
+        if grades and not failing and all(g >= GOOD for g in grades):
             shares.good += 1
 
 

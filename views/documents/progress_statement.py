@@ -92,7 +92,8 @@ def section(statement: Statement, locale: str) -> Section:
         w(N_("Made on {date}"), date=w.day(statement.made_on)),
     ]
     if statement.own_subjects_only:
-        heading.append(w(N_("Only the subjects you teach in this class.")))
+        # A document is read by others than the teacher who made it: it names whose subjects these are.
+        heading.append(w(N_("Only the subjects {teacher} teaches in this class."), teacher=statement.signer))
     marks = [cell for cells in rows[: len(statement.rows)] for cell in cells[2:-1]]
     notes = [*legend(w, marks)]
     notes += [
