@@ -110,19 +110,27 @@ def snapshot(homework: Homework, attachments: list[HomeworkAttachment] | None = 
     return data
 
 
-async def _push(session: AsyncSession, lesson: Lesson, homework: Homework, kind: str) -> None:
-    """Each student's family learns of it with that student's name (a parent may have two)."""
+async def _students_of(session: AsyncSession, lesson: Lesson, homework: Homework) -> list[int]:
+    """Whose homework it is: one student's own task, or the lesson's students."""
     if homework.student_id is not None:
-        students = [homework.student_id]
-    else:
-        students = [s.id for s, _p in await lesson_students(session, lesson)]
-    families = await outbox.family_of(session, students)
-    payload = {
+        return [homework.student_id]
+    return [s.id for s, _p in await lesson_students(session, lesson)]
+
+
+def _payload(lesson: Lesson, homework: Homework) -> dict[str, object]:
+    return {
         "homework_id": homework.id,
         "lesson_id": lesson.id,
         "subject_id": lesson.subject_id,
         "due_on": homework.due_on.isoformat() if homework.due_on else None,
     }
+
+
+async def _push(session: AsyncSession, lesson: Lesson, homework: Homework, kind: str) -> None:
+    """Each student's family learns of it with that student's name (a parent may have two)."""
+    students = await _students_of(session, lesson, homework)
+    families = await outbox.family_of(session, students)
+    payload = _payload(lesson, homework)
     items = [
         (r, f"homework:{homework.id}:s{sid}", {**payload, "student_id": sid}) for sid in students for r in families[sid]
     ]
@@ -264,19 +272,10 @@ async def delete(session: AsyncSession, viewer: Viewer, homework_id: int) -> int
 async def _tell_removed(session: AsyncSession, lesson: Lesson, homework: Homework) -> int:
     """Those who were sent the homework learn it is gone (the others never heard of it: its waiting
     pushes were just cancelled); else /homework says «nothing set» beside a task still in the chat."""
-    students = (
-        [homework.student_id]
-        if homework.student_id is not None
-        else [s.id for s, _p in await lesson_students(session, lesson)]
-    )
+    students = await _students_of(session, lesson, homework)
     families = await outbox.family_of(session, students)
     told = await outbox.told(session, {f"homework:{homework.id}:s{sid}": families[sid] for sid in students})
-    payload = {
-        "homework_id": homework.id,
-        "lesson_id": lesson.id,
-        "subject_id": lesson.subject_id,
-        "due_on": homework.due_on.isoformat() if homework.due_on else None,
-    }
+    payload = _payload(lesson, homework)
     items = [
         (r, f"homework-removed:{homework.id}:s{sid}", {**payload, "student_id": sid})
         for sid in students

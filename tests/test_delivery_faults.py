@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import itertools
 import os
-import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -20,7 +19,6 @@ from typing import Any
 import pytest
 from aiogram import Bot
 from pydantic import ValidationError
-from redis.asyncio import Redis
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,6 +32,7 @@ from models.db import make_engine, make_sessionmaker
 from services import tunables
 from tests.conftest import free_port, http_bot, served
 from tests.support.bot import drain, running_from
+from tests.support.redis import redis_namespace as shared_namespace
 from tests.test_delivery import NOON, accounts_for, one_push, queue
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -345,18 +344,8 @@ async def test_stopping_gives_back_what_waits_for_a_pause(
 @pytest.fixture
 async def redis_namespace() -> AsyncIterator[str]:
     """A namespace of its own in the Redis the tests use, removed afterwards."""
-    redis = Redis.from_url(REDIS_URL)
-    try:
-        await redis.ping()
-    except Exception:
-        await redis.aclose()
-        pytest.skip(f"no Redis answers at {REDIS_URL} (TEST_REDIS_URL)")
-    namespace = f"diary-test-{secrets.token_hex(4)}"
-    yield namespace
-    keys = [key async for key in redis.scan_iter(f"{namespace}:*")]
-    if keys:
-        await redis.delete(*keys)
-    await redis.aclose()
+    async with shared_namespace() as namespace:
+        yield namespace
 
 
 def shared_limiter(namespace: str, rate: float, **limits: Any) -> RedisLimiter:

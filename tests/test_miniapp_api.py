@@ -4,7 +4,6 @@ to whoever the bot would refuse it, with nothing changed; across the roles of te
 import asyncio
 import json
 import os
-import random
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -41,6 +40,7 @@ from tests.conftest import TOKEN
 from tests.support.bot import link
 from tests.support.journal import MONDAY, act_as, freeze, lesson_of, person, student_id
 from tests.support.miniapp import client, init_data, linked, make_app, serving, signed
+from tests.support.redis import redis_namespace
 from tests.test_authorization_matrix import everything
 
 TODAY = MONDAY.date()
@@ -534,19 +534,8 @@ async def test_a_body_sent_in_chunks_is_read_to_its_end(
 
 @pytest.fixture
 async def redis_prefix() -> AsyncIterator[str]:
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(REDIS_URL)
-    try:
-        await redis.ping()
-    except Exception:
-        await redis.aclose()
-        pytest.skip(f"no Redis answers at {REDIS_URL} (TEST_REDIS_URL)")
-    prefix = f"diary:test{random.randint(10**9, 2 * 10**9)}:miniapp-rate"
-    yield prefix
-    async for key in redis.scan_iter(f"{prefix}:*"):
-        await redis.delete(key)
-    await redis.aclose()
+    async with redis_namespace("diary-test-miniapp-rate") as prefix:
+        yield prefix
 
 
 @pytest.mark.parametrize("kind", ["redis", "memory", "redis down"])
