@@ -164,11 +164,23 @@ async def attendance_lines(
     lines = [_("{name}: absences since {date}").format(name=kid.name, date=day_in_words(start, locale()))]
     if not missed:
         lines.append(_("No absences."))
+    # A day's lessons missed alike are one line: a week of illness is five lines, not thirty.
+    alike: dict[tuple[date, str, str | None], list[family.Missed]] = {}
     for m in missed:
+        alike.setdefault((m.on_date, m.mark, m.reason), []).append(m)
+    for (on, mark, why), lessons in alike.items():
         # nouns, not «опоздал(а)»: the list reads the same for a boy and a girl
-        what = _("lateness") if m.mark == "late" else _("absence")
-        reason = _(REASON_LABELS[m.reason]) if m.reason else _("no reason yet")
-        lines.append(f"{day(m.on_date)}, {lesson_ref(m.lesson_no, m.subject)}: {what} — {reason}")
+        what = _("lateness") if mark == "late" else _("absence")
+        reason = _(REASON_LABELS[why]) if why else _("no reason yet")
+        if len(lessons) == 1:
+            lines.append(f"{day(on)}, {lesson_ref(lessons[0].lesson_no, lessons[0].subject)}: {what} — {reason}")
+        else:
+            numbers = ", ".join(str(m.lesson_no) for m in lessons)
+            lines.append(
+                _("{day}, lessons {numbers}: {what} — {reason}").format(
+                    day=day(on), numbers=numbers, what=what, reason=reason
+                )
+            )
     return lines, sorted({m.on_date for m in missed if m.mark == "absent" and not m.reason})
 
 

@@ -178,3 +178,34 @@ async def test_a_word_after_a_diary_command_is_answered_not_dropped(
         == "После /schedule ничего писать не нужно («завтра» не учтено) — вот что эта команда показывает."
     )
     assert len(replies) >= 2 and replies[1]["text"] == (await emu.say(6009, "/schedule"))[0]["text"]
+
+
+async def test_a_day_missed_alike_is_one_line(demo: None, session: AsyncSession, harness: BotHarness) -> None:
+    """A day of illness reads as one line with its lessons, not a line a lesson."""
+    from models import Attendance, SchoolClass
+    from services import absences
+    from services.lessons import lessons_of_class
+    from tests.support.bot import consent
+
+    emu = harness.emu
+    child = await student_id(session, "P018")
+    tutor = await act_as(session, "S03")
+    school_class = await session.scalar(select(SchoolClass).where(SchoolClass.external_id == "C5A"))
+    assert school_class is not None
+    day_lessons = [
+        x for x in await lessons_of_class(session, school_class, MONDAY.date()) if x.subgroup in (None, "1")
+    ][:3]
+    assert len(day_lessons) == 3
+    for each in day_lessons:  # marked by each lesson's own teacher
+        session.add(
+            Attendance(lesson_id=each.id, student_id=child, mark="absent", marked_by=each.teacher_id, marked_at=MONDAY)
+        )
+    await session.commit()
+    await absences.give_reason(session, tutor, reason="illness", student_id=child, on_date=MONDAY.date())
+    await session.commit()
+    await consent(session, "R017")
+    await link(session, emu, "R017", 6030)
+    text = (await emu.say(6030, "/attendance"))[-1]["text"]
+    numbers = ", ".join(str(x.lesson_no) for x in day_lessons)
+    assert f"23 ноября, уроки {numbers}: отсутствие — болезнь" in text, text
+    assert text.count("23 ноября") == 1
