@@ -21,7 +21,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import OptionalId
-from handlers.keyboards import Keyboard
+from handlers.keyboards import Keyboard, rows_of
 from handlers.render import chunks
 from handlers.screens import Screen, show
 from services import clock
@@ -175,7 +175,7 @@ def choose_screen(targets: CodeTargets) -> Screen:
     kb = Keyboard()
     for class_id, name in targets.classes:
         kb.button(text=name, callback_data=CodesCb(op=CodesOp.ASK, whom=Whom.CLASS, cls=class_id))
-    sizes = [4] * (len(targets.classes) // 4) + ([len(targets.classes) % 4] if len(targets.classes) % 4 else [])
+    sizes = rows_of(len(targets.classes), 4)
     if targets.staff:
         kb.button(text="👥 " + _("Staff"), callback_data=CodesCb(op=CodesOp.ASK, whom=Whom.STAFF))
     if targets.school:

@@ -114,10 +114,16 @@ class Keyboard:
         return InlineKeyboardMarkup(inline_keyboard=self.export())
 
 
+def rows_of(count: int, width: int) -> list[int]:
+    """Row sizes for `count` buttons `width` a row, the last row short: the button after them (a
+    "Back", an "Everyone is present", «Вся школа») starts a row of its own instead of sitting beside
+    a student or a class."""
+    return [width] * (count // width) + ([count % width] if count % width else [])
+
+
 def pairs(count: int) -> list[int]:
-    """Row sizes for `count` buttons two by two, an odd last one alone: the button after them (a
-    "Back", an "Everyone is present") starts a row of its own instead of sitting beside a student."""
-    return [2] * (count // 2) + [1] * (count % 2)
+    """Row sizes for `count` buttons two by two, an odd last one alone."""
+    return rows_of(count, 2)
 
 
 def consent_keyboard(*, accepted: bool) -> InlineKeyboardMarkup:

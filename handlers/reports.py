@@ -19,7 +19,7 @@ from pydantic import AfterValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import OptionalId
-from handlers.keyboards import Keyboard, pairs
+from handlers.keyboards import Keyboard, pairs, rows_of
 from handlers.screens import Screen, show
 from services.family import Child
 from services.reports import attendance, card, choices, progress
@@ -154,7 +154,7 @@ async def class_screen(session: AsyncSession, viewer: Viewer, cb: ReportCb) -> S
     kb = Keyboard()
     for school_class in classes:
         kb.button(text=school_class.name, callback_data=cb.model_copy(update={"cls": school_class.id}))
-    sizes = [4] * (len(classes) // 4) + ([len(classes) % 4] if len(classes) % 4 else [])
+    sizes = rows_of(len(classes), 4)
     if Role.ADMIN in viewer.roles and kind is not ReportKind.CARD and len(classes) > 1:
         kb.button(text="🏫 " + _("Whole school"), callback_data=cb.model_copy(update={"school": True}))
         sizes.append(1)

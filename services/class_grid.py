@@ -423,14 +423,12 @@ async def write_homework(
     session: AsyncSession, viewer: Viewer, lesson_id: int, homework_id: int | None, text: str, due_on: date | None
 ) -> None:
     """A lesson's homework posted, or changed (a due date of None keeps the one it has)."""
-    lesson = await homework.writable_lesson(session, viewer, lesson_id)
-    if homework_id is not None:
-        await _lesson_homework(session, lesson, homework_id)
     if homework_id is None:
         await homework.post(session, viewer, lesson_id, text, due_on=due_on)
-    else:
-        # homework.edit asks again whether this person may change that homework.
-        await homework.edit(session, viewer, homework_id, text=text, due_on=due_on)
+        return
+    await _lesson_homework(session, await homework.writable_lesson(session, viewer, lesson_id), homework_id)
+    # homework.edit asks again whether this person may change that homework.
+    await homework.edit(session, viewer, homework_id, text=text, due_on=due_on)
 
 
 async def remove_homework(session: AsyncSession, viewer: Viewer, lesson_id: int, homework_id: int) -> None:

@@ -17,6 +17,11 @@ _CLASS_LIST = (
 _GROUP_LIST = _CLASS_LIST.where(Student.subgroup == bindparam("subgroup", type_=String))
 
 
+async def class_students(session: AsyncSession, class_id: int) -> list[tuple[Student, Person]]:
+    """The class's active students, by name."""
+    return [(s, p) for s, p in (await session.execute(_CLASS_LIST, {"class_id": class_id})).all()]
+
+
 async def lesson_students(session: AsyncSession, lesson: Lesson) -> list[tuple[Student, Person]]:
     key = ("lesson_students", lesson.class_id, lesson.subgroup)
     if (known := unit_memo.recall(session, key)) is not None:

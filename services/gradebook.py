@@ -25,6 +25,7 @@ from services import absences as absence_service
 from services import averages, clock, family
 from services.absences import AbsentDay
 from services.class_grid import row_name
+from services.class_lists import class_students
 from services.errors import N_, DiaryError, NotAllowed, NotFound
 from services.family import Child, ChooseChild
 from services.journal_views import week_of
@@ -364,13 +365,7 @@ async def class_grades(session: AsyncSession, viewer: Viewer, class_id: int | No
 
 async def _roster(session: AsyncSession, class_id: int) -> dict[int, str]:
     """The class's students in the grid's order and name form."""
-    rows = await session.execute(
-        select(Student.id, Person.last_name, Person.first_name)
-        .join(Person, Person.id == Student.person_id)
-        .where(Student.class_id == class_id, Person.active.is_(True))
-        .order_by(Person.last_name, Person.first_name, Person.id)
-    )
-    return {sid: row_name(last, first) for sid, last, first in rows}
+    return {s.id: row_name(p.last_name, p.first_name) for s, p in await class_students(session, class_id)}
 
 
 Sheets = dict[str, dict[int, tuple[str, list[tuple[int, Decimal | None]]]]]

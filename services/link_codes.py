@@ -500,7 +500,7 @@ async def revoke_codes(session: AsyncSession, flt: CodeFilter, *, actor: Viewer)
 
 
 async def _revoke(session: AsyncSession, people_query: Select, scope: Scope, actor: Viewer) -> int:
-    """Revoke the unused codes of the scope (and narrower) of the people the query selects."""
+    """Revoke the live codes of the people the query selects that this person may cancel (_their_codes)."""
     # An UPDATE's result is a CursorResult, which carries the rowcount; execute() is typed as the plain Result.
     result = cast(
         CursorResult[Any],
